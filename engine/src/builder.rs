@@ -1,0 +1,364 @@
+//! Assembling a model from tracks and rules given in any order.
+
+use crate::error::BuildError;
+use crate::model::{Metadata, Model, StrPool, rule_scores};
+use crate::normalize::normalize_name;
+
+/// One track as the miner knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackInput {
+    /// Unique id, usually a Spotify URI.
+    pub uri: String,
+    /// Song name.
+    pub name: String,
+    /// Artist name.
+    pub artist: String,
+    /// Album name.
+    pub album: String,
+    /// Number of playlists that contain the track (at least 1).
+    pub count: u32,
+}
+
+/// One rule `antecedent -> consequent`, its tracks given as indexes in the order they were
+/// added to the builder. Confidence and lift are computed by the builder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleInput {
+    /// The tracks of X, in any order.
+    pub antecedent: Vec<u32>,
+    /// The consequent y.
+    pub consequent: u32,
+    /// Playlists containing X ∪ {y}.
+    pub count: u32,
+    /// Playlists containing X.
+    pub antecedent_count: u32,
+}
+
+/// How the model was mined: everything of [`Metadata`] but the computed fields.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelParams {
+    /// Creation time, RFC 3339 UTC (the engine has no clock; the caller provides it).
+    pub created_at: String,
+    /// Dataset labels.
+    pub datasets: Vec<String>,
+    /// Number of playlists mined.
+    pub playlists: u32,
+    /// Minimum support as a fraction.
+    pub min_support: f64,
+    /// Minimum support as a count.
+    pub min_count: u32,
+    /// Minimum confidence of a rule.
+    pub min_confidence: f64,
+    /// Largest itemset mined.
+    pub max_len: u32,
+    /// Version of the miner.
+    pub miner_version: String,
+}
+
+/// Collects tracks and rules in any order and builds the canonical [`Model`].
+///
+/// ```
+/// use engine::{ModelBuilder, ModelParams, RuleInput, TrackInput};
+/// let params = ModelParams {
+///     created_at: "2026-01-01T00:00:00Z".into(),
+///     datasets: vec!["demo".into()],
+///     playlists: 4,
+///     min_support: 0.5,
+///     min_count: 2,
+///     min_confidence: 0.1,
+///     max_len: 3,
+///     miner_version: "doc".into(),
+/// };
+/// let mut b = ModelBuilder::new(params);
+/// let track = |uri: &str, count| TrackInput {
+///     uri: uri.into(), name: uri.into(), artist: "A".into(), album: "B".into(), count,
+/// };
+/// let x = b.add_track(track("x", 3));
+/// let y = b.add_track(track("y", 2));
+/// b.add_rule(RuleInput { antecedent: vec![x], consequent: y, count: 2, antecedent_count: 3 });
+/// let model = b.build().unwrap();
+/// assert_eq!(model.rule_count(), 1);
+/// assert_eq!(model.rules().next().unwrap().confidence, 2.0 / 3.0);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ModelBuilder {
+    params: ModelParams,
+    tracks: Vec<TrackInput>,
+    rules: Vec<RuleInput>,
+}
+
+impl ModelBuilder {
+    /// An empty builder for a model mined with `params`.
+    pub fn new(params: ModelParams) -> Self {
+        ModelBuilder {
+            params,
+            tracks: Vec::new(),
+            rules: Vec::new(),
+        }
+    }
+
+    /// Adds a track; returns the index rules refer to it by.
+    pub fn add_track(&mut self, track: TrackInput) -> u32 {
+        self.tracks.push(track);
+        (self.tracks.len() - 1) as u32
+    }
+
+    /// Adds a rule over tracks added before or after it.
+    pub fn add_rule(&mut self, rule: RuleInput) {
+        self.rules.push(rule);
+    }
+
+    /// Number of tracks added so far.
+    pub fn track_count(&self) -> usize {
+        self.tracks.len()
+    }
+
+    /// Builds the model: sorts tracks by popularity, interns strings, groups rules by
+    /// antecedent, computes confidence, lift and the model id, and checks every invariant.
+    pub fn build(self) -> Result<Model, BuildError> {
+        let ModelBuilder {
+            params,
+            tracks,
+            rules,
+        } = self;
+        check_params(&params)?;
+        let n = tracks.len();
+        if u32::try_from(n).is_err() {
+            return Err(BuildError::BadParameter {
+                name: "tracks",
+                value: n.to_string(),
+                why: "at most 2^32 - 1 tracks",
+            });
+        }
+
+        // Canonical track order: most popular first, then by URI.
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (ta, tb) = (&tracks[a as usize], &tracks[b as usize]);
+            tb.count.cmp(&ta.count).then_with(|| ta.uri.cmp(&tb.uri))
+        });
+        let mut new_id = vec![0u32; n];
+        for (new, &old) in order.iter().enumerate() {
+            new_id[old as usize] = new as u32;
+        }
+        let sorted: Vec<&TrackInput> = order.iter().map(|&old| &tracks[old as usize]).collect();
+
+        let mut uris = StrPool::default();
+        for t in &sorted {
+            uris.push(&t.uri);
+        }
+        let (names, name_of) = intern(sorted.iter().map(|t| t.name.as_str()));
+        let (artists, artist_of) = intern(sorted.iter().map(|t| t.artist.as_str()));
+        let (albums, album_of) = intern(sorted.iter().map(|t| t.album.as_str()));
+        let counts: Vec<u32> = sorted.iter().map(|t| t.count).collect();
+
+        let mut uri_order: Vec<u32> = (0..n as u32).collect();
+        uri_order.sort_unstable_by(|&a, &b| uris.get(a as usize).cmp(uris.get(b as usize)));
+
+        // Name index: each distinct normalised name to its most popular track (lowest id).
+        let name_key_of: Vec<String> = names.iter().map(normalize_name).collect();
+        let mut keyed: Vec<(&str, u32)> = name_of
+            .iter()
+            .enumerate()
+            .map(|(id, &name)| (name_key_of[name as usize].as_str(), id as u32))
+            .filter(|(key, _)| !key.is_empty())
+            .collect();
+        keyed.sort_unstable();
+        keyed.dedup_by(|later, earlier| later.0 == earlier.0);
+        let mut name_keys = StrPool::default();
+        let mut name_key_track = Vec::with_capacity(keyed.len());
+        for (key, id) in keyed {
+            name_keys.push(key);
+            name_key_track.push(id);
+        }
+
+        // Rules: remap, sort each antecedent, then sort rules by (antecedent, consequent).
+        struct Prepared {
+            antecedent: Vec<u32>,
+            consequent: u32,
+            count: u32,
+            antecedent_count: u32,
+            input: usize,
+        }
+        let mut prepared = Vec::with_capacity(rules.len());
+        for (i, rule) in rules.into_iter().enumerate() {
+            let map = |t: u32| {
+                new_id
+                    .get(t as usize)
+                    .copied()
+                    .ok_or(BuildError::UnknownTrack {
+                        rule: i,
+                        track: t,
+                        tracks: n,
+                    })
+            };
+            if rule.antecedent.is_empty() {
+                return Err(BuildError::EmptyAntecedent { rule: i });
+            }
+            let mut antecedent = rule
+                .antecedent
+                .iter()
+                .map(|&t| map(t))
+                .collect::<Result<Vec<_>, _>>()?;
+            antecedent.sort_unstable();
+            if let Some(w) = antecedent.windows(2).find(|w| w[0] == w[1]) {
+                return Err(BuildError::RepeatedTrack {
+                    rule: i,
+                    track: order[w[0] as usize],
+                });
+            }
+            prepared.push(Prepared {
+                antecedent,
+                consequent: map(rule.consequent)?,
+                count: rule.count,
+                antecedent_count: rule.antecedent_count,
+                input: i,
+            });
+        }
+        prepared.sort_unstable_by(|a, b| {
+            a.antecedent
+                .cmp(&b.antecedent)
+                .then(a.consequent.cmp(&b.consequent))
+        });
+
+        let mut ante_by_first = vec![0u32; n + 1];
+        let mut ante_tail_end = Vec::new();
+        let mut ante_tail_items = Vec::new();
+        let mut ante_count = Vec::new();
+        let mut ante_rule_end = Vec::new();
+        let mut rule_consequent = Vec::with_capacity(prepared.len());
+        let mut rule_count = Vec::with_capacity(prepared.len());
+        let mut rule_confidence = Vec::with_capacity(prepared.len());
+        let mut rule_lift = Vec::with_capacity(prepared.len());
+        for (i, rule) in prepared.iter().enumerate() {
+            let new_group = i == 0 || prepared[i - 1].antecedent != rule.antecedent;
+            if new_group {
+                ante_by_first[rule.antecedent[0] as usize + 1] += 1;
+                ante_tail_items.extend_from_slice(&rule.antecedent[1..]);
+                ante_tail_end.push(ante_tail_items.len() as u32);
+                ante_count.push(rule.antecedent_count);
+                ante_rule_end.push(0);
+            } else {
+                let prev = &prepared[i - 1];
+                if prev.consequent == rule.consequent {
+                    return Err(BuildError::DuplicateRule {
+                        first: prev.input,
+                        second: rule.input,
+                    });
+                }
+                if prev.antecedent_count != rule.antecedent_count {
+                    return Err(BuildError::AntecedentCountMismatch {
+                        first: prev.input,
+                        second: rule.input,
+                    });
+                }
+            }
+            rule_consequent.push(rule.consequent);
+            rule_count.push(rule.count);
+            let y_count = counts[rule.consequent as usize];
+            let (confidence, lift) = if rule.antecedent_count == 0 || params.playlists == 0 {
+                (f32::NAN, f32::NAN) // rejected below by validation, with the counts named
+            } else {
+                rule_scores(rule.count, rule.antecedent_count, y_count, params.playlists)
+            };
+            rule_confidence.push(confidence);
+            rule_lift.push(lift);
+            *ante_rule_end.last_mut().expect("a group was opened") = rule_consequent.len() as u32;
+        }
+        for t in 0..n {
+            ante_by_first[t + 1] += ante_by_first[t];
+        }
+
+        let ModelParams {
+            created_at,
+            datasets,
+            playlists,
+            min_support,
+            min_count,
+            min_confidence,
+            max_len,
+            miner_version,
+        } = params;
+        let mut model = Model {
+            meta: Metadata {
+                format_version: crate::blob::FORMAT_VERSION,
+                model_id: String::new(),
+                created_at,
+                datasets,
+                playlists,
+                min_support,
+                min_count,
+                min_confidence,
+                max_len,
+                miner_version,
+            },
+            uris,
+            names,
+            name_of,
+            artists,
+            artist_of,
+            albums,
+            album_of,
+            counts,
+            uri_order,
+            name_keys,
+            name_key_track,
+            ante_by_first,
+            ante_tail_end,
+            ante_tail_items,
+            ante_count,
+            ante_rule_end,
+            rule_consequent,
+            rule_count,
+            rule_confidence,
+            rule_lift,
+        };
+        crate::validate::validate(&model)?;
+        model.meta.model_id = crate::blob::content_id(&model);
+        Ok(model)
+    }
+}
+
+fn check_params(p: &ModelParams) -> Result<(), BuildError> {
+    let bad = |name, value: String, why| Err(BuildError::BadParameter { name, value, why });
+    if !(0.0..=1.0).contains(&p.min_support) {
+        return bad(
+            "min_support",
+            p.min_support.to_string(),
+            "must be within [0, 1]",
+        );
+    }
+    if !(0.0..=1.0).contains(&p.min_confidence) {
+        return bad(
+            "min_confidence",
+            p.min_confidence.to_string(),
+            "must be within [0, 1]",
+        );
+    }
+    if !crate::validate::is_rfc3339_utc(&p.created_at) {
+        return bad(
+            "created_at",
+            format!("{:?}", p.created_at),
+            "must be RFC 3339 UTC, e.g. 2026-01-31T12:00:00Z",
+        );
+    }
+    Ok(())
+}
+
+/// Distinct strings sorted ascending, and each input's index among them.
+fn intern<'a>(strings: impl Iterator<Item = &'a str> + Clone) -> (StrPool, Vec<u32>) {
+    let mut distinct: Vec<&str> = strings.clone().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    let mut pool = StrPool::default();
+    for s in &distinct {
+        pool.push(s);
+    }
+    let of = strings
+        .map(|s| {
+            distinct
+                .binary_search(&s)
+                .expect("interned string is present") as u32
+        })
+        .collect();
+    (pool, of)
+}

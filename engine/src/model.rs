@@ -1,0 +1,391 @@
+//! The in-memory model: a columnar track table, rules grouped by antecedent, and the indexes
+//! that ranking needs. Built by [`crate::ModelBuilder`] or decoded by [`crate::Model::from_blob`];
+//! both produce the same canonical layout, so equal models have equal bytes and ids.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Dense id of a track inside one model: its rank by popularity (0 is the most popular).
+///
+/// Ids are only meaningful for the model that issued them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TrackId(pub u32);
+
+impl TrackId {
+    /// The id as an index into the model's track columns.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// Everything a model says about how and from what it was mined.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Metadata {
+    /// Blob format version the model was decoded from or will be encoded with.
+    pub format_version: u32,
+    /// Content hash of the model (32 lowercase hex digits). Mining the same input with the same
+    /// settings gives the same id; the creation time does not enter it.
+    pub model_id: String,
+    /// When the model was created, RFC 3339 in UTC (for example `2026-11-28T12:00:00Z`).
+    pub created_at: String,
+    /// Labels of the datasets the model was mined from (usually file names).
+    pub datasets: Vec<String>,
+    /// Number of playlists (transactions) mined.
+    pub playlists: u32,
+    /// Minimum support as a fraction of the playlists.
+    pub min_support: f64,
+    /// Minimum support as an absolute count: `ceil(min_support * playlists)` or given directly.
+    pub min_count: u32,
+    /// Minimum confidence of a kept rule.
+    pub min_confidence: f64,
+    /// Largest itemset mined (so antecedents have at most `max_len - 1` tracks).
+    pub max_len: u32,
+    /// Version of the miner that produced the model.
+    pub miner_version: String,
+}
+
+/// A borrowed view of one track.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Track<'m> {
+    /// The track's id in this model.
+    pub id: TrackId,
+    /// Unique identifier, usually a Spotify URI such as `spotify:track:...`.
+    pub uri: &'m str,
+    /// Song name as published.
+    pub name: &'m str,
+    /// Artist name.
+    pub artist: &'m str,
+    /// Album name.
+    pub album: &'m str,
+    /// Number of playlists that contain the track.
+    pub count: u32,
+}
+
+/// A borrowed view of one association rule `antecedent -> consequent`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rule<'m> {
+    /// The tracks of the antecedent X, ascending by id (never empty).
+    pub antecedent: Antecedent<'m>,
+    /// The single consequent y (never in X).
+    pub consequent: TrackId,
+    /// Support count of X ∪ {y}: playlists that contain all of them.
+    pub count: u32,
+    /// Support count of X.
+    pub antecedent_count: u32,
+    /// `count / antecedent_count`.
+    pub confidence: f32,
+    /// `confidence / (count(y) / playlists)`.
+    pub lift: f32,
+}
+
+/// The tracks of an antecedent: the first one (the smallest id) and the rest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Antecedent<'m> {
+    pub(crate) first: TrackId,
+    pub(crate) tail: &'m [u32],
+}
+
+impl<'m> Antecedent<'m> {
+    /// Number of tracks in the antecedent.
+    pub fn len(&self) -> usize {
+        1 + self.tail.len()
+    }
+
+    /// Always false: an antecedent has at least one track.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// The tracks, ascending by id.
+    pub fn iter(&self) -> impl Iterator<Item = TrackId> + 'm {
+        std::iter::once(self.first).chain(self.tail.iter().map(|&t| TrackId(t)))
+    }
+}
+
+impl fmt::Debug for Antecedent<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Heap bytes a model holds, by part (see [`Model::memory`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MemoryUsage {
+    /// Track table: strings, columns and the lookup indexes by URI and by name.
+    pub tracks: usize,
+    /// Antecedents, rules and the per-track index of antecedents.
+    pub rules: usize,
+}
+
+/// A list of strings stored as one buffer and the end offset of each string.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct StrPool {
+    pub(crate) data: String,
+    pub(crate) ends: Vec<u32>,
+}
+
+impl StrPool {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.data[start..self.ends[i] as usize]
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends
+            .push(u32::try_from(self.data.len()).expect("string pool over 4 GiB"));
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.data.capacity() + self.ends.capacity() * 4
+    }
+}
+
+impl fmt::Debug for StrPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A decoded, validated model: tracks, rules and the indexes that ranking uses.
+///
+/// Layout (all ids are [`TrackId`]s, tracks sorted by popularity, most popular first):
+/// - track columns: URI, name, artist and album (interned, each distinct string stored once)
+///   and playlist count;
+/// - `uri_order` and `name_keys`: sorted lookup indexes for seed resolution;
+/// - antecedents sorted lexicographically by their track ids, so that the antecedents whose
+///   smallest track is `t` are one contiguous run `ante_by_first[t]..ante_by_first[t + 1]`:
+///   the index from a track to every rule that can fire when it is a seed;
+/// - rules grouped by antecedent, each group sorted by consequent.
+#[derive(Clone, PartialEq)]
+pub struct Model {
+    pub(crate) meta: Metadata,
+    pub(crate) uris: StrPool,
+    pub(crate) names: StrPool,
+    pub(crate) name_of: Vec<u32>,
+    pub(crate) artists: StrPool,
+    pub(crate) artist_of: Vec<u32>,
+    pub(crate) albums: StrPool,
+    pub(crate) album_of: Vec<u32>,
+    pub(crate) counts: Vec<u32>,
+    /// Track ids sorted by URI.
+    pub(crate) uri_order: Vec<u32>,
+    /// Distinct normalised names, sorted, and the most popular track for each.
+    pub(crate) name_keys: StrPool,
+    pub(crate) name_key_track: Vec<u32>,
+    /// CSR over antecedents by their first (smallest) track; `tracks + 1` entries.
+    pub(crate) ante_by_first: Vec<u32>,
+    /// CSR over `ante_tail_items`: the tracks after the first; `antecedents + 1` entries.
+    pub(crate) ante_tail_end: Vec<u32>,
+    pub(crate) ante_tail_items: Vec<u32>,
+    pub(crate) ante_count: Vec<u32>,
+    /// CSR over rules by antecedent; `antecedents + 1` entries.
+    pub(crate) ante_rule_end: Vec<u32>,
+    pub(crate) rule_consequent: Vec<u32>,
+    pub(crate) rule_count: Vec<u32>,
+    pub(crate) rule_confidence: Vec<f32>,
+    pub(crate) rule_lift: Vec<f32>,
+}
+
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Model")
+            .field("meta", &self.meta)
+            .field("tracks", &self.track_count())
+            .field("antecedents", &self.antecedent_count())
+            .field("rules", &self.rule_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Model {
+    /// The model's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.meta
+    }
+
+    /// The content-hash id of the model.
+    pub fn id(&self) -> &str {
+        &self.meta.model_id
+    }
+
+    /// Number of tracks.
+    pub fn track_count(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Number of rules.
+    pub fn rule_count(&self) -> usize {
+        self.rule_consequent.len()
+    }
+
+    /// Number of distinct antecedents.
+    pub fn antecedent_count(&self) -> usize {
+        self.ante_count.len()
+    }
+
+    /// The track with id `id`. Panics if `id` is not a track of this model.
+    pub fn track(&self, id: TrackId) -> Track<'_> {
+        let i = id.index();
+        Track {
+            id,
+            uri: self.uris.get(i),
+            name: self.names.get(self.name_of[i] as usize),
+            artist: self.artists.get(self.artist_of[i] as usize),
+            album: self.albums.get(self.album_of[i] as usize),
+            count: self.counts[i],
+        }
+    }
+
+    /// Every track, most popular first.
+    pub fn tracks(&self) -> impl ExactSizeIterator<Item = Track<'_>> {
+        (0..self.track_count()).map(|i| self.track(TrackId(i as u32)))
+    }
+
+    /// The track whose URI is exactly `uri`.
+    pub fn track_by_uri(&self, uri: &str) -> Option<TrackId> {
+        self.uri_order
+            .binary_search_by(|&t| self.uris.get(t as usize).cmp(uri))
+            .ok()
+            .map(|i| TrackId(self.uri_order[i]))
+    }
+
+    /// The most popular track whose normalised name (see [`crate::normalize_name`]) equals the
+    /// normalised `name`.
+    pub fn track_by_name(&self, name: &str) -> Option<TrackId> {
+        let key = crate::normalize_name(name);
+        self.track_by_name_key(&key)
+    }
+
+    pub(crate) fn track_by_name_key(&self, key: &str) -> Option<TrackId> {
+        search_pool(&self.name_keys, key).map(|i| TrackId(self.name_key_track[i]))
+    }
+
+    /// Every rule, grouped by antecedent (antecedents in lexicographic order of their ids),
+    /// each group by consequent id.
+    pub fn rules(&self) -> impl Iterator<Item = Rule<'_>> {
+        (0..self.antecedent_count()).flat_map(move |a| {
+            let range = self.rules_of(a);
+            range.map(move |r| self.rule(a, r))
+        })
+    }
+
+    /// Heap bytes held by the model, by part.
+    pub fn memory(&self) -> MemoryUsage {
+        let v = |v: &Vec<u32>| v.capacity() * 4;
+        let tracks = self.uris.heap_bytes()
+            + self.names.heap_bytes()
+            + self.artists.heap_bytes()
+            + self.albums.heap_bytes()
+            + self.name_keys.heap_bytes()
+            + v(&self.name_of)
+            + v(&self.artist_of)
+            + v(&self.album_of)
+            + v(&self.counts)
+            + v(&self.uri_order)
+            + v(&self.name_key_track)
+            + self
+                .meta
+                .datasets
+                .iter()
+                .map(String::capacity)
+                .sum::<usize>();
+        let rules = v(&self.ante_by_first)
+            + v(&self.ante_tail_end)
+            + v(&self.ante_tail_items)
+            + v(&self.ante_count)
+            + v(&self.ante_rule_end)
+            + v(&self.rule_consequent)
+            + v(&self.rule_count)
+            + self.rule_confidence.capacity() * 4
+            + self.rule_lift.capacity() * 4;
+        MemoryUsage { tracks, rules }
+    }
+
+    pub(crate) fn first_of(&self, ante: usize) -> TrackId {
+        // The run of antecedents starting at a track is found by binary search on the CSR.
+        let t = self
+            .ante_by_first
+            .partition_point(|&start| start as usize <= ante)
+            - 1;
+        TrackId(t as u32)
+    }
+
+    pub(crate) fn tail_of(&self, ante: usize) -> &[u32] {
+        let start = if ante == 0 {
+            0
+        } else {
+            self.ante_tail_end[ante - 1] as usize
+        };
+        &self.ante_tail_items[start..self.ante_tail_end[ante] as usize]
+    }
+
+    pub(crate) fn antecedent(&self, ante: usize) -> Antecedent<'_> {
+        Antecedent {
+            first: self.first_of(ante),
+            tail: self.tail_of(ante),
+        }
+    }
+
+    pub(crate) fn antecedents_of(&self, first: TrackId) -> std::ops::Range<usize> {
+        let t = first.index();
+        self.ante_by_first[t] as usize..self.ante_by_first[t + 1] as usize
+    }
+
+    pub(crate) fn rules_of(&self, ante: usize) -> std::ops::Range<usize> {
+        let start = if ante == 0 {
+            0
+        } else {
+            self.ante_rule_end[ante - 1] as usize
+        };
+        start..self.ante_rule_end[ante] as usize
+    }
+
+    pub(crate) fn rule(&self, ante: usize, r: usize) -> Rule<'_> {
+        Rule {
+            antecedent: self.antecedent(ante),
+            consequent: TrackId(self.rule_consequent[r]),
+            count: self.rule_count[r],
+            antecedent_count: self.ante_count[ante],
+            confidence: self.rule_confidence[r],
+            lift: self.rule_lift[r],
+        }
+    }
+}
+
+/// Binary search of a sorted pool.
+pub(crate) fn search_pool(pool: &StrPool, key: &str) -> Option<usize> {
+    let (mut lo, mut hi) = (0, pool.len());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match pool.get(mid).cmp(key) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return Some(mid),
+        }
+    }
+    None
+}
+
+/// Confidence and lift as the model stores them, computed the one way every part of Segue
+/// computes them (in `f64`, rounded once to `f32`).
+pub fn rule_scores(
+    count: u32,
+    antecedent_count: u32,
+    consequent_count: u32,
+    playlists: u32,
+) -> (f32, f32) {
+    let confidence = f64::from(count) / f64::from(antecedent_count);
+    let lift = confidence / (f64::from(consequent_count) / f64::from(playlists));
+    (confidence as f32, lift as f32)
+}

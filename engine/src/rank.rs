@@ -1,0 +1,300 @@
+//! Ranking: from seed songs to the tracks that most often go with them.
+
+use std::cmp::Ordering;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Model, TrackId};
+
+/// Default number of recommendations.
+pub const DEFAULT_K: usize = 10;
+
+/// How the rules that fire for a candidate combine into its score.
+///
+/// Every strategy gives a total order on candidates: ties in score break by the lift of the
+/// candidate's best rule, then its support count, then track id (the more popular track first).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Strategy {
+    /// The original service's ranking: the best confidence among the rules that fire.
+    #[default]
+    BestConfidence,
+}
+
+/// What to ask of [`recommend`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// How many tracks to return (at most; fewer only when the catalog runs out).
+    pub k: usize,
+    /// How to score candidates.
+    pub strategy: Strategy,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            k: DEFAULT_K,
+            strategy: Strategy::default(),
+        }
+    }
+}
+
+/// Where a recommendation comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// An association rule fired for it.
+    Rule,
+    /// A popular track filling the list when rules gave fewer than k.
+    Popular,
+}
+
+/// A seed that matched a track.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ResolvedSeed<'m> {
+    /// The seed as given.
+    pub input: String,
+    /// The matched track's URI.
+    pub uri: &'m str,
+    /// Its name.
+    pub name: &'m str,
+    /// Its artist.
+    pub artist: &'m str,
+    /// Its id in the model.
+    #[serde(skip)]
+    pub id: TrackId,
+}
+
+/// One recommended track.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recommended<'m> {
+    /// The track's URI.
+    pub uri: &'m str,
+    /// Its name.
+    pub name: &'m str,
+    /// Its artist.
+    pub artist: &'m str,
+    /// The strategy's score (for popularity picks, 0).
+    pub score: f32,
+    /// Confidence of the best rule; for popularity picks the track's share of all playlists.
+    pub confidence: f32,
+    /// Lift of the best rule; 1 for popularity picks.
+    pub lift: f32,
+    /// Support count of the best rule's itemset; for popularity picks the track's count.
+    pub support: u32,
+    /// Rule or popularity.
+    pub source: Source,
+    /// URIs of the seeds in the best rule's antecedent ("because you picked ..."); empty for
+    /// popularity picks.
+    pub because: Vec<&'m str>,
+    /// Its id in the model.
+    #[serde(skip)]
+    pub id: TrackId,
+}
+
+/// The answer to one request.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recommendation<'m> {
+    /// Seeds that matched a track, in the order given (an input repeated verbatim once).
+    pub resolved: Vec<ResolvedSeed<'m>>,
+    /// Seeds that matched nothing, in the order given.
+    pub unknown: Vec<String>,
+    /// The recommendations, best first.
+    pub tracks: Vec<Recommended<'m>>,
+}
+
+/// The evidence that selected a candidate: the best rule that fired for it.
+#[derive(Clone, Copy)]
+struct Candidate {
+    track: u32,
+    ante: u32,
+    confidence: f32,
+    lift: f32,
+    support: u32,
+    score: f32,
+}
+
+/// Rule order within a candidate: higher confidence, then lift, then support; earlier
+/// (lexicographically smaller) antecedent on a full tie. `Less` means "better".
+fn better_rule(a: &Candidate, b: &Candidate) -> Ordering {
+    b.confidence
+        .total_cmp(&a.confidence)
+        .then(b.lift.total_cmp(&a.lift))
+        .then(b.support.cmp(&a.support))
+        .then(a.ante.cmp(&b.ante))
+}
+
+/// Candidate order: score, then the best rule's lift and support, then track id. `Less` means
+/// "ranked higher".
+fn rank_order(a: &Candidate, b: &Candidate) -> Ordering {
+    b.score
+        .total_cmp(&a.score)
+        .then(b.lift.total_cmp(&a.lift))
+        .then(b.support.cmp(&a.support))
+        .then(a.track.cmp(&b.track))
+}
+
+/// Resolves `seeds` against `model` and ranks the tracks that go with them.
+///
+/// A seed is a track URI (matched exactly) or a song name (matched after
+/// [`crate::normalize_name`]; a name shared by several tracks resolves to the most popular).
+/// Every rule whose whole antecedent is among the resolved seeds fires; its consequent is a
+/// candidate unless it is a seed. When rules give fewer than `k` candidates, the most popular
+/// other tracks fill the list.
+///
+/// Deterministic: the same model and the same arguments give the same answer on every
+/// platform.
+pub fn recommend<'m, S: AsRef<str>>(
+    model: &'m Model,
+    seeds: &[S],
+    options: &Options,
+) -> Recommendation<'m> {
+    let (resolved, unknown) = resolve(model, seeds);
+    let mut seed_ids: Vec<u32> = resolved.iter().map(|s| s.id.0).collect();
+    seed_ids.sort_unstable();
+    seed_ids.dedup();
+    let is_seed = |t: u32| seed_ids.binary_search(&t).is_ok();
+
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
+    // Seeds ascending, antecedents ascending within each seed's run: antecedents are visited in
+    // increasing index order, which the tie-break on `ante` relies on.
+    for &seed in &seed_ids {
+        for ante in model.antecedents_of(TrackId(seed)) {
+            if !model.tail_of(ante).iter().all(|&t| is_seed(t)) {
+                continue;
+            }
+            for r in model.rules_of(ante) {
+                let y = model.rule_consequent[r];
+                if is_seed(y) {
+                    continue;
+                }
+                let fired = Candidate {
+                    track: y,
+                    ante: ante as u32,
+                    confidence: model.rule_confidence[r],
+                    lift: model.rule_lift[r],
+                    support: model.rule_count[r],
+                    score: 0.0,
+                };
+                match slot.get(&y) {
+                    Some(&i) => {
+                        let best = &mut candidates[i as usize];
+                        if better_rule(&fired, best) == Ordering::Less {
+                            *best = fired;
+                        }
+                    }
+                    None => {
+                        slot.insert(y, candidates.len() as u32);
+                        candidates.push(fired);
+                    }
+                }
+            }
+        }
+    }
+    for c in &mut candidates {
+        c.score = match options.strategy {
+            Strategy::BestConfidence => c.confidence,
+        };
+    }
+
+    let k = options.k;
+    if candidates.len() > k {
+        if k > 0 {
+            candidates.select_nth_unstable_by(k - 1, rank_order);
+        }
+        candidates.truncate(k);
+    }
+    candidates.sort_unstable_by(rank_order);
+
+    let mut tracks: Vec<Recommended<'m>> = candidates
+        .iter()
+        .map(|c| {
+            let t = model.track(TrackId(c.track));
+            Recommended {
+                uri: t.uri,
+                name: t.name,
+                artist: t.artist,
+                score: c.score,
+                confidence: c.confidence,
+                lift: c.lift,
+                support: c.support,
+                source: Source::Rule,
+                because: model
+                    .antecedent(c.ante as usize)
+                    .iter()
+                    .map(|s| model.uris.get(s.index()))
+                    .collect(),
+                id: TrackId(c.track),
+            }
+        })
+        .collect();
+
+    // Popularity fill: track ids are popularity ranks, so walk them in order.
+    if tracks.len() < k {
+        let playlists = model.meta.playlists.max(1);
+        for id in 0..model.track_count() as u32 {
+            if tracks.len() == k {
+                break;
+            }
+            if is_seed(id) || slot.contains_key(&id) {
+                continue;
+            }
+            let t = model.track(TrackId(id));
+            tracks.push(Recommended {
+                uri: t.uri,
+                name: t.name,
+                artist: t.artist,
+                score: 0.0,
+                confidence: (f64::from(t.count) / f64::from(playlists)) as f32,
+                lift: 1.0,
+                support: t.count,
+                source: Source::Popular,
+                because: Vec::new(),
+                id: TrackId(id),
+            });
+        }
+    }
+    Recommendation {
+        resolved,
+        unknown,
+        tracks,
+    }
+}
+
+/// Matches each seed to a track; an input repeated verbatim counts once.
+fn resolve<'m, S: AsRef<str>>(
+    model: &'m Model,
+    seeds: &[S],
+) -> (Vec<ResolvedSeed<'m>>, Vec<String>) {
+    let mut resolved = Vec::new();
+    let mut unknown = Vec::new();
+    let mut seen: Vec<&str> = Vec::with_capacity(seeds.len());
+    for seed in seeds {
+        let input = seed.as_ref();
+        if seen.contains(&input) {
+            continue;
+        }
+        seen.push(input);
+        let id = model
+            .track_by_uri(input)
+            .or_else(|| model.track_by_uri(input.trim()))
+            .or_else(|| model.track_by_name(input));
+        match id {
+            Some(id) => {
+                let t = model.track(id);
+                resolved.push(ResolvedSeed {
+                    input: input.to_owned(),
+                    uri: t.uri,
+                    name: t.name,
+                    artist: t.artist,
+                    id,
+                });
+            }
+            None => unknown.push(input.to_owned()),
+        }
+    }
+    (resolved, unknown)
+}

@@ -1,0 +1,425 @@
+//! The blob format: round trips, and a typed error for every kind of damage.
+//! Runs natively and under wasm.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use engine::{DecodeError, HEADER_LEN, InvalidModel, Model};
+use serde::{Deserialize, Serialize};
+
+use crate::fixture::{empty, fixture};
+
+/// An independent statement of the payload layout (field order = wire order), used to forge
+/// payloads that are well-formed postcard but break the model's invariants.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct RawPool {
+    data: String,
+    lens: Vec<u32>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+struct RawBody {
+    datasets: Vec<String>,
+    playlists: u32,
+    min_support: f64,
+    min_count: u32,
+    min_confidence: f64,
+    max_len: u32,
+    miner_version: String,
+    uris: RawPool,
+    names: RawPool,
+    name_of: Vec<u32>,
+    artists: RawPool,
+    artist_of: Vec<u32>,
+    albums: RawPool,
+    album_of: Vec<u32>,
+    counts: Vec<u32>,
+    uri_order: Vec<u32>,
+    name_keys: RawPool,
+    name_key_track: Vec<u32>,
+    antes_per_track: Vec<u32>,
+    ante_tail_len: Vec<u32>,
+    ante_tail_items: Vec<u32>,
+    ante_count: Vec<u32>,
+    ante_rules: Vec<u32>,
+    rule_consequent: Vec<u32>,
+    rule_count: Vec<u32>,
+    rule_confidence: Vec<f32>,
+    rule_lift: Vec<f32>,
+}
+
+fn split(blob: &[u8]) -> (String, RawBody) {
+    let (created_at, rest) =
+        postcard::take_from_bytes::<String>(&blob[HEADER_LEN..]).expect("created_at");
+    let body = postcard::from_bytes::<RawBody>(rest).expect("body");
+    (created_at, body)
+}
+
+/// A blob with a correct header around `payload`.
+fn wrap(payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&engine::MAGIC);
+    out.extend_from_slice(&engine::FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&xxhash_rust::xxh3::xxh3_64(payload).to_le_bytes());
+    out.extend_from_slice(payload);
+    out
+}
+
+fn forge(created_at: &str, body: &RawBody) -> Vec<u8> {
+    let mut payload = postcard::to_allocvec(&created_at).expect("encodes");
+    payload.extend(postcard::to_allocvec(body).expect("encodes"));
+    wrap(&payload)
+}
+
+/// Decodes the fixture after `mutate` has damaged its body.
+fn decode_forged(mutate: impl FnOnce(&mut RawBody)) -> Result<Model, DecodeError> {
+    let (created_at, mut body) = split(&fixture().to_blob());
+    mutate(&mut body);
+    Model::from_blob(&forge(&created_at, &body))
+}
+
+fn invalid(result: Result<Model, DecodeError>) -> InvalidModel {
+    match result {
+        Err(DecodeError::Invalid(e)) => e,
+        other => panic!("expected an invalid-model error, got {other:?}"),
+    }
+}
+
+#[test]
+fn round_trip_is_exact_and_deterministic() {
+    for model in [fixture(), empty()] {
+        let blob = model.to_blob();
+        let decoded = Model::from_blob(&blob).expect("decodes");
+        assert_eq!(decoded, model);
+        assert_eq!(decoded.to_blob(), blob, "re-encoding gives the same bytes");
+        assert_eq!(fixture().to_blob(), fixture().to_blob());
+    }
+}
+
+#[test]
+fn forge_helper_reproduces_the_encoder() {
+    let blob = fixture().to_blob();
+    let (created_at, body) = split(&blob);
+    assert_eq!(forge(&created_at, &body), blob);
+}
+
+#[test]
+fn model_id_ignores_creation_time_only() {
+    let blob = fixture().to_blob();
+    let (_, body) = split(&blob);
+    let later = Model::from_blob(&forge("2030-01-01T00:00:00.5Z", &body)).expect("decodes");
+    assert_eq!(later.id(), fixture().id());
+    assert_eq!(later.metadata().created_at, "2030-01-01T00:00:00.5Z");
+    assert_eq!(fixture().id().len(), 32);
+    assert_ne!(empty().id(), fixture().id());
+}
+
+#[test]
+fn header_errors() {
+    let blob = fixture().to_blob();
+    let check = |bytes: &[u8], expected: DecodeError| {
+        assert_eq!(Model::from_blob(bytes).expect_err("must fail"), expected);
+    };
+    check(
+        b"",
+        DecodeError::Truncated {
+            what: "header",
+            needed: 28,
+            available: 0,
+        },
+    );
+    check(
+        b"SEGU",
+        DecodeError::Truncated {
+            what: "header",
+            needed: 28,
+            available: 4,
+        },
+    );
+    check(
+        b"PK\x03\x04 a zip file",
+        DecodeError::BadMagic {
+            found: b"PK\x03\x04 a z".to_vec(),
+        },
+    );
+    check(
+        &blob[..5],
+        DecodeError::Truncated {
+            what: "header",
+            needed: 28,
+            available: 5,
+        },
+    );
+    let mut v2 = blob.clone();
+    v2[8] = 2;
+    check(
+        &v2,
+        DecodeError::UnsupportedVersion {
+            found: 2,
+            supported: 1,
+        },
+    );
+    let payload_len = (blob.len() - HEADER_LEN) as u64;
+    check(
+        &blob[..blob.len() - 3],
+        DecodeError::Truncated {
+            what: "payload",
+            needed: payload_len,
+            available: payload_len - 3,
+        },
+    );
+    let mut longer = blob.clone();
+    longer.extend_from_slice(b"xyz");
+    check(
+        &longer,
+        DecodeError::TrailingBytes {
+            what: "payload",
+            extra: 3,
+        },
+    );
+    let mut flipped = blob.clone();
+    *flipped.last_mut().expect("non-empty") ^= 0x40;
+    assert!(matches!(
+        Model::from_blob(&flipped),
+        Err(DecodeError::ChecksumMismatch { .. })
+    ));
+}
+
+#[test]
+fn payload_errors() {
+    let blob = fixture().to_blob();
+    let mut payload = blob[HEADER_LEN..].to_vec();
+    payload.push(0);
+    assert_eq!(
+        Model::from_blob(&wrap(&payload)).expect_err("must fail"),
+        DecodeError::TrailingBytes {
+            what: "model body inside the payload",
+            extra: 1
+        }
+    );
+    let cut = &blob[HEADER_LEN..blob.len() - 10];
+    let err = Model::from_blob(&wrap(cut)).expect_err("must fail");
+    assert!(
+        matches!(
+            err,
+            DecodeError::Malformed {
+                section: "body",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    let err = Model::from_blob(&wrap(&[0xff, 0xff, 0xff])).expect_err("must fail");
+    assert!(
+        matches!(
+            err,
+            DecodeError::Malformed {
+                section: "created_at",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn ids_out_of_range() {
+    let e = invalid(decode_forged(|b| b.rule_consequent[0] = 12));
+    assert_eq!(
+        e,
+        InvalidModel::OutOfRange {
+            column: "rule_consequent",
+            index: 0,
+            value: 12,
+            limit: 12
+        }
+    );
+    let e = invalid(decode_forged(|b| b.name_of[3] = 1000));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::OutOfRange {
+                column: "name_of",
+                index: 3,
+                value: 1000,
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| b.ante_tail_items[0] = 99));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::OutOfRange {
+                column: "ante_tail_items",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| b.name_key_track[0] = u32::MAX));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::OutOfRange {
+                column: "name_key_track",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn unsorted_or_duplicate_antecedents() {
+    // The fixture's two-track antecedents are {HUMBLE, DNA} = [0, 3] and {CLOSER_CS, ROSES} = [1, 5].
+    let e = invalid(decode_forged(|b| b.ante_tail_items[0] = 0));
+    assert!(matches!(e, InvalidModel::UnsortedAntecedent { .. }), "{e}");
+    // Canonically, antecedent 0 is {HUMBLE} and antecedent 1 is {HUMBLE, DNA}: dropping the
+    // second's tail makes it a duplicate of the first.
+    let e = invalid(decode_forged(|b| {
+        assert_eq!((b.ante_tail_len[0], b.ante_tail_len[1]), (0, 1));
+        b.ante_tail_len[1] = 0;
+        b.ante_tail_items.remove(0);
+    }));
+    assert_eq!(e, InvalidModel::DuplicateAntecedent { index: 1 });
+    let e = invalid(decode_forged(|b| {
+        // Swap two consequents within the first antecedent's group.
+        b.rule_consequent.swap(0, 1);
+        b.rule_count.swap(0, 1);
+        b.rule_confidence.swap(0, 1);
+        b.rule_lift.swap(0, 1);
+    }));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::NotSorted {
+                column: "rule_consequent",
+                ..
+            }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn nan_and_inconsistent_scores() {
+    let e = invalid(decode_forged(|b| b.rule_confidence[2] = f32::NAN));
+    assert_eq!(
+        e,
+        InvalidModel::NotANumber {
+            column: "rule_confidence",
+            index: 2
+        }
+    );
+    let e = invalid(decode_forged(|b| b.rule_lift[4] = f32::NAN));
+    assert_eq!(
+        e,
+        InvalidModel::NotANumber {
+            column: "rule_lift",
+            index: 4
+        }
+    );
+    let e = invalid(decode_forged(|b| b.rule_confidence[1] = 0.99));
+    assert!(
+        matches!(e, InvalidModel::Inconsistent(ref m) if m.contains("rule 1 stores confidence 0.99")),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| b.rule_count[0] = 1000));
+    assert!(
+        matches!(e, InvalidModel::Inconsistent(ref m) if m.contains("rule 0 has count 1000")),
+        "{e}"
+    );
+}
+
+#[test]
+fn broken_tracks_and_pools() {
+    let e = invalid(decode_forged(|b| b.counts.swap(0, 1)));
+    assert!(matches!(e, InvalidModel::NotSorted { .. }), "{e}");
+    let e = invalid(decode_forged(|b| b.counts.pop().map(drop).unwrap_or(())));
+    assert!(matches!(e, InvalidModel::LengthMismatch { .. }), "{e}");
+    let e = invalid(decode_forged(|b| b.uri_order.swap(0, 1)));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::NotSorted {
+                column: "uri_order",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| b.names.lens[0] += 1));
+    assert!(
+        matches!(e, InvalidModel::BadStringPool { pool: "names", .. }),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| {
+        // "ΣΊΣΥΦΟΣ" is multi-byte: cut a pool inside a character.
+        let i = b.artists.data.find('Χ').expect("greek artist");
+        let pos = b
+            .artists
+            .lens
+            .iter()
+            .scan(0, |s, &l| {
+                *s += l;
+                Some(*s)
+            })
+            .position(|end| end as usize > i)
+            .expect("found");
+        b.artists.lens[pos - 1] += 1;
+        b.artists.lens[pos] -= 1;
+    }));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::BadStringPool {
+                pool: "artists",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| {
+        b.names.data = b.names.data.replace("Closer", "Zloser")
+    }));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::NotSorted {
+                column: "names",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| b.min_confidence = f64::NAN));
+    assert!(
+        matches!(e, InvalidModel::Inconsistent(ref m) if m.contains("min_confidence")),
+        "{e}"
+    );
+    let e = invalid(decode_forged(|b| {
+        let dup = b.uris.data[..b.uris.lens[0] as usize].to_owned();
+        let second = b.uris.lens[0] as usize..(b.uris.lens[0] + b.uris.lens[1]) as usize;
+        b.uris.data.replace_range(second, &dup);
+    }));
+    assert!(
+        matches!(
+            e,
+            InvalidModel::DuplicateUri { .. } | InvalidModel::NotSorted { .. }
+        ),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_creation_time() {
+    let (_, body) = split(&fixture().to_blob());
+    let e = invalid(Model::from_blob(&forge("yesterday", &body)));
+    assert!(
+        matches!(e, InvalidModel::Inconsistent(ref m) if m.contains("created_at")),
+        "{e}"
+    );
+}

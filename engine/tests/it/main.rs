@@ -1,0 +1,9 @@
+//! The engine's integration tests: one binary, natively and under wasm32.
+
+mod blob;
+mod fixture;
+mod generated;
+mod platform;
+#[cfg(not(target_arch = "wasm32"))]
+mod props;
+mod rank;

@@ -1,0 +1,121 @@
+//! Tests that run natively AND under wasm (wasm-bindgen-test), against the same snapshot
+//! files: both platforms must produce these bytes, so they produce the same bytes as each other.
+
+#[cfg(target_arch = "wasm32")]
+use wasm_bindgen_test::wasm_bindgen_test as test;
+
+use engine::{Model, Options, recommend};
+
+use crate::fixture::{cases, empty, fixture};
+use crate::generated::{Rng, Shape, generate, seed_lists};
+
+/// Natively: compare with (or, with `UPDATE_EXPECT=1`, rewrite) the snapshot file.
+/// Under wasm: compare with the same file, compiled in.
+macro_rules! snapshot {
+    ($path:literal, $actual:expr) => {{
+        let actual: String = $actual;
+        #[cfg(not(target_arch = "wasm32"))]
+        expect_test::expect_file![$path].assert_eq(&actual);
+        #[cfg(target_arch = "wasm32")]
+        assert!(
+            actual == include_str!($path),
+            "wasm output differs from the native snapshot {}:\n{actual}",
+            $path
+        );
+    }};
+}
+
+fn run_cases(model: &Model, cases: &[(&str, Vec<&str>, usize)]) -> String {
+    let mut out = String::new();
+    for (label, seeds, k) in cases {
+        let answer = recommend(
+            model,
+            seeds,
+            &Options {
+                k: *k,
+                ..Options::default()
+            },
+        );
+        out.push_str(&format!("## {label}: seeds {seeds:?}, k {k}\n"));
+        out.push_str(&serde_json::to_string_pretty(&answer).expect("serialises"));
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn fixture_cases() {
+    let model = Model::from_blob(&fixture().to_blob()).expect("fixture decodes");
+    snapshot!("snapshots/fixture_cases.txt", run_cases(&model, &cases()));
+}
+
+#[test]
+fn empty_model_cases() {
+    let model = Model::from_blob(&empty().to_blob()).expect("empty model decodes");
+    let cases = [(
+        "empty model",
+        vec!["HUMBLE.", "spotify:track:7KXjTSCq5nL1LoYtL7XAwS"],
+        5,
+    )];
+    snapshot!("snapshots/empty_model_cases.txt", run_cases(&model, &cases));
+}
+
+#[test]
+fn fixture_blob_and_metadata() {
+    let model = fixture();
+    let blob = model.to_blob();
+    let mut out = format!(
+        "blob: {} bytes, xxh3-64 {:016x}\n",
+        blob.len(),
+        xxhash_rust::xxh3::xxh3_64(&blob)
+    );
+    out.push_str(&serde_json::to_string_pretty(model.metadata()).expect("serialises"));
+    out.push('\n');
+    for rule in model.rules() {
+        let name = |t: engine::TrackId| model.track(t).name;
+        let ante: Vec<&str> = rule.antecedent.iter().map(name).collect();
+        out.push_str(&format!(
+            "{ante:?} -> {:?}: count {}/{} confidence {} lift {}\n",
+            name(rule.consequent),
+            rule.count,
+            rule.antecedent_count,
+            rule.confidence,
+            rule.lift
+        ));
+    }
+    snapshot!("snapshots/fixture_blob.txt", out);
+}
+
+/// Hundreds of requests on a generated model: a digest of every serialised answer (and of the
+/// blob) must be the same natively and in wasm.
+#[test]
+fn generated_model_digest() {
+    let model = generate(&Shape::SMALL);
+    let blob = model.to_blob();
+    let decoded = Model::from_blob(&blob).expect("generated model decodes");
+    let mut rng = Rng::new(42);
+    let mut all = String::new();
+    for seeds in seed_lists(&decoded, &mut rng, 300, 12) {
+        let k = 1 + rng.below(60) as usize;
+        let answer = recommend(
+            &decoded,
+            &seeds,
+            &Options {
+                k,
+                ..Options::default()
+            },
+        );
+        all.push_str(&serde_json::to_string(&answer).expect("serialises"));
+        all.push('\n');
+    }
+    let out = format!(
+        "model {} ({} tracks, {} rules)\nblob xxh3-64 {:016x}\nanswers: {} bytes, xxh3-64 {:016x}\n",
+        decoded.id(),
+        decoded.track_count(),
+        decoded.rule_count(),
+        xxhash_rust::xxh3::xxh3_64(&blob),
+        all.len(),
+        xxhash_rust::xxh3::xxh3_64(all.as_bytes()),
+    );
+    snapshot!("snapshots/generated_digest.txt", out);
+}
