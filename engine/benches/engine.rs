@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion};
 use engine::{Model, Options, TrackId, recommend};
 
-#[allow(dead_code)]
 #[path = "../tests/it/generated.rs"]
 mod generated;
 

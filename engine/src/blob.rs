@@ -57,7 +57,6 @@ struct Body<'a> {
     albums: WirePool<'a>,
     album_of: Cow<'a, [u32]>,
     counts: Cow<'a, [u32]>,
-    uri_order: Cow<'a, [u32]>,
     #[serde(borrow)]
     name_keys: WirePool<'a>,
     name_key_track: Cow<'a, [u32]>,
@@ -110,7 +109,6 @@ fn body(m: &Model) -> Body<'_> {
         albums: wire_pool(&m.albums),
         album_of: Cow::Borrowed(&m.album_of),
         counts: Cow::Borrowed(&m.counts),
-        uri_order: Cow::Borrowed(&m.uri_order),
         name_keys: wire_pool(&m.name_keys),
         name_key_track: Cow::Borrowed(&m.name_key_track),
         antes_per_track: Cow::Owned(m.ante_by_first.windows(2).map(|w| w[1] - w[0]).collect()),
@@ -179,7 +177,7 @@ impl Model {
         }
         let model = from_body(body, created_at, id_of(body_bytes))?;
         validate(&model)?;
-        Ok(model)
+        Ok(model.finish()?)
     }
 }
 
@@ -295,9 +293,10 @@ fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model
         albums: pool_from_wire("albums", body.albums)?,
         album_of: body.album_of.into_owned(),
         counts: body.counts.into_owned(),
-        uri_order: body.uri_order.into_owned(),
         name_keys: pool_from_wire("name_keys", body.name_keys)?,
         name_key_track: body.name_key_track.into_owned(),
+        uri_index: Default::default(),
+        name_index: Default::default(),
         ante_by_first,
         ante_tail_end: ends_from_lens(&body.ante_tail_len)
             .ok_or_else(|| overflow("ante_tail_len"))?,

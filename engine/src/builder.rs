@@ -151,9 +151,6 @@ impl ModelBuilder {
         let (albums, album_of) = intern(sorted.iter().map(|t| t.album.as_str()));
         let counts: Vec<u32> = sorted.iter().map(|t| t.count).collect();
 
-        let mut uri_order: Vec<u32> = (0..n as u32).collect();
-        uri_order.sort_unstable_by(|&a, &b| uris.get(a as usize).cmp(uris.get(b as usize)));
-
         // Name index: each distinct normalised name to its most popular track (lowest id).
         let name_key_of: Vec<String> = names.iter().map(normalize_name).collect();
         let mut keyed: Vec<(&str, u32)> = name_of
@@ -299,9 +296,10 @@ impl ModelBuilder {
             albums,
             album_of,
             counts,
-            uri_order,
             name_keys,
             name_key_track,
+            uri_index: Default::default(),
+            name_index: Default::default(),
             ante_by_first,
             ante_tail_end,
             ante_tail_items,
@@ -314,7 +312,7 @@ impl ModelBuilder {
         };
         crate::validate::validate(&model)?;
         model.meta.model_id = crate::blob::content_id(&model);
-        Ok(model)
+        Ok(model.finish()?)
     }
 }
 

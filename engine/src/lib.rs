@@ -43,6 +43,7 @@
 mod blob;
 mod builder;
 mod error;
+mod index;
 mod model;
 mod normalize;
 mod rank;

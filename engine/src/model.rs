@@ -6,6 +6,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::index::HashIndex;
+
 /// Dense id of a track inside one model: its rank by popularity (0 is the most popular).
 ///
 /// Ids are only meaningful for the model that issued them.
@@ -113,9 +115,10 @@ impl fmt::Debug for Antecedent<'_> {
 /// Heap bytes a model holds, by part (see [`Model::memory`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MemoryUsage {
-    /// Track table: strings, columns and the lookup indexes by URI and by name.
+    /// Track table: strings, columns, the lookup indexes by URI and by name, and the per-track
+    /// index into the antecedents (4 bytes a track).
     pub tracks: usize,
-    /// Antecedents, rules and the per-track index of antecedents.
+    /// Antecedents and rules.
     pub rules: usize,
 }
 
@@ -162,7 +165,8 @@ impl fmt::Debug for StrPool {
 /// Layout (all ids are [`TrackId`]s, tracks sorted by popularity, most popular first):
 /// - track columns: URI, name, artist and album (interned, each distinct string stored once)
 ///   and playlist count;
-/// - `uri_order` and `name_keys`: sorted lookup indexes for seed resolution;
+/// - `name_keys`: the distinct normalised names, sorted, each with its most popular track;
+/// - hash indexes by URI and by normalised name, derived when the model is loaded;
 /// - antecedents sorted lexicographically by their track ids, so that the antecedents whose
 ///   smallest track is `t` are one contiguous run `ante_by_first[t]..ante_by_first[t + 1]`:
 ///   the index from a track to every rule that can fire when it is a seed;
@@ -178,11 +182,13 @@ pub struct Model {
     pub(crate) albums: StrPool,
     pub(crate) album_of: Vec<u32>,
     pub(crate) counts: Vec<u32>,
-    /// Track ids sorted by URI.
-    pub(crate) uri_order: Vec<u32>,
     /// Distinct normalised names, sorted, and the most popular track for each.
     pub(crate) name_keys: StrPool,
     pub(crate) name_key_track: Vec<u32>,
+    /// Derived at load: URI -> track id.
+    pub(crate) uri_index: HashIndex,
+    /// Derived at load: normalised name -> position in `name_keys`.
+    pub(crate) name_index: HashIndex,
     /// CSR over antecedents by their first (smallest) track; `tracks + 1` entries.
     pub(crate) ante_by_first: Vec<u32>,
     /// CSR over `ante_tail_items`: the tracks after the first; `antecedents + 1` entries.
@@ -209,6 +215,55 @@ impl fmt::Debug for Model {
 }
 
 impl Model {
+    /// Derives the lookup indexes and trims spare capacity. Called once by the builder and the
+    /// decoder, after validation.
+    pub(crate) fn finish(mut self) -> Result<Model, crate::InvalidModel> {
+        for v in [
+            &mut self.name_of,
+            &mut self.artist_of,
+            &mut self.album_of,
+            &mut self.counts,
+            &mut self.name_key_track,
+            &mut self.ante_by_first,
+            &mut self.ante_tail_end,
+            &mut self.ante_tail_items,
+            &mut self.ante_count,
+            &mut self.ante_rule_end,
+            &mut self.rule_consequent,
+            &mut self.rule_count,
+        ] {
+            v.shrink_to_fit();
+        }
+        self.rule_confidence.shrink_to_fit();
+        self.rule_lift.shrink_to_fit();
+        for pool in [
+            &mut self.uris,
+            &mut self.names,
+            &mut self.artists,
+            &mut self.albums,
+            &mut self.name_keys,
+        ] {
+            pool.data.shrink_to_fit();
+            pool.ends.shrink_to_fit();
+        }
+        let uris = &self.uris;
+        self.uri_index = HashIndex::build(uris.len(), |i| uris.get(i)).map_err(|dup| {
+            crate::InvalidModel::DuplicateUri {
+                uri: uris.get(dup).to_owned(),
+            }
+        })?;
+        let keys = &self.name_keys;
+        // Keys are validated strictly ascending, so they cannot repeat.
+        self.name_index = HashIndex::build(keys.len(), |i| keys.get(i)).map_err(|dup| {
+            crate::InvalidModel::NotSorted {
+                column: "name_keys",
+                index: dup,
+                detail: String::new(),
+            }
+        })?;
+        Ok(self)
+    }
+
     /// The model's metadata.
     pub fn metadata(&self) -> &Metadata {
         &self.meta
@@ -254,10 +309,7 @@ impl Model {
 
     /// The track whose URI is exactly `uri`.
     pub fn track_by_uri(&self, uri: &str) -> Option<TrackId> {
-        self.uri_order
-            .binary_search_by(|&t| self.uris.get(t as usize).cmp(uri))
-            .ok()
-            .map(|i| TrackId(self.uri_order[i]))
+        self.uri_index.get(uri, |i| self.uris.get(i)).map(TrackId)
     }
 
     /// The most popular track whose normalised name (see [`crate::normalize_name`]) equals the
@@ -268,7 +320,9 @@ impl Model {
     }
 
     pub(crate) fn track_by_name_key(&self, key: &str) -> Option<TrackId> {
-        search_pool(&self.name_keys, key).map(|i| TrackId(self.name_key_track[i]))
+        self.name_index
+            .get(key, |i| self.name_keys.get(i))
+            .map(|i| TrackId(self.name_key_track[i as usize]))
     }
 
     /// Every rule, grouped by antecedent (antecedents in lexicographic order of their ids),
@@ -292,16 +346,17 @@ impl Model {
             + v(&self.artist_of)
             + v(&self.album_of)
             + v(&self.counts)
-            + v(&self.uri_order)
             + v(&self.name_key_track)
+            + v(&self.ante_by_first)
+            + self.uri_index.heap_bytes()
+            + self.name_index.heap_bytes()
             + self
                 .meta
                 .datasets
                 .iter()
                 .map(String::capacity)
                 .sum::<usize>();
-        let rules = v(&self.ante_by_first)
-            + v(&self.ante_tail_end)
+        let rules = v(&self.ante_tail_end)
             + v(&self.ante_tail_items)
             + v(&self.ante_count)
             + v(&self.ante_rule_end)
@@ -361,20 +416,6 @@ impl Model {
             lift: self.rule_lift[r],
         }
     }
-}
-
-/// Binary search of a sorted pool.
-pub(crate) fn search_pool(pool: &StrPool, key: &str) -> Option<usize> {
-    let (mut lo, mut hi) = (0, pool.len());
-    while lo < hi {
-        let mid = lo + (hi - lo) / 2;
-        match pool.get(mid).cmp(key) {
-            std::cmp::Ordering::Less => lo = mid + 1,
-            std::cmp::Ordering::Greater => hi = mid,
-            std::cmp::Ordering::Equal => return Some(mid),
-        }
-    }
-    None
 }
 
 /// Confidence and lift as the model stores them, computed the one way every part of Segue

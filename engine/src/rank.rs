@@ -159,37 +159,53 @@ pub fn recommend<'m, S: AsRef<str>>(
 
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
-    // Seeds ascending, antecedents ascending within each seed's run: antecedents are visited in
-    // increasing index order, which the tie-break on `ante` relies on.
-    for &seed in &seed_ids {
-        for ante in model.antecedents_of(TrackId(seed)) {
-            if !model.tail_of(ante).iter().all(|&t| is_seed(t)) {
+    let mut fire = |ante: usize| {
+        for r in model.rules_of(ante) {
+            let y = model.rule_consequent[r];
+            if is_seed(y) {
                 continue;
             }
-            for r in model.rules_of(ante) {
-                let y = model.rule_consequent[r];
-                if is_seed(y) {
-                    continue;
+            let fired = Candidate {
+                track: y,
+                ante: ante as u32,
+                confidence: model.rule_confidence[r],
+                lift: model.rule_lift[r],
+                support: model.rule_count[r],
+                score: 0.0,
+            };
+            match slot.get(&y) {
+                Some(&i) => {
+                    let best = &mut candidates[i as usize];
+                    if better_rule(&fired, best) == Ordering::Less {
+                        *best = fired;
+                    }
                 }
-                let fired = Candidate {
-                    track: y,
-                    ante: ante as u32,
-                    confidence: model.rule_confidence[r],
-                    lift: model.rule_lift[r],
-                    support: model.rule_count[r],
-                    score: 0.0,
-                };
-                match slot.get(&y) {
-                    Some(&i) => {
-                        let best = &mut candidates[i as usize];
-                        if better_rule(&fired, best) == Ordering::Less {
-                            *best = fired;
-                        }
-                    }
-                    None => {
-                        slot.insert(y, candidates.len() as u32);
-                        candidates.push(fired);
-                    }
+                None => {
+                    slot.insert(y, candidates.len() as u32);
+                    candidates.push(fired);
+                }
+            }
+        }
+    };
+    // An antecedent fires iff all its tracks are seeds. Its first (smallest) track is a seed
+    // `s`, so it lies in `s`'s run; within the run, antecedents are sorted by their tails, so
+    // the ones whose second track is a later seed `t` form a sub-run found by binary search.
+    // The cost follows the rules that fire, not the size of a popular seed's run.
+    for (i, &seed) in seed_ids.iter().enumerate() {
+        let run = model.antecedents_of(TrackId(seed));
+        if run.is_empty() {
+            continue;
+        }
+        if model.tail_of(run.start).is_empty() {
+            fire(run.start); // the single-track antecedent {seed} sorts first
+        }
+        for &next in &seed_ids[i + 1..] {
+            let second = |a: usize| model.tail_of(a).first().copied();
+            let lo = lower_bound(run.clone(), |a| second(a) < Some(next));
+            let hi = lower_bound(lo..run.end, |a| second(a) <= Some(next));
+            for ante in lo..hi {
+                if model.tail_of(ante)[1..].iter().all(|&t| is_seed(t)) {
+                    fire(ante);
                 }
             }
         }
@@ -262,6 +278,20 @@ pub fn recommend<'m, S: AsRef<str>>(
         unknown,
         tracks,
     }
+}
+
+/// The first index in `range` for which `before` is false (`before` must be true on a prefix).
+fn lower_bound(range: std::ops::Range<usize>, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (range.start, range.end);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Matches each seed to a track; an input repeated verbatim counts once.

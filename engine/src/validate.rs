@@ -74,7 +74,6 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
     check_len("name_of", m.name_of.len(), n)?;
     check_len("artist_of", m.artist_of.len(), n)?;
     check_len("album_of", m.album_of.len(), n)?;
-    check_len("uri_order", m.uri_order.len(), n)?;
     check_ids("name_of", &m.name_of, m.names.len())?;
     check_ids("artist_of", &m.artist_of, m.artists.len())?;
     check_ids("album_of", &m.album_of, m.albums.len())?;
@@ -98,25 +97,6 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
             });
         }
     }
-    check_ids("uri_order", &m.uri_order, n)?;
-    for i in 1..n {
-        let (a, b) = (m.uri_order[i - 1] as usize, m.uri_order[i] as usize);
-        if m.uris.get(a) >= m.uris.get(b) {
-            return Err(if m.uris.get(a) == m.uris.get(b) {
-                InvalidModel::DuplicateUri {
-                    uri: m.uris.get(a).to_owned(),
-                }
-            } else {
-                InvalidModel::NotSorted {
-                    column: "uri_order",
-                    index: i,
-                    detail: String::new(),
-                }
-            });
-        }
-    }
-    // Strictly ascending URIs over n in-range ids cannot repeat an id, so uri_order is a
-    // permutation of the tracks.
     check_len("name_key_track", m.name_key_track.len(), m.name_keys.len())?;
     check_sorted_pool("name_keys", &m.name_keys)?;
     check_ids("name_key_track", &m.name_key_track, n)?;

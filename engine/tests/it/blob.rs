@@ -34,7 +34,6 @@ struct RawBody {
     albums: RawPool,
     album_of: Vec<u32>,
     counts: Vec<u32>,
-    uri_order: Vec<u32>,
     name_keys: RawPool,
     name_key_track: Vec<u32>,
     antes_per_track: Vec<u32>,
@@ -340,17 +339,6 @@ fn broken_tracks_and_pools() {
     assert!(matches!(e, InvalidModel::NotSorted { .. }), "{e}");
     let e = invalid(decode_forged(|b| b.counts.pop().map(drop).unwrap_or(())));
     assert!(matches!(e, InvalidModel::LengthMismatch { .. }), "{e}");
-    let e = invalid(decode_forged(|b| b.uri_order.swap(0, 1)));
-    assert!(
-        matches!(
-            e,
-            InvalidModel::NotSorted {
-                column: "uri_order",
-                ..
-            }
-        ),
-        "{e}"
-    );
     let e = invalid(decode_forged(|b| b.names.lens[0] += 1));
     assert!(
         matches!(e, InvalidModel::BadStringPool { pool: "names", .. }),

@@ -7,3 +7,5 @@ mod platform;
 #[cfg(not(target_arch = "wasm32"))]
 mod props;
 mod rank;
+#[cfg(all(target_arch = "wasm32", feature = "wasm"))]
+mod wasm_api;

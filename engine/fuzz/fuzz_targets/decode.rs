@@ -1,0 +1,31 @@
+//! Feeds arbitrary bytes to the blob decoder: it must return a model or an error, never panic,
+//! and any blob it accepts must be canonical (re-encoding gives the same bytes).
+//!
+//! `cargo +nightly fuzz run decode` from `engine/` (see README, "Fuzzing"). The input is also
+//! tried behind a valid header, so that mutations reach the payload decoder and the validator.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fn check(bytes: &[u8]) {
+    if let Ok(model) = engine::Model::from_blob(bytes) {
+        assert_eq!(model.to_blob(), bytes, "accepted blob is not canonical");
+        let _ = engine::recommend(&model, &["a", "spotify:track:x"], &engine::Options::default());
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    check(data);
+    let mut wrapped = Vec::with_capacity(engine::HEADER_LEN + data.len());
+    wrapped.extend_from_slice(&engine::MAGIC);
+    wrapped.extend_from_slice(&engine::FORMAT_VERSION.to_le_bytes());
+    wrapped.extend_from_slice(&(data.len() as u64).to_le_bytes());
+    wrapped.extend_from_slice(&xxh3_64(data).to_le_bytes());
+    wrapped.extend_from_slice(data);
+    check(&wrapped);
+});
+
+fn xxh3_64(data: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(data)
+}

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Installs what Segue's build and tests need on a fresh machine; skips whatever is already
+# there at the right version, so running it again takes seconds.
+#
+#   scripts/setup.sh          everything the tests and the demo need
+#
+# Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
+# version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLCHAIN=1.95.0
+TRUNK_VERSION=0.21.14
+WASM_BINDGEN_VERSION=0.2.130
+BINARYEN_VERSION=132
+TOOLS="$ROOT/.tools"
+
+log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+
+apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt-get install ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if [ $apt_updated -eq 0 ]; then
+    $sudo apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_rust() {
+  command -v rustup >/dev/null || { echo "rustup is required (https://rustup.rs)" >&2; exit 1; }
+  if ! rustup toolchain list | grep -q "^$TOOLCHAIN"; then
+    log "rustup toolchain install $TOOLCHAIN"
+    rustup toolchain install "$TOOLCHAIN" --profile minimal -c rustfmt -c clippy -t wasm32-unknown-unknown
+  fi
+  local components
+  components="$(rustup component list --installed --toolchain "$TOOLCHAIN")"
+  for c in rustfmt clippy; do
+    grep -q "^$c" <<<"$components" || rustup component add "$c" --toolchain "$TOOLCHAIN"
+  done
+  rustup target list --installed --toolchain "$TOOLCHAIN" | grep -q '^wasm32-unknown-unknown$' ||
+    rustup target add wasm32-unknown-unknown --toolchain "$TOOLCHAIN"
+}
+
+ensure_cargo_tool() { # binary, version-output, install args...
+  local bin="$1" want="$2"
+  shift 2
+  if command -v "$bin" >/dev/null && [ "$("$bin" --version 2>/dev/null | head -n1)" = "$want" ]; then
+    return 0
+  fi
+  log "cargo install $* (a few minutes, once)"
+  cargo +"$TOOLCHAIN" install --quiet "$@"
+}
+
+ensure_wasm_opt() {
+  local bin="$TOOLS/node_modules/.bin/wasm-opt"
+  if [ -x "$bin" ] && "$bin" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION"; then
+    return 0
+  fi
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "npm install binaryen@$BINARYEN_VERSION (wasm-opt)"
+  mkdir -p "$TOOLS"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
+}
+
+main() {
+  cd "$ROOT"
+  command -v node >/dev/null || apt_install nodejs npm
+  ensure_rust
+  local locked
+  locked="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
+  if [ "$locked" != "$WASM_BINDGEN_VERSION" ]; then
+    echo "Cargo.lock has wasm-bindgen $locked but scripts/setup.sh pins $WASM_BINDGEN_VERSION: make them equal" >&2
+    exit 1
+  fi
+  # No --locked for wasm-bindgen-cli: one of its locked dependencies is gone from the registry.
+  ensure_cargo_tool wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION"
+  ensure_wasm_opt
+  log "ready"
+}
+
+main "$@"
