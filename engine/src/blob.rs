@@ -18,7 +18,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{DecodeError, InvalidModel};
-use crate::model::{Metadata, Model, StrPool};
+use crate::model::{Metadata, Model, RuleRec, StrPool};
 use crate::validate::validate;
 
 /// The first bytes of every blob.
@@ -116,10 +116,10 @@ fn body(m: &Model) -> Body<'_> {
         ante_tail_items: Cow::Borrowed(&m.ante_tail_items),
         ante_count: Cow::Borrowed(&m.ante_count),
         ante_rules: Cow::Owned(lens_of(&m.ante_rule_end)),
-        rule_consequent: Cow::Borrowed(&m.rule_consequent),
-        rule_count: Cow::Borrowed(&m.rule_count),
-        rule_confidence: Cow::Borrowed(&m.rule_confidence),
-        rule_lift: Cow::Borrowed(&m.rule_lift),
+        rule_consequent: Cow::Owned(m.rules.iter().map(|r| r.consequent).collect()),
+        rule_count: Cow::Owned(m.rules.iter().map(|r| r.count).collect()),
+        rule_confidence: Cow::Owned(m.rules.iter().map(|r| r.confidence).collect()),
+        rule_lift: Cow::Owned(m.rules.iter().map(|r| r.lift).collect()),
     }
 }
 
@@ -266,8 +266,35 @@ fn ends_from_lens(lens: &[u32]) -> Option<Vec<u32>> {
         .collect()
 }
 
+/// Zips the rule columns into records; all four must be equally long.
+fn rule_records(body: &Body<'_>) -> Result<Vec<RuleRec>, InvalidModel> {
+    let n = body.rule_consequent.len();
+    for (column, len) in [
+        ("rule_count", body.rule_count.len()),
+        ("rule_confidence", body.rule_confidence.len()),
+        ("rule_lift", body.rule_lift.len()),
+    ] {
+        if len != n {
+            return Err(InvalidModel::LengthMismatch {
+                column,
+                expected: n as u64,
+                found: len as u64,
+            });
+        }
+    }
+    Ok((0..n)
+        .map(|r| RuleRec {
+            consequent: body.rule_consequent[r],
+            count: body.rule_count[r],
+            confidence: body.rule_confidence[r],
+            lift: body.rule_lift[r],
+        })
+        .collect())
+}
+
 fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model, InvalidModel> {
     let overflow = |column| InvalidModel::Inconsistent(format!("`{column}` lengths overflow"));
+    let rules = rule_records(&body)?;
     let mut ante_by_first = Vec::with_capacity(body.antes_per_track.len() + 1);
     ante_by_first.push(0);
     ante_by_first
@@ -303,9 +330,6 @@ fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model
         ante_tail_items: body.ante_tail_items.into_owned(),
         ante_count: body.ante_count.into_owned(),
         ante_rule_end: ends_from_lens(&body.ante_rules).ok_or_else(|| overflow("ante_rules"))?,
-        rule_consequent: body.rule_consequent.into_owned(),
-        rule_count: body.rule_count.into_owned(),
-        rule_confidence: body.rule_confidence.into_owned(),
-        rule_lift: body.rule_lift.into_owned(),
+        rules,
     })
 }

@@ -1,7 +1,7 @@
 //! Assembling a model from tracks and rules given in any order.
 
 use crate::error::BuildError;
-use crate::model::{Metadata, Model, StrPool, rule_scores};
+use crate::model::{Metadata, Model, RuleRec, StrPool, rule_scores};
 use crate::normalize::normalize_name;
 
 /// One track as the miner knows it.
@@ -222,10 +222,7 @@ impl ModelBuilder {
         let mut ante_tail_items = Vec::new();
         let mut ante_count = Vec::new();
         let mut ante_rule_end = Vec::new();
-        let mut rule_consequent = Vec::with_capacity(prepared.len());
-        let mut rule_count = Vec::with_capacity(prepared.len());
-        let mut rule_confidence = Vec::with_capacity(prepared.len());
-        let mut rule_lift = Vec::with_capacity(prepared.len());
+        let mut rule_recs = Vec::with_capacity(prepared.len());
         for (i, rule) in prepared.iter().enumerate() {
             let new_group = i == 0 || prepared[i - 1].antecedent != rule.antecedent;
             if new_group {
@@ -249,17 +246,19 @@ impl ModelBuilder {
                     });
                 }
             }
-            rule_consequent.push(rule.consequent);
-            rule_count.push(rule.count);
             let y_count = counts[rule.consequent as usize];
             let (confidence, lift) = if rule.antecedent_count == 0 || params.playlists == 0 {
                 (f32::NAN, f32::NAN) // rejected below by validation, with the counts named
             } else {
                 rule_scores(rule.count, rule.antecedent_count, y_count, params.playlists)
             };
-            rule_confidence.push(confidence);
-            rule_lift.push(lift);
-            *ante_rule_end.last_mut().expect("a group was opened") = rule_consequent.len() as u32;
+            rule_recs.push(RuleRec {
+                consequent: rule.consequent,
+                count: rule.count,
+                confidence,
+                lift,
+            });
+            *ante_rule_end.last_mut().expect("a group was opened") = rule_recs.len() as u32;
         }
         for t in 0..n {
             ante_by_first[t + 1] += ante_by_first[t];
@@ -305,10 +304,7 @@ impl ModelBuilder {
             ante_tail_items,
             ante_count,
             ante_rule_end,
-            rule_consequent,
-            rule_count,
-            rule_confidence,
-            rule_lift,
+            rules: rule_recs,
         };
         crate::validate::validate(&model)?;
         model.meta.model_id = crate::blob::content_id(&model);

@@ -197,10 +197,18 @@ pub struct Model {
     pub(crate) ante_count: Vec<u32>,
     /// CSR over rules by antecedent; `antecedents + 1` entries.
     pub(crate) ante_rule_end: Vec<u32>,
-    pub(crate) rule_consequent: Vec<u32>,
-    pub(crate) rule_count: Vec<u32>,
-    pub(crate) rule_confidence: Vec<f32>,
-    pub(crate) rule_lift: Vec<f32>,
+    /// Rules as 16-byte records: ranking reads a rule's fields together, and a group's rules
+    /// share cache lines.
+    pub(crate) rules: Vec<RuleRec>,
+}
+
+/// One rule's consequent, support count and scores, stored together.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RuleRec {
+    pub(crate) consequent: u32,
+    pub(crate) count: u32,
+    pub(crate) confidence: f32,
+    pub(crate) lift: f32,
 }
 
 impl fmt::Debug for Model {
@@ -229,13 +237,10 @@ impl Model {
             &mut self.ante_tail_items,
             &mut self.ante_count,
             &mut self.ante_rule_end,
-            &mut self.rule_consequent,
-            &mut self.rule_count,
         ] {
             v.shrink_to_fit();
         }
-        self.rule_confidence.shrink_to_fit();
-        self.rule_lift.shrink_to_fit();
+        self.rules.shrink_to_fit();
         for pool in [
             &mut self.uris,
             &mut self.names,
@@ -281,7 +286,7 @@ impl Model {
 
     /// Number of rules.
     pub fn rule_count(&self) -> usize {
-        self.rule_consequent.len()
+        self.rules.len()
     }
 
     /// Number of distinct antecedents.
@@ -360,10 +365,7 @@ impl Model {
             + v(&self.ante_tail_items)
             + v(&self.ante_count)
             + v(&self.ante_rule_end)
-            + v(&self.rule_consequent)
-            + v(&self.rule_count)
-            + self.rule_confidence.capacity() * 4
-            + self.rule_lift.capacity() * 4;
+            + self.rules.capacity() * std::mem::size_of::<RuleRec>();
         MemoryUsage { tracks, rules }
     }
 
@@ -407,13 +409,14 @@ impl Model {
     }
 
     pub(crate) fn rule(&self, ante: usize, r: usize) -> Rule<'_> {
+        let rec = self.rules[r];
         Rule {
             antecedent: self.antecedent(ante),
-            consequent: TrackId(self.rule_consequent[r]),
-            count: self.rule_count[r],
+            consequent: TrackId(rec.consequent),
+            count: rec.count,
             antecedent_count: self.ante_count[ante],
-            confidence: self.rule_confidence[r],
-            lift: self.rule_lift[r],
+            confidence: rec.confidence,
+            lift: rec.lift,
         }
     }
 }

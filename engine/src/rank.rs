@@ -161,16 +161,17 @@ pub fn recommend<'m, S: AsRef<str>>(
     let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
     let mut fire = |ante: usize| {
         for r in model.rules_of(ante) {
-            let y = model.rule_consequent[r];
+            let rule = model.rules[r];
+            let y = rule.consequent;
             if is_seed(y) {
                 continue;
             }
             let fired = Candidate {
                 track: y,
                 ante: ante as u32,
-                confidence: model.rule_confidence[r],
-                lift: model.rule_lift[r],
-                support: model.rule_count[r],
+                confidence: rule.confidence,
+                lift: rule.lift,
+                support: rule.count,
                 score: 0.0,
             };
             match slot.get(&y) {
@@ -202,7 +203,7 @@ pub fn recommend<'m, S: AsRef<str>>(
         for &next in &seed_ids[i + 1..] {
             let second = |a: usize| model.tail_of(a).first().copied();
             let lo = lower_bound(run.clone(), |a| second(a) < Some(next));
-            let hi = lower_bound(lo..run.end, |a| second(a) <= Some(next));
+            let hi = gallop(lo..run.end, |a| second(a) <= Some(next));
             for ante in lo..hi {
                 if model.tail_of(ante)[1..].iter().all(|&t| is_seed(t)) {
                     fire(ante);
@@ -294,6 +295,18 @@ fn lower_bound(range: std::ops::Range<usize>, before: impl Fn(usize) -> bool) ->
     lo
 }
 
+/// Like [`lower_bound`], for a boundary expected near the start of `range`: probes 1, 2, 4, ...
+/// entries ahead, then searches the last gap.
+fn gallop(range: std::ops::Range<usize>, before: impl Fn(usize) -> bool) -> usize {
+    let mut step = 1;
+    let mut lo = range.start;
+    while lo + step <= range.end && before(lo + step - 1) {
+        lo += step;
+        step *= 2;
+    }
+    lower_bound(lo..(lo + step).min(range.end), before)
+}
+
 /// Matches each seed to a track; an input repeated verbatim counts once.
 fn resolve<'m, S: AsRef<str>>(
     model: &'m Model,
@@ -327,4 +340,30 @@ fn resolve<'m, S: AsRef<str>>(
         }
     }
     (resolved, unknown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{gallop, lower_bound};
+
+    #[test]
+    fn searches_find_every_boundary() {
+        for start in 0..4 {
+            for end in start..40 {
+                for boundary in start..=end {
+                    let before = |i: usize| i < boundary;
+                    assert_eq!(
+                        lower_bound(start..end, before),
+                        boundary,
+                        "{start}..{end} at {boundary}"
+                    );
+                    assert_eq!(
+                        gallop(start..end, before),
+                        boundary,
+                        "{start}..{end} at {boundary}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -108,7 +108,7 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
     check_len("ante_rule_end", m.ante_rule_end.len(), antes)?;
     check_csr("ante_by_first", &m.ante_by_first, antes)?;
     check_ends("ante_tail_end", &m.ante_tail_end, m.ante_tail_items.len())?;
-    check_ends("ante_rule_end", &m.ante_rule_end, m.rule_consequent.len())?;
+    check_ends("ante_rule_end", &m.ante_rule_end, m.rules.len())?;
     check_ids("ante_tail_items", &m.ante_tail_items, n)?;
     let max_ante_len = (meta.max_len as usize).saturating_sub(1);
     for first in 0..n {
@@ -156,7 +156,8 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
     let ante_count = m.ante_count[a];
     let n = m.counts.len();
     for r in rules.clone() {
-        let y = m.rule_consequent[r];
+        let rec = m.rules[r];
+        let y = rec.consequent;
         if y as usize >= n {
             return Err(InvalidModel::OutOfRange {
                 column: "rule_consequent",
@@ -165,7 +166,7 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
                 limit: n as u64,
             });
         }
-        if r > rules.start && m.rule_consequent[r - 1] >= y {
+        if r > rules.start && m.rules[r - 1].consequent >= y {
             return Err(InvalidModel::NotSorted {
                 column: "rule_consequent",
                 index: r,
@@ -175,7 +176,7 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
         if y == first || tail.binary_search(&y).is_ok() {
             return Err(InvalidModel::ConsequentInAntecedent { index: r });
         }
-        let count = m.rule_count[r];
+        let count = rec.count;
         let y_count = m.counts[y as usize];
         if count < m.meta.min_count.max(1) || count > ante_count.min(y_count) {
             return Err(inconsistent(format!(
@@ -184,7 +185,7 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
                 ante_count.min(y_count)
             )));
         }
-        let (confidence, lift) = (m.rule_confidence[r], m.rule_lift[r]);
+        let (confidence, lift) = (rec.confidence, rec.lift);
         if confidence.is_nan() {
             return Err(InvalidModel::NotANumber {
                 column: "rule_confidence",
