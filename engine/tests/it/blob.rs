@@ -416,10 +416,22 @@ fn bad_creation_time() {
 fn huge_declared_lengths_fail_without_allocating() {
     let created_at = postcard::to_allocvec(&"2026-11-28T12:00:00Z").expect("encodes");
     // A sequence, then a string, claiming about 2^35 and 2^32 entries in a few bytes.
-    for body in [&[0xff, 0xff, 0xff, 0xff, 0x7f][..], &[0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, b'x']] {
+    for body in [
+        &[0xff, 0xff, 0xff, 0xff, 0x7f][..],
+        &[0x01, 0xff, 0xff, 0xff, 0xff, 0x0f, b'x'],
+    ] {
         let mut payload = created_at.clone();
         payload.extend_from_slice(body);
         let err = Model::from_blob(&wrap(&payload)).expect_err("must fail");
-        assert!(matches!(err, DecodeError::Malformed { section: "body", .. }), "{err}");
+        assert!(
+            matches!(
+                err,
+                DecodeError::Malformed {
+                    section: "body",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
 }

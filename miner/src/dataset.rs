@@ -1,0 +1,525 @@
+//! Reading playlist datasets: the course CSV, MPD JSON slices and plain baskets, plain or
+//! gzipped. A playlist becomes a transaction: the set of its track URIs.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+
+use crate::fpgrowth::Transactions;
+
+/// The input formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Decide per file from its name (`.csv`, `.json`, anything else is baskets; `.gz` is
+    /// looked through).
+    Auto,
+    /// The course CSV: one row per playlist entry, columns found by header name.
+    Csv,
+    /// Spotify Million Playlist Dataset JSON slices.
+    Mpd,
+    /// One playlist per line, whitespace-separated item tokens (FIMI `.dat` style).
+    Baskets,
+}
+
+/// What a track is called.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrackMeta {
+    /// Unique id: a Spotify URI, or a basket token.
+    pub uri: String,
+    /// Song name.
+    pub name: String,
+    /// Artist name.
+    pub artist: String,
+    /// Album name.
+    pub album: String,
+}
+
+/// Playlists read from one or more files.
+#[derive(Clone, Debug, Default)]
+pub struct Dataset {
+    /// The files read, as labels for the model.
+    pub labels: Vec<String>,
+    /// Tracks by item id.
+    pub tracks: Vec<TrackMeta>,
+    /// One transaction per playlist, item ids distinct.
+    pub transactions: Transactions,
+    /// Playlist entries read (a track repeated in a playlist counts each time).
+    pub rows: u64,
+    /// Bad rows skipped under `--skip-invalid`.
+    pub skipped: u64,
+    /// The first few reasons rows were skipped.
+    pub skip_reasons: Vec<String>,
+}
+
+/// Why a dataset could not be read. Every variant names the file; syntax errors also the line
+/// and column (1-based).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// A row or document is malformed.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// Line, 1-based.
+        line: u64,
+        /// Column, 1-based (a byte offset for baskets and JSON, a field number for CSV).
+        column: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV file lacks a column the reader needs.
+    #[error("{}: missing column `{column}` in the header (found: {found})", path.display())]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// The header's columns.
+        found: String,
+    },
+    /// An input path names no dataset file.
+    #[error("{}: no dataset files found", path.display())]
+    NoFiles {
+        /// The path.
+        path: PathBuf,
+    },
+}
+
+/// How to read.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    /// Input format.
+    pub format: Format,
+    /// Skip malformed rows (and report them) instead of failing.
+    pub skip_invalid: bool,
+}
+
+/// How many skip reasons are kept for the report.
+const MAX_REASONS: usize = 5;
+
+/// Lists the dataset files under `inputs` (files as given; directories: their files with a
+/// known dataset extension, sorted by name).
+pub fn list_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let meta = std::fs::metadata(input).map_err(|source| ReadError::Io {
+            path: input.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .map_err(|source| ReadError::Io {
+                    path: input.clone(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && detect(p).is_some())
+                .collect();
+            if found.is_empty() {
+                return Err(ReadError::NoFiles {
+                    path: input.clone(),
+                });
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    Ok(files)
+}
+
+/// The format a file name suggests, if any.
+pub fn detect(path: &Path) -> Option<Format> {
+    let name = path.file_name()?.to_string_lossy().to_lowercase();
+    let name = name.strip_suffix(".gz").unwrap_or(&name);
+    if name.ends_with(".csv") {
+        Some(Format::Csv)
+    } else if name.ends_with(".json") {
+        Some(Format::Mpd)
+    } else if name.ends_with(".dat") || name.ends_with(".txt") || name.ends_with(".baskets") {
+        Some(Format::Baskets)
+    } else {
+        None
+    }
+}
+
+fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ReadError> {
+    let file = File::open(path).map_err(|source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    Ok(if gz {
+        Box::new(BufReader::with_capacity(
+            1 << 20,
+            flate2::read::MultiGzDecoder::new(file),
+        ))
+    } else {
+        Box::new(BufReader::with_capacity(1 << 20, file))
+    })
+}
+
+/// Reads every file into one dataset, playlists in file order.
+pub fn read(files: &[PathBuf], options: ReadOptions) -> Result<Dataset, ReadError> {
+    let mut builder = Builder::default();
+    // MPD slices parse in parallel (bounded batches keep memory flat); the rest stream.
+    let mut i = 0;
+    while i < files.len() {
+        let format = resolve(&files[i], options.format);
+        if format == Format::Mpd {
+            let batch_end = (i..files.len())
+                .take(rayon::current_num_threads().max(1) * 2)
+                .take_while(|&j| resolve(&files[j], options.format) == Format::Mpd)
+                .last()
+                .map_or(i + 1, |j| j + 1);
+            let parsed: Vec<Result<Vec<Playlist>, ReadError>> = files[i..batch_end]
+                .par_iter()
+                .map(|path| parse_mpd(path))
+                .collect();
+            for (path, playlists) in files[i..batch_end].iter().zip(parsed) {
+                let playlists = match playlists {
+                    Ok(p) => p,
+                    Err(e) if options.skip_invalid => {
+                        builder.skip(e.to_string());
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                builder.labels.push(label(path));
+                for playlist in playlists {
+                    for t in playlist.tracks {
+                        builder.rows += 1;
+                        let id = builder.item(&t.track_uri, || TrackMeta {
+                            uri: String::new(),
+                            name: t.track_name.clone(),
+                            artist: t.artist_name.clone(),
+                            album: t.album_name.clone(),
+                        });
+                        builder.current.push(id);
+                    }
+                    builder.end_playlist();
+                }
+            }
+            i = batch_end;
+            continue;
+        }
+        builder.labels.push(label(&files[i]));
+        match format {
+            Format::Csv => read_csv(&files[i], &mut builder, options)?,
+            _ => read_baskets(&files[i], &mut builder, options)?,
+        }
+        i += 1;
+    }
+    Ok(builder.finish())
+}
+
+fn resolve(path: &Path, format: Format) -> Format {
+    match format {
+        Format::Auto => detect(path).unwrap_or(Format::Baskets),
+        other => other,
+    }
+}
+
+fn label(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+#[derive(Default)]
+struct Builder {
+    index: FxHashMap<String, u32>,
+    tracks: Vec<TrackMeta>,
+    transactions: Transactions,
+    current: Vec<u32>,
+    rows: u64,
+    skipped: u64,
+    skip_reasons: Vec<String>,
+    labels: Vec<String>,
+}
+
+impl Builder {
+    fn item(&mut self, uri: &str, meta: impl FnOnce() -> TrackMeta) -> u32 {
+        if let Some(&id) = self.index.get(uri) {
+            return id;
+        }
+        let id = self.tracks.len() as u32;
+        let mut m = meta();
+        m.uri = uri.to_owned();
+        self.tracks.push(m);
+        self.index.insert(uri.to_owned(), id);
+        id
+    }
+
+    fn end_playlist(&mut self) {
+        if self.transactions.offsets.is_empty() {
+            self.transactions = Transactions::new();
+        }
+        if !self.current.is_empty() {
+            self.current.sort_unstable();
+            self.current.dedup();
+            self.transactions.push(&self.current);
+            self.current.clear();
+        }
+    }
+
+    fn skip(&mut self, reason: String) {
+        self.skipped += 1;
+        if self.skip_reasons.len() < MAX_REASONS {
+            self.skip_reasons.push(reason);
+        }
+    }
+
+    fn finish(mut self) -> Dataset {
+        self.end_playlist();
+        Dataset {
+            labels: self.labels,
+            tracks: self.tracks,
+            transactions: self.transactions,
+            rows: self.rows,
+            skipped: self.skipped,
+            skip_reasons: self.skip_reasons,
+        }
+    }
+}
+
+fn read_baskets(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), ReadError> {
+    let mut reader = open(path)?;
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|source| ReadError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        let text = match std::str::from_utf8(&line) {
+            Ok(t) => t,
+            Err(e) => {
+                let err = ReadError::Syntax {
+                    path: path.to_owned(),
+                    line: number,
+                    column: e.valid_up_to() as u64 + 1,
+                    message: "invalid UTF-8".into(),
+                };
+                if options.skip_invalid {
+                    b.skip(err.to_string());
+                    continue;
+                }
+                return Err(err);
+            }
+        };
+        for token in text.split_whitespace() {
+            b.rows += 1;
+            let id = b.item(token, || TrackMeta {
+                name: token.to_owned(),
+                ..TrackMeta::default()
+            });
+            b.current.push(id);
+        }
+        b.end_playlist();
+    }
+    Ok(())
+}
+
+fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), ReadError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(open(path)?);
+    let syntax = |line: u64, column: u64, message: String| ReadError::Syntax {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    };
+    let csv_error = |e: csv::Error| {
+        let line = e.position().map_or(0, |p| p.line());
+        match e.into_kind() {
+            csv::ErrorKind::Io(source) => ReadError::Io {
+                path: path.to_owned(),
+                source,
+            },
+            kind => syntax(line, 1, format!("{kind:?}")),
+        }
+    };
+    let headers = reader.byte_headers().map_err(csv_error)?.clone();
+    let find = |name: &'static str| {
+        headers
+            .iter()
+            .position(|h| h.trim_ascii() == name.as_bytes())
+    };
+    let found = || {
+        headers
+            .iter()
+            .map(|h| String::from_utf8_lossy(h).into_owned())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let missing = |column| ReadError::MissingColumn {
+        path: path.to_owned(),
+        column,
+        found: found(),
+    };
+    let pid_col = find("pid").ok_or_else(|| missing("pid"))?;
+    let uri_col = find("track_uri").ok_or_else(|| missing("track_uri"))?;
+    let name_col = find("track_name");
+    let artist_col = find("artist_name");
+    let album_col = find("album_name");
+    let width = headers.len();
+
+    // Rows of a playlist are usually contiguous; when a pid comes back later, its entries
+    // join the playlist it started.
+    let mut slots: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    let mut playlists: Vec<Vec<u32>> = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let err = csv_error(e);
+                if options.skip_invalid && matches!(err, ReadError::Syntax { .. }) {
+                    b.skip(err.to_string());
+                    continue;
+                }
+                return Err(err);
+            }
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let field = |col: usize| -> Result<&str, ReadError> {
+            let raw = record.get(col).unwrap_or_default();
+            std::str::from_utf8(raw)
+                .map_err(|_| syntax(line, col as u64 + 1, "invalid UTF-8".into()))
+        };
+        let parsed = (|| {
+            if record.len() != width {
+                return Err(syntax(
+                    line,
+                    1,
+                    format!("expected {width} fields, found {}", record.len()),
+                ));
+            }
+            let uri = field(uri_col)?.trim();
+            if uri.is_empty() {
+                return Err(syntax(line, uri_col as u64 + 1, "empty track_uri".into()));
+            }
+            let pid = record.get(pid_col).unwrap_or_default().trim_ascii();
+            if pid.is_empty() {
+                return Err(syntax(line, pid_col as u64 + 1, "empty pid".into()));
+            }
+            let opt = |col: Option<usize>| {
+                col.map(field)
+                    .transpose()
+                    .map(|s| s.unwrap_or_default().to_owned())
+            };
+            Ok((
+                pid.to_vec(),
+                uri.to_owned(),
+                opt(name_col)?,
+                opt(artist_col)?,
+                opt(album_col)?,
+            ))
+        })();
+        let (pid, uri, name, artist, album) = match parsed {
+            Ok(p) => p,
+            Err(e) if options.skip_invalid => {
+                b.skip(e.to_string());
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        b.rows += 1;
+        let id = b.item(&uri, || TrackMeta {
+            uri: String::new(),
+            name,
+            artist,
+            album,
+        });
+        let slot = *slots.entry(pid).or_insert_with(|| {
+            playlists.push(Vec::new());
+            playlists.len() - 1
+        });
+        playlists[slot].push(id);
+    }
+    for mut items in playlists {
+        std::mem::swap(&mut b.current, &mut items);
+        b.end_playlist();
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct Slice {
+    playlists: Vec<Playlist>,
+}
+
+#[derive(Deserialize)]
+struct Playlist {
+    tracks: Vec<MpdTrack>,
+}
+
+#[derive(Deserialize)]
+struct MpdTrack {
+    track_uri: String,
+    #[serde(default)]
+    track_name: String,
+    #[serde(default)]
+    artist_name: String,
+    #[serde(default)]
+    album_name: String,
+}
+
+fn parse_mpd(path: &Path) -> Result<Vec<Playlist>, ReadError> {
+    let mut bytes = Vec::new();
+    open(path)?
+        .read_to_end(&mut bytes)
+        .map_err(|source| ReadError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+    serde_json::from_slice::<Slice>(&bytes)
+        .map(|s| s.playlists)
+        .map_err(|e| ReadError::Syntax {
+            path: path.to_owned(),
+            line: e.line() as u64,
+            column: e.column() as u64,
+            message: e.to_string(),
+        })
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Auto => "auto",
+            Format::Csv => "csv",
+            Format::Mpd => "mpd",
+            Format::Baskets => "baskets",
+        })
+    }
+}

@@ -1,0 +1,9 @@
+//! Segue's miner: reads playlist datasets, mines frequent itemsets with FP-growth, derives
+//! association rules and publishes the engine's rule blob atomically.
+//!
+//! The binary (`src/main.rs`) is a thin clap front end over these modules.
+
+pub mod dataset;
+pub mod fpgrowth;
+pub mod mine;
+pub mod publish;

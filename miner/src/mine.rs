@@ -1,0 +1,226 @@
+//! From a dataset to a model: frequent itemsets, rules, the engine's builder.
+
+use std::time::{Duration, Instant};
+
+use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::dataset::Dataset;
+use crate::fpgrowth::{Itemset, frequent_itemsets, item_counts};
+
+/// Mining settings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MineOptions {
+    /// Minimum support as a fraction of playlists (min count = ceil(fraction × playlists)).
+    pub min_support: Option<f64>,
+    /// Minimum support as a count (overrides `min_support`).
+    pub min_count: Option<u32>,
+    /// Largest itemset mined.
+    pub max_len: usize,
+    /// Minimum confidence of a kept rule.
+    pub min_confidence: f64,
+}
+
+/// Why mining produced no model.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[non_exhaustive]
+pub enum MineError {
+    /// The dataset has no playlist.
+    #[error("the input has no playlists: nothing to mine")]
+    Empty,
+    /// The support leaves nothing frequent.
+    #[error(
+        "no itemset reaches the minimum count {min_count} of {playlists} playlists: lower --min-support or --min-count"
+    )]
+    NothingFrequent {
+        /// The minimum count.
+        min_count: u32,
+        /// Playlists mined.
+        playlists: u32,
+    },
+    /// A setting is out of range.
+    #[error("{0}")]
+    BadOption(String),
+    /// The engine refused the model (a bug: the miner checks what the engine checks).
+    #[error("the engine rejected the mined model: {0}")]
+    Build(#[from] engine::BuildError),
+}
+
+/// What mining found, for the summary.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct MineReport {
+    /// Playlists mined.
+    pub playlists: u32,
+    /// Playlist entries read.
+    pub rows: u64,
+    /// Distinct tracks.
+    pub tracks: usize,
+    /// Minimum count used.
+    pub min_count: u32,
+    /// Frequent itemsets by size (index 0 = size 1).
+    pub itemsets_by_len: Vec<usize>,
+    /// Rules kept.
+    pub rules: usize,
+    /// Share of tracks that, as a single seed, fire at least one rule.
+    pub tracks_with_rule: f64,
+    /// Time spent finding frequent itemsets.
+    #[serde(serialize_with = "secs")]
+    pub mine_time: Duration,
+    /// Time spent deriving rules and building the model.
+    #[serde(serialize_with = "secs")]
+    pub rules_time: Duration,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
+}
+
+/// The minimum count for `playlists` playlists: `min_count`, or `ceil(min_support × playlists)`,
+/// at least 1.
+pub fn min_count_for(options: &MineOptions, playlists: u32) -> Result<u32, MineError> {
+    if let Some(count) = options.min_count {
+        return Ok(count.max(1));
+    }
+    let fraction = options.min_support.unwrap_or(0.01);
+    if !(fraction > 0.0 && fraction <= 1.0) {
+        return Err(MineError::BadOption(format!(
+            "--min-support {fraction} must be within (0, 1]"
+        )));
+    }
+    Ok(((fraction * f64::from(playlists)).ceil() as u32).max(1))
+}
+
+/// Every rule X -> y with one consequent from the frequent itemsets of size ≥ 2, kept when
+/// `count(X ∪ {y}) / count(X) >= min_confidence` (computed as the engine does).
+pub fn derive_rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<RuleInput> {
+    let counts: FxHashMap<&[u32], u32> = itemsets
+        .iter()
+        .map(|s| (s.items.as_slice(), s.count))
+        .collect();
+    let mut rules = Vec::new();
+    let mut antecedent = Vec::new();
+    for set in itemsets.iter().filter(|s| s.items.len() >= 2) {
+        for (i, &y) in set.items.iter().enumerate() {
+            antecedent.clear();
+            antecedent.extend(
+                set.items
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, &t)| t),
+            );
+            let antecedent_count = counts[antecedent.as_slice()]; // subsets of frequent sets are frequent
+            if f64::from(set.count) / f64::from(antecedent_count) >= min_confidence {
+                rules.push(RuleInput {
+                    antecedent: antecedent.clone(),
+                    consequent: y,
+                    count: set.count,
+                    antecedent_count,
+                });
+            }
+        }
+    }
+    rules
+}
+
+/// What [`mine`] produces.
+#[derive(Debug)]
+pub struct Mined {
+    /// The model, ready to publish.
+    pub model: Model,
+    /// Figures for the summary.
+    pub report: MineReport,
+    /// Every frequent itemset (item ids of the dataset), by size then items.
+    pub itemsets: Vec<Itemset>,
+}
+
+/// Mines `dataset` into a model. `created_at` is RFC 3339 UTC.
+pub fn mine(
+    dataset: &Dataset,
+    options: &MineOptions,
+    created_at: String,
+) -> Result<Mined, MineError> {
+    if !(0.0..=1.0).contains(&options.min_confidence) {
+        return Err(MineError::BadOption(format!(
+            "--min-confidence {} must be within [0, 1]",
+            options.min_confidence
+        )));
+    }
+    if options.max_len < 2 {
+        return Err(MineError::BadOption(format!(
+            "--max-len {} must be at least 2 (rules need two tracks)",
+            options.max_len
+        )));
+    }
+    let tx = &dataset.transactions;
+    let playlists = u32::try_from(tx.len())
+        .map_err(|_| MineError::BadOption("more than 2^32 playlists".into()))?;
+    if playlists == 0 {
+        return Err(MineError::Empty);
+    }
+    let min_count = min_count_for(options, playlists)?;
+    let start = Instant::now();
+    let itemsets = frequent_itemsets(tx, dataset.tracks.len(), min_count, options.max_len);
+    let mine_time = start.elapsed();
+    if itemsets.is_empty() {
+        return Err(MineError::NothingFrequent {
+            min_count,
+            playlists,
+        });
+    }
+    let start = Instant::now();
+    let rules = derive_rules(&itemsets, options.min_confidence);
+    let mut by_len = vec![0; options.max_len];
+    for s in &itemsets {
+        by_len[s.items.len() - 1] += 1;
+    }
+    let singles: FxHashSet<u32> = rules
+        .iter()
+        .filter(|r| r.antecedent.len() == 1)
+        .map(|r| r.antecedent[0])
+        .collect();
+    let counts = item_counts(tx, dataset.tracks.len());
+    let mut builder = ModelBuilder::new(ModelParams {
+        created_at,
+        datasets: dataset.labels.clone(),
+        playlists,
+        min_support: options
+            .min_support
+            .unwrap_or(f64::from(min_count) / f64::from(playlists))
+            .min(1.0),
+        min_count,
+        min_confidence: options.min_confidence,
+        max_len: options.max_len as u32,
+        miner_version: env!("CARGO_PKG_VERSION").to_owned(),
+    });
+    for (meta, &count) in dataset.tracks.iter().zip(&counts) {
+        builder.add_track(TrackInput {
+            uri: meta.uri.clone(),
+            name: meta.name.clone(),
+            artist: meta.artist.clone(),
+            album: meta.album.clone(),
+            count,
+        });
+    }
+    let n_rules = rules.len();
+    for rule in rules {
+        builder.add_rule(rule);
+    }
+    let model = builder.build()?;
+    let report = MineReport {
+        playlists,
+        rows: dataset.rows,
+        tracks: dataset.tracks.len(),
+        min_count,
+        itemsets_by_len: by_len,
+        rules: n_rules,
+        tracks_with_rule: singles.len() as f64 / dataset.tracks.len().max(1) as f64,
+        mine_time,
+        rules_time: start.elapsed(),
+    };
+    Ok(Mined {
+        model,
+        report,
+        itemsets,
+    })
+}

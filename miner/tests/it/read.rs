@@ -1,0 +1,228 @@
+//! Reading datasets: every format, gzip, and errors that say where.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use miner::dataset::{Dataset, Format, ReadError, ReadOptions, list_files, read};
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("writes");
+    path
+}
+
+fn gzip(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&path).expect("creates"),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(text.as_bytes()).expect("writes");
+    enc.finish().expect("finishes");
+    path
+}
+
+fn opts(format: Format, skip_invalid: bool) -> ReadOptions {
+    ReadOptions {
+        format,
+        skip_invalid,
+    }
+}
+
+fn playlists(d: &Dataset) -> Vec<Vec<&str>> {
+    d.transactions
+        .iter()
+        .map(|t| {
+            t.iter()
+                .map(|&i| d.tracks[i as usize].uri.as_str())
+                .collect()
+        })
+        .collect()
+}
+
+const CSV: &str = "\
+pid,track_name,track_uri,album_name,album_uri,artist_name,artist_uri,duration_ms
+0,\"Closer\",spotify:track:a,Collage,spotify:album:x,The Chainsmokers,spotify:artist:y,244960
+0,\"Hello, \"\"World\"\"\",spotify:track:b,\"Album, with comma\",spotify:album:z,Ólafur Arnalds,spotify:artist:w,1000
+0,Closer,spotify:track:a,Collage,spotify:album:x,The Chainsmokers,spotify:artist:y,244960
+1,夜に駆ける,spotify:track:c,THE BOOK,spotify:album:q,YOASOBI,spotify:artist:r,261000
+1,Closer,spotify:track:d,The Downward Spiral,spotify:album:s,Nine Inch Nails,spotify:artist:t,373000
+";
+
+#[test]
+fn course_csv_with_quotes_commas_unicode_and_repeats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "ds1.csv", CSV);
+    let d = read(&[path], opts(Format::Auto, false)).expect("reads");
+    assert_eq!(
+        playlists(&d),
+        [
+            vec!["spotify:track:a", "spotify:track:b"],
+            vec!["spotify:track:c", "spotify:track:d"]
+        ]
+    );
+    assert_eq!(d.rows, 5, "a repeated track counts as a row");
+    assert_eq!(d.tracks[1].name, "Hello, \"World\"");
+    assert_eq!(d.tracks[1].album, "Album, with comma");
+    assert_eq!(d.tracks[1].artist, "Ólafur Arnalds");
+    assert_eq!(d.tracks[2].name, "夜に駆ける");
+    assert_eq!(d.labels, ["ds1.csv"]);
+}
+
+#[test]
+fn csv_columns_in_any_order_gzipped_and_interleaved_pids() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "track_uri,pid,track_name,artist_name,album_name\nu1,7,One,A,X\nu2,8,Two,B,Y\nu3,7,Three,C,Z\n";
+    let path = gzip(dir.path(), "ds.csv.gz", text);
+    let d = read(&[path], opts(Format::Auto, false)).expect("reads");
+    assert_eq!(playlists(&d), [vec!["u1", "u3"], vec!["u2"]]);
+}
+
+#[test]
+fn csv_errors_name_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = write(dir.path(), "missing.csv", "pid,track_name\n0,x\n");
+    let err = read(std::slice::from_ref(&missing), opts(Format::Csv, false)).expect_err("fails");
+    assert!(
+        matches!(
+            err,
+            ReadError::MissingColumn {
+                column: "track_uri",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("missing.csv: missing column `track_uri`"),
+        "{err}"
+    );
+
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "pid,track_uri,track_name\n0,u1,a\n0,,b\n1,u2\n1,u3,c\n",
+    );
+    let err = read(std::slice::from_ref(&bad), opts(Format::Csv, false)).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:3:2: empty track_uri", bad.display())
+    );
+
+    let d = read(&[bad], opts(Format::Csv, true)).expect("skips");
+    assert_eq!(d.skipped, 2);
+    assert_eq!(playlists(&d), [vec!["u1"], vec!["u3"]]);
+    assert!(
+        d.skip_reasons[1].contains(":4:1: expected 3 fields, found 2"),
+        "{:?}",
+        d.skip_reasons
+    );
+}
+
+#[test]
+fn mpd_slices_from_a_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let slice = |start: u32, tracks: &[(&str, &str)]| {
+        let tracks: Vec<String> = tracks
+            .iter()
+            .enumerate()
+            .map(|(pos, (uri, name))| {
+                format!(
+                    r#"{{"pos": {pos}, "artist_name": "Artist", "track_uri": "{uri}", "artist_uri": "spotify:artist:a", "track_name": "{name}", "album_uri": "spotify:album:b", "duration_ms": 1, "album_name": "Album"}}"#
+                )
+            })
+            .collect();
+        format!(
+            r#"{{"info": {{"slice": "{start}-{}", "version": "v1"}}, "playlists": [{{"name": "p", "collaborative": "false", "pid": {start}, "modified_at": 1, "num_tracks": {n}, "num_albums": 1, "num_followers": 1, "num_edits": 1, "duration_ms": 1, "num_artists": 1, "tracks": [{}]}}]}}"#,
+            start + 999,
+            tracks.join(","),
+            n = tracks.len()
+        )
+    };
+    write(
+        dir.path(),
+        "mpd.slice.0-999.json",
+        &slice(
+            0,
+            &[
+                ("spotify:track:a", "A"),
+                ("spotify:track:b", "Bé"),
+                ("spotify:track:a", "A"),
+            ],
+        ),
+    );
+    gzip(
+        dir.path(),
+        "mpd.slice.1000-1999.json.gz",
+        &slice(1000, &[("spotify:track:b", "Bé"), ("spotify:track:c", "C")]),
+    );
+    write(dir.path(), "README.md", "not a dataset");
+    let files = list_files(&[dir.path().to_owned()]).expect("lists");
+    assert_eq!(files.len(), 2);
+    let d = read(&files, opts(Format::Auto, false)).expect("reads");
+    assert_eq!(
+        playlists(&d),
+        [
+            vec!["spotify:track:a", "spotify:track:b"],
+            vec!["spotify:track:b", "spotify:track:c"]
+        ]
+    );
+    assert_eq!(d.tracks[1].name, "Bé");
+    assert_eq!(d.rows, 5);
+
+    let broken = write(
+        dir.path(),
+        "mpd.slice.2000-2999.json",
+        "{\"playlists\": [{\"tracks\": [}]}",
+    );
+    let err = read(std::slice::from_ref(&broken), opts(Format::Mpd, false)).expect_err("fails");
+    assert!(
+        matches!(
+            err,
+            ReadError::Syntax {
+                line: 1,
+                column: 28,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}:1:28:", broken.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn baskets_and_their_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "retail.dat", "1 2 3\n\n3  2\t9 3\n");
+    let d = read(&[path], opts(Format::Auto, false)).expect("reads");
+    assert_eq!(
+        playlists(&d),
+        [vec!["1", "2", "3"], vec!["2", "3", "9"]],
+        "sets, in item-id order"
+    );
+    assert_eq!(d.tracks[3].name, "9");
+
+    let bad = dir.path().join("bad.dat");
+    std::fs::write(&bad, b"1 2\n3 \xff 4\n5 6\n").expect("writes");
+    let err = read(std::slice::from_ref(&bad), opts(Format::Baskets, false)).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:2:3: invalid UTF-8", bad.display())
+    );
+    let d = read(&[bad], opts(Format::Baskets, true)).expect("skips");
+    assert_eq!((d.skipped, d.transactions.len()), (1, 2));
+}
+
+#[test]
+fn missing_paths_and_empty_directories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = list_files(&[dir.path().join("nope.csv")]).expect_err("fails");
+    assert!(err.to_string().contains("nope.csv"), "{err}");
+    let err = list_files(&[dir.path().to_owned()]).expect_err("fails");
+    assert!(err.to_string().contains("no dataset files found"), "{err}");
+}

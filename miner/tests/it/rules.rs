@@ -1,0 +1,86 @@
+//! Rules: a hand-checked fixture and the definition applied to brute-force counts.
+
+use miner::fpgrowth::{Transactions, frequent_itemsets};
+use miner::mine::derive_rules;
+
+use crate::fpgrowth::brute_force;
+
+/// Han et al.'s textbook transactions, items a..e as 0..4.
+fn textbook() -> Transactions {
+    let mut tx = Transactions::new();
+    for row in [
+        &[0, 1][..],
+        &[1, 2, 3],
+        &[0, 2, 3, 4],
+        &[0, 3, 4],
+        &[0, 1, 2],
+        &[0, 1, 2, 3],
+        &[0],
+        &[0, 1, 2],
+        &[0, 1, 3],
+        &[1, 2, 4],
+    ] {
+        tx.push(row);
+    }
+    tx
+}
+
+#[test]
+fn hand_checked_rules() {
+    let sets = frequent_itemsets(&textbook(), 5, 3, 3);
+    let mut rules: Vec<String> = derive_rules(&sets, 0.6)
+        .iter()
+        .map(|r| {
+            format!(
+                "{:?}->{} {}/{}",
+                r.antecedent, r.consequent, r.count, r.antecedent_count
+            )
+        })
+        .collect();
+    rules.sort();
+    // Counts: a 8, b 7, c 6, d 5; ab 5, ac 4, ad 4, bc 5, bd 3, cd 3; abc 3 (bcd is 2).
+    // Kept at confidence >= 0.6: a->b 5/8, b->a 5/7, b->c 5/7, c->b 5/6, c->a 4/6, d->a 4/5,
+    // d->b 3/5, d->c 3/5, ac->b 3/4, bc->a 3/5, ab->c 3/5; dropped: a->c 4/8, a->d 4/8,
+    // b->d 3/7, c->d 3/6.
+    let expected = [
+        "[0, 1]->2 3/5",
+        "[0, 2]->1 3/4",
+        "[0]->1 5/8",
+        "[1, 2]->0 3/5",
+        "[1]->0 5/7",
+        "[1]->2 5/7",
+        "[2]->0 4/6",
+        "[2]->1 5/6",
+        "[3]->0 4/5",
+        "[3]->1 3/5",
+        "[3]->2 3/5",
+    ];
+    assert_eq!(rules, expected);
+}
+
+#[test]
+fn rules_follow_the_definition_on_brute_force_counts() {
+    let tx = textbook();
+    for (min_count, max_len, min_conf) in [(1, 4, 0.0), (2, 3, 0.3), (3, 3, 0.75)] {
+        let truth = brute_force(&tx, min_count, max_len);
+        let count = |items: &[u32]| truth.iter().find(|s| s.items == items).map(|s| s.count);
+        let mut expected = Vec::new();
+        for set in truth.iter().filter(|s| s.items.len() >= 2) {
+            for &y in &set.items {
+                let x: Vec<u32> = set.items.iter().copied().filter(|&t| t != y).collect();
+                let cx = count(&x).expect("subsets of frequent sets are frequent");
+                if f64::from(set.count) / f64::from(cx) >= min_conf {
+                    expected.push((x, y, set.count, cx));
+                }
+            }
+        }
+        let mut got: Vec<_> =
+            derive_rules(&frequent_itemsets(&tx, 5, min_count, max_len), min_conf)
+                .into_iter()
+                .map(|r| (r.antecedent, r.consequent, r.count, r.antecedent_count))
+                .collect();
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+}
