@@ -7,3 +7,4 @@ pub mod dataset;
 pub mod fpgrowth;
 pub mod mine;
 pub mod publish;
+pub mod synth;

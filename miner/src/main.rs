@@ -26,6 +26,24 @@ enum Command {
     /// Show a model's metadata, counts and top rules (a .segue file, or a model directory's
     /// current model).
     Inspect(InspectArgs),
+    /// Generate MPD-like playlists (seeded, deterministic): the demo's and benchmarks' data.
+    Synth(SynthArgs),
+}
+
+#[derive(Args, Debug)]
+struct SynthArgs {
+    /// Number of playlists.
+    #[arg(long, env = "SEGUE_SYNTH_PLAYLISTS", default_value_t = 10_000)]
+    playlists: usize,
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, env = "SEGUE_SYNTH_SEED", default_value_t = 1)]
+    seed: u64,
+    /// Output format (`mpd` writes a directory of slices).
+    #[arg(long, env = "SEGUE_SYNTH_FORMAT", default_value_t = Format::Csv)]
+    format: Format,
+    /// Output file, or directory for `mpd`.
+    #[arg(long, short, env = "SEGUE_SYNTH_OUT")]
+    out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -103,6 +121,7 @@ fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Mine(args) => mine_cmd(args),
         Command::Inspect(args) => inspect_cmd(args),
+        Command::Synth(args) => synth_cmd(args),
     }
 }
 
@@ -208,6 +227,29 @@ fn write_itemsets(
     }
     out.flush()
         .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+fn synth_cmd(args: SynthArgs) -> Result<()> {
+    if args.format == Format::Auto {
+        bail!("--format auto is for reading; choose csv, mpd or baskets");
+    }
+    let start = Instant::now();
+    let options = miner::synth::SynthOptions {
+        playlists: args.playlists,
+        seed: args.seed,
+    };
+    let summary = miner::synth::write(&options, args.format, &args.out)
+        .with_context(|| format!("writing {}", args.out.display()))?;
+    println!(
+        "wrote {} playlists ({} rows, catalog of {} tracks) as {} to {} in {:.2?}",
+        summary.playlists,
+        summary.rows,
+        summary.catalog,
+        args.format,
+        args.out.display(),
+        start.elapsed()
+    );
     Ok(())
 }
 

@@ -5,3 +5,4 @@ mod fpgrowth;
 mod publish;
 mod read;
 mod rules;
+mod synth;

@@ -1,0 +1,110 @@
+//! `miner synth`: deterministic, MPD-shaped, readable in every format.
+
+use miner::dataset::{Format, ReadOptions, read};
+use miner::synth::{SynthOptions, write};
+
+#[test]
+fn same_seed_same_bytes_other_seed_other_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let generate = |seed, name: &str| {
+        let path = dir.path().join(name);
+        write(
+            &SynthOptions {
+                playlists: 2_500,
+                seed,
+            },
+            Format::Csv,
+            &path,
+        )
+        .expect("writes");
+        std::fs::read(path).expect("reads")
+    };
+    assert_eq!(generate(7, "a.csv"), generate(7, "b.csv"));
+    assert_ne!(generate(7, "a.csv"), generate(8, "c.csv"));
+}
+
+#[test]
+fn the_three_formats_hold_the_same_playlists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = SynthOptions {
+        playlists: 2_100,
+        seed: 3,
+    };
+    let read_as = |format: Format, name: &str| {
+        let path = dir.path().join(name);
+        let summary = write(&options, format, &path).expect("writes");
+        let files = miner::dataset::list_files(&[path]).expect("lists");
+        let d = read(
+            &files,
+            ReadOptions {
+                format: Format::Auto,
+                skip_invalid: false,
+            },
+        )
+        .expect("reads");
+        assert_eq!(d.rows, summary.rows);
+        d
+    };
+    let csv = read_as(Format::Csv, "s.csv");
+    let mpd = read_as(Format::Mpd, "mpd");
+    let baskets = read_as(Format::Baskets, "s.dat");
+    assert_eq!(csv.transactions.len(), 2_100);
+    assert_eq!(mpd.labels.len(), 3, "three slices of up to 1,000 playlists");
+    // Same structure: identical playlist sizes, and the same tracks up to renaming.
+    let sizes =
+        |d: &miner::dataset::Dataset| d.transactions.iter().map(<[u32]>::len).collect::<Vec<_>>();
+    assert_eq!(sizes(&csv), sizes(&baskets));
+    assert_eq!(sizes(&mpd), sizes(&baskets));
+    assert_eq!(csv.tracks.len(), baskets.tracks.len());
+    assert!(
+        csv.tracks
+            .iter()
+            .all(|t| t.uri.starts_with("spotify:track:") && t.uri.len() == 36)
+    );
+}
+
+#[test]
+fn mpd_like_shape() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.dat");
+    let summary = write(
+        &SynthOptions {
+            playlists: 20_000,
+            seed: 1,
+        },
+        Format::Baskets,
+        &path,
+    )
+    .expect("writes");
+    let d = read(
+        &[path],
+        ReadOptions {
+            format: Format::Baskets,
+            skip_invalid: false,
+        },
+    )
+    .expect("reads");
+    let n = d.transactions.len() as f64;
+    let mean = summary.rows as f64 / n;
+    assert!((60.0..72.0).contains(&mean), "mean length {mean}");
+    let lens: Vec<usize> = d.transactions.iter().map(<[u32]>::len).collect();
+    assert!(lens.iter().all(|&l| l <= 250) && lens.iter().any(|&l| l >= 200));
+    let repeats = 1.0 - d.transactions.items.len() as f64 / summary.rows as f64;
+    assert!(
+        (0.005..0.03).contains(&repeats),
+        "repeated entries {repeats}"
+    );
+    let counts = miner::fpgrowth::item_counts(&d.transactions, d.tracks.len());
+    let top = *counts.iter().max().expect("tracks") as f64 / n;
+    assert!(
+        (0.03..0.08).contains(&top),
+        "most popular track in {top} of playlists"
+    );
+    // Communities make pairs frequent well above what independent tracks would give.
+    let sets =
+        miner::fpgrowth::frequent_itemsets(&d.transactions, d.tracks.len(), (0.005 * n) as u32, 3);
+    assert!(
+        sets.iter().filter(|s| s.items.len() == 2).count() > 20,
+        "frequent pairs at 0.5% support"
+    );
+}
