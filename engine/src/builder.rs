@@ -339,20 +339,20 @@ fn check_params(p: &ModelParams) -> Result<(), BuildError> {
 }
 
 /// Distinct strings sorted ascending, and each input's index among them.
-fn intern<'a>(strings: impl Iterator<Item = &'a str> + Clone) -> (StrPool, Vec<u32>) {
-    let mut distinct: Vec<&str> = strings.clone().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
+fn intern<'a>(strings: impl Iterator<Item = &'a str>) -> (StrPool, Vec<u32>) {
+    let strings: Vec<&str> = strings.collect();
+    let mut order: Vec<u32> = (0..strings.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| strings[a as usize].cmp(strings[b as usize]));
     let mut pool = StrPool::default();
-    for s in &distinct {
-        pool.push(s);
+    let mut of = vec![0u32; strings.len()];
+    let mut prev: Option<&str> = None;
+    for &i in &order {
+        let s = strings[i as usize];
+        if prev != Some(s) {
+            pool.push(s);
+            prev = Some(s);
+        }
+        of[i as usize] = (pool.len() - 1) as u32;
     }
-    let of = strings
-        .map(|s| {
-            distinct
-                .binary_search(&s)
-                .expect("interned string is present") as u32
-        })
-        .collect();
     (pool, of)
 }

@@ -245,9 +245,13 @@ fn label(path: &Path) -> String {
     )
 }
 
+/// Track URI -> item id. foldhash rather than FxHash: short, similar keys (basket tokens,
+/// URIs) collide under FxHash, and the probes' string compares dominated reading.
+type UriIndex = std::collections::HashMap<String, u32, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 struct Builder {
-    index: FxHashMap<String, u32>,
+    index: UriIndex,
     tracks: Vec<TrackMeta>,
     transactions: Transactions,
     current: Vec<u32>,
