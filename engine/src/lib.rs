@@ -59,3 +59,4 @@ pub use normalize::normalize_name;
 pub use rank::{
     DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source, Strategy, recommend,
 };
+pub use validate::is_rfc3339_utc;

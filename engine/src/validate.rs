@@ -241,8 +241,14 @@ fn check_ends(column: &'static str, ends: &[u32], total: usize) -> Result<(), In
     Ok(())
 }
 
+/// Whether `s` is an RFC 3339 time in UTC as models store it:
 /// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, with plausible field ranges.
-pub(crate) fn is_rfc3339_utc(s: &str) -> bool {
+///
+/// ```
+/// assert!(engine::is_rfc3339_utc("2026-11-28T12:00:00Z"));
+/// assert!(!engine::is_rfc3339_utc("2026-11-28 12:00"));
+/// ```
+pub fn is_rfc3339_utc(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 20 || b.len() > 40 || !s.is_ascii() {
         return false;

@@ -7,9 +7,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
-use miner::dataset::{self, Format, ReadOptions};
-use miner::mine::{MineOptions, mine};
-use miner::publish;
+use miner::dataset::{Format, ReadOptions};
+use miner::mine::MineOptions;
+use miner::pipeline::{PipelineOptions, RunSummary, mine_and_publish};
+use miner::{publish, rotate};
 
 /// Segue's miner: mines association rules from playlists and publishes them for the servers.
 #[derive(Parser, Debug)]
@@ -26,6 +27,9 @@ enum Command {
     /// Show a model's metadata, counts and top rules (a .segue file, or a model directory's
     /// current model).
     Inspect(InspectArgs),
+    /// The periodic job: mine the dataset after the last one in the history (wrapping
+    /// around), publish it, append to the history. Overlapping runs are kept apart by a lock.
+    Run(RunArgs),
     /// Generate MPD-like playlists (seeded, deterministic): the demo's and benchmarks' data.
     Synth(SynthArgs),
 }
@@ -46,11 +50,9 @@ struct SynthArgs {
     out: PathBuf,
 }
 
+/// Settings shared by `mine` and `run`.
 #[derive(Args, Debug)]
-struct MineArgs {
-    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    input: Vec<PathBuf>,
+struct Settings {
     /// Input format; `auto` decides per file from its name.
     #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
     format: Format,
@@ -79,6 +81,51 @@ struct MineArgs {
     /// separated by single spaces.
     #[arg(long, env = "SEGUE_ITEMSETS")]
     itemsets: Option<PathBuf>,
+}
+
+impl Settings {
+    fn pipeline(&self) -> PipelineOptions {
+        PipelineOptions {
+            read: ReadOptions {
+                format: self.format,
+                skip_invalid: self.skip_invalid,
+            },
+            mine: MineOptions {
+                min_support: Some(self.min_support),
+                min_count: self.min_count,
+                max_len: self.max_len,
+                min_confidence: self.min_confidence,
+            },
+            out: self.out.clone(),
+            keep: self.keep,
+            itemsets: self.itemsets.clone(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct MineArgs {
+    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
+    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Directory of datasets to rotate through.
+    #[arg(long, env = "SEGUE_DATASETS", default_value = "datasets")]
+    datasets: PathBuf,
+    /// Which files of the datasets directory to rotate through (`*` and `?` wildcards).
+    #[arg(long, env = "SEGUE_GLOB", default_value = "*.csv")]
+    glob: String,
+    /// History CSV (`time,dataset_index,dataset_file`); default: history.csv in the model
+    /// directory.
+    #[arg(long, env = "SEGUE_HISTORY")]
+    history: Option<PathBuf>,
+    #[command(flatten)]
+    settings: Settings,
 }
 
 #[derive(Args, Debug)]
@@ -120,6 +167,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Mine(args) => mine_cmd(args),
+        Command::Run(args) => run_cmd(args),
         Command::Inspect(args) => inspect_cmd(args),
         Command::Synth(args) => synth_cmd(args),
     }
@@ -130,59 +178,98 @@ fn now_rfc3339() -> String {
 }
 
 fn mine_cmd(args: MineArgs) -> Result<()> {
-    let total = Instant::now();
-    let files = dataset::list_files(&args.input).context("listing the input")?;
-    tracing::info!(files = files.len(), "reading");
-    let start = Instant::now();
-    let options = ReadOptions {
-        format: args.format,
-        skip_invalid: args.skip_invalid,
-    };
-    let data =
-        dataset::read(&files, options).context("reading the input (nothing was published)")?;
-    let read_time = start.elapsed();
-    if data.skipped > 0 {
+    let summary = mine_and_publish(&args.input, &args.settings.pipeline(), now_rfc3339())
+        .context("nothing was published; the previous model, if any, stays current")?;
+    print_summary(&summary);
+    Ok(())
+}
+
+fn run_cmd(args: RunArgs) -> Result<()> {
+    let out = &args.settings.out;
+    let lock_path = out.join(".miner.lock");
+    let Some(_lock) =
+        rotate::try_lock(&lock_path).with_context(|| format!("locking {}", lock_path.display()))?
+    else {
         tracing::warn!(
-            skipped = data.skipped,
-            "skipped malformed input (--skip-invalid)"
+            "another `miner run` holds {}; this run does nothing",
+            lock_path.display()
         );
-        for reason in &data.skip_reasons {
-            tracing::warn!("  {reason}");
+        return Ok(());
+    };
+    let datasets = rotate::list_datasets(&args.datasets, &args.glob)
+        .with_context(|| format!("listing {}", args.datasets.display()))?;
+    if datasets.is_empty() {
+        bail!(
+            "no dataset in {} matches {:?}",
+            args.datasets.display(),
+            args.glob
+        );
+    }
+    let history_path = args
+        .history
+        .clone()
+        .unwrap_or_else(|| out.join("history.csv"));
+    let (history, malformed) = rotate::read_history(&history_path)
+        .with_context(|| format!("reading {}", history_path.display()))?;
+    for line in &malformed {
+        tracing::warn!("ignoring a malformed history line: {line}");
+    }
+    let index = rotate::next_dataset(&datasets, &history);
+    let dataset = &datasets[index];
+    tracing::info!(index, dataset = %dataset.display(), "mining the next dataset");
+    let time = now_rfc3339();
+    let summary = mine_and_publish(
+        std::slice::from_ref(dataset),
+        &args.settings.pipeline(),
+        time.clone(),
+    )
+    .with_context(|| {
+        format!(
+            "mining {} (nothing was published; the previous model stays current)",
+            dataset.display()
+        )
+    })?;
+    let entry = rotate::HistoryEntry {
+        time,
+        dataset_index: index,
+        dataset_file: dataset
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+    };
+    rotate::append_history(&history_path, &entry)
+        .with_context(|| format!("appending to {}", history_path.display()))?;
+    print_summary(&summary);
+    println!(
+        "dataset {} of {}: {}",
+        index + 1,
+        datasets.len(),
+        entry.dataset_file
+    );
+    Ok(())
+}
+
+fn print_summary(s: &RunSummary) {
+    let r = &s.report;
+    if s.skipped.0 > 0 {
+        println!(
+            "skipped {} malformed rows (--skip-invalid); first reasons:",
+            s.skipped.0
+        );
+        for reason in &s.skipped.1 {
+            println!("  {reason}");
         }
     }
-    tracing::info!(
-        playlists = data.transactions.len(),
-        rows = data.rows,
-        tracks = data.tracks.len(),
-        seconds = read_time.as_secs_f64(),
-        "read"
-    );
-    let options = MineOptions {
-        min_support: Some(args.min_support),
-        min_count: args.min_count,
-        max_len: args.max_len,
-        min_confidence: args.min_confidence,
-    };
-    let mined = mine(&data, &options, now_rfc3339()).context("mining (nothing was published)")?;
-    let (model, report) = (&mined.model, &mined.report);
-    if let Some(path) = &args.itemsets {
-        write_itemsets(path, &data, &mined.itemsets)?;
-    }
-    let start = Instant::now();
-    let blob = model.to_blob();
-    let published = publish::publish(&args.out, model.id(), &blob, args.keep)
-        .with_context(|| format!("publishing to {}", args.out.display()))?;
-    let publish_time = start.elapsed();
     println!(
         "published {} ({} bytes)",
-        published.path.display(),
-        blob.len()
+        s.published.path.display(),
+        s.blob_bytes
     );
     println!(
         "playlists {}  rows {}  tracks {}  min count {}",
-        report.playlists, report.rows, report.tracks, report.min_count
+        r.playlists, r.rows, r.tracks, r.min_count
     );
-    let sizes: Vec<String> = report
+    let sizes: Vec<String> = r
         .itemsets_by_len
         .iter()
         .enumerate()
@@ -191,43 +278,13 @@ fn mine_cmd(args: MineArgs) -> Result<()> {
     println!("frequent itemsets by size  {}", sizes.join("  "));
     println!(
         "rules {}  tracks with a rule {:.2}%",
-        report.rules,
-        report.tracks_with_rule * 100.0
+        r.rules,
+        r.tracks_with_rule * 100.0
     );
     println!(
         "time: read {:.2?}  mine {:.2?}  rules+model {:.2?}  publish {:.2?}  total {:.2?}",
-        read_time,
-        report.mine_time,
-        report.rules_time,
-        publish_time,
-        total.elapsed()
+        s.read_time, r.mine_time, r.rules_time, s.publish_time, s.total_time
     );
-    Ok(())
-}
-
-fn write_itemsets(
-    path: &std::path::Path,
-    data: &dataset::Dataset,
-    sets: &[miner::fpgrowth::Itemset],
-) -> Result<()> {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::new(
-        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
-    );
-    let mut uris: Vec<&str> = Vec::new();
-    for set in sets {
-        uris.clear();
-        uris.extend(
-            set.items
-                .iter()
-                .map(|&i| data.tracks[i as usize].uri.as_str()),
-        );
-        uris.sort_unstable();
-        writeln!(out, "{}\t{}", set.count, uris.join(" "))?;
-    }
-    out.flush()
-        .with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
 }
 
 fn synth_cmd(args: SynthArgs) -> Result<()> {

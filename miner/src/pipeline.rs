@@ -1,0 +1,142 @@
+//! The whole run shared by `miner mine` and `miner run`: read, mine, publish.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::dataset::{self, ReadError, ReadOptions};
+use crate::fpgrowth::Itemset;
+use crate::mine::{MineError, MineOptions, MineReport, mine};
+use crate::publish::{self, Published};
+
+/// Everything a run needs besides its inputs.
+#[derive(Clone, Debug)]
+pub struct PipelineOptions {
+    /// How to read.
+    pub read: ReadOptions,
+    /// How to mine.
+    pub mine: MineOptions,
+    /// The model directory.
+    pub out: PathBuf,
+    /// Models to keep.
+    pub keep: usize,
+    /// Where to write every frequent itemset, if anywhere.
+    pub itemsets: Option<PathBuf>,
+}
+
+/// Why a run published nothing. The previous model, if any, stays current.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PipelineError {
+    /// Reading failed.
+    #[error("reading the input: {0}")]
+    Read(#[from] ReadError),
+    /// Mining found nothing to publish, or a setting is wrong.
+    #[error("mining: {0}")]
+    Mine(#[from] MineError),
+    /// Writing the itemsets file failed.
+    #[error("writing itemsets to {}: {source}", path.display())]
+    Itemsets {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// Publishing failed.
+    #[error("publishing to {}: {source}", path.display())]
+    Publish {
+        /// The model directory.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunSummary {
+    /// The files read.
+    pub files: Vec<PathBuf>,
+    /// Mining figures.
+    pub report: MineReport,
+    /// Rows skipped under `--skip-invalid`, and the first reasons.
+    pub skipped: (u64, Vec<String>),
+    /// The published blob.
+    pub published: Published,
+    /// The model's id.
+    pub model_id: String,
+    /// The blob's size.
+    pub blob_bytes: usize,
+    /// Time reading.
+    pub read_time: Duration,
+    /// Time writing the blob and the pointer.
+    pub publish_time: Duration,
+    /// Whole run.
+    pub total_time: Duration,
+}
+
+/// Reads `inputs`, mines them and publishes the model. Nothing is published unless every step
+/// before publishing succeeded.
+pub fn mine_and_publish(
+    inputs: &[PathBuf],
+    options: &PipelineOptions,
+    created_at: String,
+) -> Result<RunSummary, PipelineError> {
+    let total = Instant::now();
+    let files = dataset::list_files(inputs)?;
+    tracing::info!(files = files.len(), "reading");
+    let start = Instant::now();
+    let data = dataset::read(&files, options.read)?;
+    let read_time = start.elapsed();
+    tracing::info!(
+        playlists = data.transactions.len(),
+        rows = data.rows,
+        tracks = data.tracks.len(),
+        seconds = read_time.as_secs_f64(),
+        "read"
+    );
+    let mined = mine(&data, &options.mine, created_at)?;
+    if let Some(path) = &options.itemsets {
+        write_itemsets(path, &data, &mined.itemsets).map_err(|source| PipelineError::Itemsets {
+            path: path.clone(),
+            source,
+        })?;
+    }
+    let start = Instant::now();
+    let blob = mined.model.to_blob();
+    let published = publish::publish(&options.out, mined.model.id(), &blob, options.keep).map_err(
+        |source| PipelineError::Publish {
+            path: options.out.clone(),
+            source,
+        },
+    )?;
+    tracing::info!(path = %published.path.display(), bytes = blob.len(), "published");
+    Ok(RunSummary {
+        files,
+        report: mined.report,
+        skipped: (data.skipped, data.skip_reasons),
+        published,
+        model_id: mined.model.id().to_owned(),
+        blob_bytes: blob.len(),
+        read_time,
+        publish_time: start.elapsed(),
+        total_time: total.elapsed(),
+    })
+}
+
+/// Writes each itemset as `count<TAB>ids`, ids (URIs or tokens) sorted and space-separated.
+fn write_itemsets(path: &Path, data: &dataset::Dataset, sets: &[Itemset]) -> io::Result<()> {
+    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+    let mut ids: Vec<&str> = Vec::new();
+    for set in sets {
+        ids.clear();
+        ids.extend(
+            set.items
+                .iter()
+                .map(|&i| data.tracks[i as usize].uri.as_str()),
+        );
+        ids.sort_unstable();
+        writeln!(out, "{}\t{}", set.count, ids.join(" "))?;
+    }
+    out.flush()
+}

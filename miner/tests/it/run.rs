@@ -1,0 +1,135 @@
+//! `miner run`: rotation through datasets with a history, and a lock against overlap.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(datasets: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_miner"))
+        .args(["run", "--min-count", "1"])
+        .env("SEGUE_DATASETS", datasets)
+        .env("SEGUE_MODEL_DIR", out)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("runs")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datasets = dir.path().join("datasets");
+    std::fs::create_dir(&datasets).expect("mkdir");
+    for (i, tracks) in [("1", "a b"), ("2", "c d"), ("3", "e f")] {
+        let mut csv = String::from("pid,track_uri,track_name\n");
+        for (p, pair) in [tracks, tracks].iter().enumerate() {
+            for t in pair.split(' ') {
+                csv.push_str(&format!("{p},{t},{t}\n"));
+            }
+        }
+        std::fs::write(datasets.join(format!("2023_spotify_ds{i}.csv")), csv).expect("writes");
+    }
+    std::fs::write(datasets.join("notes.txt"), "not matched by *.csv").expect("writes");
+    let out = dir.path().join("models");
+    (dir, datasets, out)
+}
+
+fn history(out: &Path) -> Vec<String> {
+    std::fs::read_to_string(out.join("history.csv"))
+        .expect("reads")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn rotates_and_wraps_around() {
+    let (_dir, datasets, out) = setup();
+    let mut mined = Vec::new();
+    for _ in 0..4 {
+        let o = run(&datasets, &out);
+        assert!(o.status.success(), "{}", text(&o));
+        let line = text(&o)
+            .lines()
+            .find(|l| l.starts_with("dataset "))
+            .expect("reports the dataset")
+            .to_owned();
+        mined.push(line);
+    }
+    assert_eq!(
+        mined,
+        [
+            "dataset 1 of 3: 2023_spotify_ds1.csv",
+            "dataset 2 of 3: 2023_spotify_ds2.csv",
+            "dataset 3 of 3: 2023_spotify_ds3.csv",
+            "dataset 1 of 3: 2023_spotify_ds1.csv"
+        ]
+    );
+    let h = history(&out);
+    assert_eq!(h[0], "time,dataset_index,dataset_file");
+    assert_eq!(h.len(), 5);
+    assert!(h[4].ends_with(",0,2023_spotify_ds1.csv"), "{h:?}");
+    // The current model is the last dataset's.
+    let current = miner::publish::current(&out)
+        .expect("reads")
+        .expect("exists");
+    let model = engine::Model::from_blob(&std::fs::read(current).expect("reads")).expect("decodes");
+    assert_eq!(model.metadata().datasets, ["2023_spotify_ds1.csv"]);
+}
+
+#[test]
+fn survives_a_missing_or_malformed_history() {
+    let (_dir, datasets, out) = setup();
+    assert!(run(&datasets, &out).status.success());
+    // A crash mid-append, then garbage: the last good line (dataset 1) counts.
+    let path = out.join("history.csv");
+    let mut h = std::fs::read_to_string(&path).expect("reads");
+    h.push_str("2026-11-28T1");
+    std::fs::write(&path, h).expect("writes");
+    let o = run(&datasets, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("dataset 2 of 3"), "{}", text(&o));
+    assert!(
+        text(&o).contains("ignoring a malformed history line"),
+        "{}",
+        text(&o)
+    );
+
+    std::fs::remove_file(&path).expect("removes");
+    let o = run(&datasets, &out);
+    assert!(text(&o).contains("dataset 1 of 3"), "{}", text(&o));
+}
+
+#[test]
+fn an_overlapping_run_does_nothing() {
+    let (_dir, datasets, out) = setup();
+    let _held = miner::rotate::try_lock(&out.join(".miner.lock"))
+        .expect("locks")
+        .expect("free");
+    let o = run(&datasets, &out);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("another `miner run` holds"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.join("current").exists() && !out.join("history.csv").exists());
+}
+
+#[test]
+fn no_matching_dataset_is_an_error() {
+    let (_dir, datasets, out) = setup();
+    let o = Command::new(env!("CARGO_BIN_EXE_miner"))
+        .args(["run", "--glob", "*.parquet"])
+        .env("SEGUE_DATASETS", &datasets)
+        .env("SEGUE_MODEL_DIR", &out)
+        .output()
+        .expect("runs");
+    assert!(!o.status.success());
+    assert!(text(&o).contains("matches \"*.parquet\""), "{}", text(&o));
+}
