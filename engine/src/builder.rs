@@ -131,11 +131,11 @@ impl ModelBuilder {
         }
 
         // Canonical track order: most popular first, then by URI.
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (ta, tb) = (&tracks[a as usize], &tracks[b as usize]);
-            tb.count.cmp(&ta.count).then_with(|| ta.uri.cmp(&tb.uri))
-        });
+        let order = sort_by_text(
+            n,
+            |i| u64::from(u32::MAX - tracks[i].count),
+            |i| &tracks[i].uri,
+        );
         let mut new_id = vec![0u32; n];
         for (new, &old) in order.iter().enumerate() {
             new_id[old as usize] = new as u32;
@@ -341,8 +341,7 @@ fn check_params(p: &ModelParams) -> Result<(), BuildError> {
 /// Distinct strings sorted ascending, and each input's index among them.
 fn intern<'a>(strings: impl Iterator<Item = &'a str>) -> (StrPool, Vec<u32>) {
     let strings: Vec<&str> = strings.collect();
-    let mut order: Vec<u32> = (0..strings.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| strings[a as usize].cmp(strings[b as usize]));
+    let order = sort_by_text(strings.len(), |_| 0, |i| strings[i]);
     let mut pool = StrPool::default();
     let mut of = vec![0u32; strings.len()];
     let mut prev: Option<&str> = None;
@@ -355,4 +354,77 @@ fn intern<'a>(strings: impl Iterator<Item = &'a str>) -> (StrPool, Vec<u32>) {
         of[i as usize] = (pool.len() - 1) as u32;
     }
     (pool, of)
+}
+
+/// The indices `0..n` sorted by `(major(i), text(i))`, fast: it sorts fixed-size keys made of
+/// `major` and the 8 bytes that follow the prefix shared by every text (URIs all start with
+/// `spotify:track:`), and compares whole texts only within runs of equal keys.
+fn sort_by_text<'a>(
+    n: usize,
+    major: impl Fn(usize) -> u64,
+    text: impl Fn(usize) -> &'a str,
+) -> Vec<u32> {
+    let common = (1..n).fold(if n == 0 { 0 } else { text(0).len() }, |lcp, i| {
+        let (a, b) = (text(0).as_bytes(), text(i).as_bytes());
+        lcp.min(a.iter().zip(b).take_while(|(x, y)| x == y).count())
+    });
+    let prefix = |i: usize| {
+        let bytes = text(i).as_bytes().get(common..).unwrap_or_default();
+        let mut buf = [0u8; 8];
+        let take = bytes.len().min(8);
+        buf[..take].copy_from_slice(&bytes[..take]);
+        u64::from_be_bytes(buf)
+    };
+    let mut keys: Vec<(u64, u64, u32)> = (0..n).map(|i| (major(i), prefix(i), i as u32)).collect();
+    keys.sort_unstable();
+    let mut start = 0;
+    while start < keys.len() {
+        let end = start
+            + keys[start..]
+                .iter()
+                .take_while(|k| (k.0, k.1) == (keys[start].0, keys[start].1))
+                .count();
+        if end - start > 1 {
+            keys[start..end].sort_unstable_by(|a, b| {
+                text(a.2 as usize)
+                    .cmp(text(b.2 as usize))
+                    .then(a.2.cmp(&b.2))
+            });
+        }
+        start = end;
+    }
+    keys.into_iter().map(|k| k.2).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sort_by_text;
+
+    #[test]
+    fn sorts_like_a_plain_comparison() {
+        let texts = [
+            "spotify:track:b",
+            "spotify:track:a",
+            "spotify:track:",
+            "spotify:track:a\0",
+            "spotify:track:aaaaaaaaZ",
+            "spotify:track:aaaaaaaaA",
+            "spotify:track:aaaaaaaa",
+            "x",
+            "",
+            "é",
+            "spotify:track:a",
+        ];
+        for major in [|_: usize| 0u64, |i: usize| (i % 3) as u64] {
+            let got: Vec<(u64, &str)> = sort_by_text(texts.len(), major, |i| texts[i])
+                .iter()
+                .map(|&i| (major(i as usize), texts[i as usize]))
+                .collect();
+            let mut expected: Vec<(u64, &str)> =
+                (0..texts.len()).map(|i| (major(i), texts[i])).collect();
+            expected.sort();
+            assert_eq!(got, expected);
+        }
+        assert!(sort_by_text(0, |_| 0, |_| "").is_empty());
+    }
 }

@@ -249,9 +249,14 @@ fn label(path: &Path) -> String {
 /// URIs) collide under FxHash, and the probes' string compares dominated reading.
 type UriIndex = std::collections::HashMap<String, u32, foldhash::fast::RandomState>;
 
+/// Item ids of basket tokens that are plain integers, indexed by the integer (`u32::MAX`: not
+/// seen yet): no hashing and no string compares for FIMI-style baskets.
+const DENSE_LIMIT: u32 = 1 << 26;
+
 #[derive(Default)]
 struct Builder {
     index: UriIndex,
+    dense: Vec<u32>,
     tracks: Vec<TrackMeta>,
     transactions: Transactions,
     current: Vec<u32>,
@@ -262,16 +267,40 @@ struct Builder {
 }
 
 impl Builder {
+    /// The item id of `uri`, registering the track (with `meta`) on first sight. Ids that are
+    /// canonical small integers (FIMI baskets) skip hashing via a dense array.
     fn item(&mut self, uri: &str, meta: impl FnOnce() -> TrackMeta) -> u32 {
-        if let Some(&id) = self.index.get(uri) {
+        let fresh = self.tracks.len() as u32;
+        if let Some(n) = small_integer(uri) {
+            if self.dense.len() <= n as usize {
+                self.dense.resize(
+                    (n as usize + 1)
+                        .next_power_of_two()
+                        .min(DENSE_LIMIT as usize),
+                    u32::MAX,
+                );
+            }
+            if self.dense[n as usize] != u32::MAX {
+                return self.dense[n as usize];
+            }
+            self.dense[n as usize] = fresh;
+        } else if let Some(&id) = self.index.get(uri) {
             return id;
+        } else {
+            self.index.insert(uri.to_owned(), fresh);
         }
-        let id = self.tracks.len() as u32;
         let mut m = meta();
         m.uri = uri.to_owned();
         self.tracks.push(m);
-        self.index.insert(uri.to_owned(), id);
-        id
+        fresh
+    }
+
+    /// The item id of a basket token: the token is both the id and the name.
+    fn token(&mut self, token: &str) -> u32 {
+        self.item(token, || TrackMeta {
+            name: token.to_owned(),
+            ..TrackMeta::default()
+        })
     }
 
     fn end_playlist(&mut self) {
@@ -340,15 +369,27 @@ fn read_baskets(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<()
         };
         for token in text.split_whitespace() {
             b.rows += 1;
-            let id = b.item(token, || TrackMeta {
-                name: token.to_owned(),
-                ..TrackMeta::default()
-            });
+            let id = b.token(token);
             b.current.push(id);
         }
         b.end_playlist();
     }
     Ok(())
+}
+
+/// `token` as an integer below [`DENSE_LIMIT`] when it is written canonically (digits, no
+/// leading zero), so that each such token has exactly one integer and vice versa.
+fn small_integer(token: &str) -> Option<u32> {
+    let b = token.as_bytes();
+    if b.is_empty()
+        || b.len() > 8
+        || (b.len() > 1 && b[0] == b'0')
+        || !b.iter().all(u8::is_ascii_digit)
+    {
+        return None;
+    }
+    let n = b.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+    (n < DENSE_LIMIT).then_some(n)
 }
 
 fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), ReadError> {

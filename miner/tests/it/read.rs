@@ -226,3 +226,26 @@ fn missing_paths_and_empty_directories() {
     let err = list_files(&[dir.path().to_owned()]).expect_err("fails");
     assert!(err.to_string().contains("no dataset files found"), "{err}");
 }
+
+#[test]
+fn integer_ids_are_the_same_track_in_every_format() {
+    // Baskets take a fast path for canonical integers; a CSV naming the same ids must agree,
+    // and non-canonical spellings ("007") stay distinct tokens.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let baskets = write(dir.path(), "a.dat", "7 12 007\n12 99999999 100000000\n");
+    let csv = write(
+        dir.path(),
+        "b.csv",
+        "pid,track_uri,track_name\n1,12,Twelve\n1,007,Bond\n",
+    );
+    let d = read(&[baskets, csv], opts(Format::Auto, false)).expect("reads");
+    assert_eq!(
+        playlists(&d),
+        [
+            vec!["7", "12", "007"],
+            vec!["12", "99999999", "100000000"],
+            vec!["12", "007"]
+        ]
+    );
+    assert_eq!(d.tracks.len(), 5);
+}
