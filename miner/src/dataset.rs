@@ -6,11 +6,15 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Deserialize;
 
 use crate::fpgrowth::Transactions;
+use crate::progress::Counters;
 
 /// The input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -159,11 +163,29 @@ pub fn detect(path: &Path) -> Option<Format> {
     }
 }
 
-fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ReadError> {
+/// Counts the bytes read from a file (before decompression) into the progress counters.
+struct Counted<R> {
+    inner: R,
+    counters: Arc<Counters>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counters.done.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn open(path: &Path, counters: &Arc<Counters>) -> Result<Box<dyn BufRead + Send>, ReadError> {
     let file = File::open(path).map_err(|source| ReadError::Io {
         path: path.to_owned(),
         source,
     })?;
+    let file = Counted {
+        inner: file,
+        counters: Arc::clone(counters),
+    };
     let gz = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
@@ -179,7 +201,19 @@ fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, ReadError> {
 
 /// Reads every file into one dataset, playlists in file order.
 pub fn read(files: &[PathBuf], options: ReadOptions) -> Result<Dataset, ReadError> {
-    let mut builder = Builder::default();
+    read_counted(files, options, &Arc::new(Counters::default()))
+}
+
+/// [`read`], advancing `progress` (done = bytes read from the files, rows = entries).
+pub fn read_counted(
+    files: &[PathBuf],
+    options: ReadOptions,
+    progress: &Arc<Counters>,
+) -> Result<Dataset, ReadError> {
+    let mut builder = Builder {
+        progress: Arc::clone(progress),
+        ..Builder::default()
+    };
     // MPD slices parse in parallel (bounded batches keep memory flat); the rest stream.
     let mut i = 0;
     while i < files.len() {
@@ -192,7 +226,7 @@ pub fn read(files: &[PathBuf], options: ReadOptions) -> Result<Dataset, ReadErro
                 .map_or(i + 1, |j| j + 1);
             let parsed: Vec<Result<Vec<Playlist>, ReadError>> = files[i..batch_end]
                 .par_iter()
-                .map(|path| parse_mpd(path))
+                .map(|path| parse_mpd(path, progress))
                 .collect();
             for (path, playlists) in files[i..batch_end].iter().zip(parsed) {
                 let playlists = match playlists {
@@ -264,6 +298,7 @@ struct Builder {
     skipped: u64,
     skip_reasons: Vec<String>,
     labels: Vec<String>,
+    progress: Arc<Counters>,
 }
 
 impl Builder {
@@ -307,6 +342,7 @@ impl Builder {
         if self.transactions.offsets.is_empty() {
             self.transactions = Transactions::new();
         }
+        self.progress.rows.store(self.rows, Ordering::Relaxed);
         if !self.current.is_empty() {
             self.current.sort_unstable();
             self.current.dedup();
@@ -336,7 +372,7 @@ impl Builder {
 }
 
 fn read_baskets(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), ReadError> {
-    let mut reader = open(path)?;
+    let mut reader = open(path, &b.progress)?;
     let mut line = Vec::new();
     let mut number = 0u64;
     loop {
@@ -396,7 +432,7 @@ fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), Re
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_reader(open(path)?);
+        .from_reader(open(path, &b.progress)?);
     let syntax = |line: u64, column: u64, message: String| ReadError::Syntax {
         path: path.to_owned(),
         line,
@@ -540,9 +576,9 @@ struct MpdTrack {
     album_name: String,
 }
 
-fn parse_mpd(path: &Path) -> Result<Vec<Playlist>, ReadError> {
+fn parse_mpd(path: &Path, progress: &Arc<Counters>) -> Result<Vec<Playlist>, ReadError> {
     let mut bytes = Vec::new();
-    open(path)?
+    open(path, progress)?
         .read_to_end(&mut bytes)
         .map_err(|source| ReadError::Io {
             path: path.to_owned(),

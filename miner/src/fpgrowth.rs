@@ -10,7 +10,11 @@
 //!   recursion stops one level early when only `max_len` is left (counting the conditional base
 //!   is enough), and a tree that is a single path yields its combinations directly.
 
+use std::sync::atomic::Ordering;
+
 use rayon::prelude::*;
+
+use crate::progress::Counters;
 
 /// Transactions in CSR form: transaction `t` is `items[offsets[t]..offsets[t + 1]]`, each a set
 /// of distinct item ids.
@@ -84,6 +88,17 @@ pub fn frequent_itemsets(
     min_count: u32,
     max_len: usize,
 ) -> Vec<Itemset> {
+    frequent_itemsets_counted(tx, n_items, min_count, max_len, &Counters::default())
+}
+
+/// [`frequent_itemsets`], advancing `progress` (total = frequent items, done = items mined).
+pub fn frequent_itemsets_counted(
+    tx: &Transactions,
+    n_items: usize,
+    min_count: u32,
+    max_len: usize,
+    progress: &Counters,
+) -> Vec<Itemset> {
     let min_count = min_count.max(1);
     if max_len == 0 {
         return Vec::new();
@@ -99,6 +114,7 @@ pub fn frequent_itemsets(
         rank_of[item as usize] = rank as u32;
     }
     let n_ranks = frequent.len();
+    progress.total.store(n_ranks as u64, Ordering::Relaxed);
 
     // Paths: each transaction's frequent items as ascending ranks.
     let mut paths = Paths::default();
@@ -130,6 +146,7 @@ pub fn frequent_itemsets(
                     let mut suffix = vec![rank];
                     mine_base(&base, &mut suffix, min_count, max_len, scratch, &mut out);
                 }
+                progress.done.fetch_add(1, Ordering::Relaxed);
                 out
             },
         )

@@ -7,6 +7,7 @@ pub mod dataset;
 pub mod fpgrowth;
 pub mod mine;
 pub mod pipeline;
+pub mod progress;
 pub mod publish;
 pub mod rotate;
 pub mod synth;

@@ -285,6 +285,9 @@ fn print_summary(s: &RunSummary) {
         "time: read {:.2?}  mine {:.2?}  rules+model {:.2?}  publish {:.2?}  total {:.2?}",
         s.read_time, r.mine_time, r.rules_time, s.publish_time, s.total_time
     );
+    if let Some(bytes) = s.peak_rss {
+        println!("peak memory {:.2} GB", bytes as f64 / 1e9);
+    }
 }
 
 fn synth_cmd(args: SynthArgs) -> Result<()> {

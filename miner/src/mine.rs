@@ -6,7 +6,8 @@ use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::dataset::Dataset;
-use crate::fpgrowth::{Itemset, frequent_itemsets, item_counts};
+use crate::fpgrowth::{Itemset, frequent_itemsets_counted, item_counts};
+use crate::progress::Counters;
 
 /// Mining settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -140,6 +141,16 @@ pub fn mine(
     options: &MineOptions,
     created_at: String,
 ) -> Result<Mined, MineError> {
+    mine_counted(dataset, options, created_at, &Counters::default())
+}
+
+/// [`mine`], advancing `progress` while finding frequent itemsets.
+pub fn mine_counted(
+    dataset: &Dataset,
+    options: &MineOptions,
+    created_at: String,
+    progress: &Counters,
+) -> Result<Mined, MineError> {
     if !(0.0..=1.0).contains(&options.min_confidence) {
         return Err(MineError::BadOption(format!(
             "--min-confidence {} must be within [0, 1]",
@@ -160,7 +171,13 @@ pub fn mine(
     }
     let min_count = min_count_for(options, playlists)?;
     let start = Instant::now();
-    let itemsets = frequent_itemsets(tx, dataset.tracks.len(), min_count, options.max_len);
+    let itemsets = frequent_itemsets_counted(
+        tx,
+        dataset.tracks.len(),
+        min_count,
+        options.max_len,
+        progress,
+    );
     let mine_time = start.elapsed();
     if itemsets.is_empty() {
         return Err(MineError::NothingFrequent {

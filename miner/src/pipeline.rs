@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 
 use crate::dataset::{self, ReadError, ReadOptions};
 use crate::fpgrowth::Itemset;
-use crate::mine::{MineError, MineOptions, MineReport, mine};
+use crate::mine::{MineError, MineOptions, MineReport, mine_counted};
+use crate::progress::{Progress, peak_rss};
 use crate::publish::{self, Published};
 
 /// Everything a run needs besides its inputs.
@@ -73,6 +74,8 @@ pub struct RunSummary {
     pub publish_time: Duration,
     /// Whole run.
     pub total_time: Duration,
+    /// Peak resident memory of the process, when the platform tells.
+    pub peak_rss: Option<u64>,
 }
 
 /// Reads `inputs`, mines them and publishes the model. Nothing is published unless every step
@@ -86,7 +89,15 @@ pub fn mine_and_publish(
     let files = dataset::list_files(inputs)?;
     tracing::info!(files = files.len(), "reading");
     let start = Instant::now();
-    let data = dataset::read(&files, options.read)?;
+    let total_bytes = files
+        .iter()
+        .filter_map(|f| std::fs::metadata(f).ok())
+        .map(|m| m.len())
+        .sum();
+    let data = {
+        let progress = Progress::start("read", total_bytes, true);
+        dataset::read_counted(&files, options.read, &progress.counters())?
+    };
     let read_time = start.elapsed();
     tracing::info!(
         playlists = data.transactions.len(),
@@ -95,7 +106,10 @@ pub fn mine_and_publish(
         seconds = read_time.as_secs_f64(),
         "read"
     );
-    let mined = mine(&data, &options.mine, created_at)?;
+    let mined = {
+        let progress = Progress::start("mine", 0, false);
+        mine_counted(&data, &options.mine, created_at, &progress.counters())?
+    };
     if let Some(path) = &options.itemsets {
         write_itemsets(path, &data, &mined.itemsets).map_err(|source| PipelineError::Itemsets {
             path: path.clone(),
@@ -121,6 +135,7 @@ pub fn mine_and_publish(
         read_time,
         publish_time: start.elapsed(),
         total_time: total.elapsed(),
+        peak_rss: peak_rss(),
     })
 }
 

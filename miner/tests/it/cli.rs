@@ -1,7 +1,9 @@
 //! The real `miner` binary, end to end.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+
+use crate::text;
 
 fn miner(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_miner"))
@@ -9,14 +11,6 @@ fn miner(args: &[&str]) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn baskets(dir: &Path) -> String {
@@ -71,59 +65,47 @@ fn mine_publish_inspect() {
     assert_eq!(v["top_rules"][0]["confidence"], 1.0);
 }
 
+/// `miner mine --input INPUT EXTRA...` must fail with `message` and publish nothing.
+fn fails_without_publishing(input: &Path, extra: &[&str], message: &str) {
+    let out = input.with_file_name("never-published");
+    let mut args = vec![
+        "mine",
+        "--input",
+        input.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+    ];
+    args.extend_from_slice(extra);
+    let o = miner(&args);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(message),
+        "expected {message:?} in:\n{}",
+        text(&o)
+    );
+    assert!(text(&o).contains("nothing was published"), "{}", text(&o));
+    assert!(!out.exists(), "nothing published");
+}
+
 #[test]
 fn bad_input_fails_and_publishes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = dir.path().join("models");
     let bad = dir.path().join("bad.csv");
     std::fs::write(&bad, "pid,track_uri\n1,u1\n2,\n").expect("writes");
-    let o = miner(&[
-        "mine",
-        "--input",
-        bad.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        text(&o).contains("bad.csv:3:2: empty track_uri"),
-        "{}",
-        text(&o)
-    );
-    assert!(!out.exists(), "nothing published");
-
-    let input = baskets(dir.path());
-    let o = miner(&[
-        "mine",
-        "--input",
+    fails_without_publishing(&bad, &[], "bad.csv:3:2: empty track_uri");
+    let input = PathBuf::from(baskets(dir.path()));
+    fails_without_publishing(
         &input,
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--min-count",
-        "100",
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        text(&o).contains("no itemset reaches the minimum count 100 of 6 playlists"),
-        "{}",
-        text(&o)
+        &["--min-count", "100"],
+        "no itemset reaches the minimum count 100 of 6 playlists",
     );
-    assert!(!out.exists(), "nothing published");
-
     let empty = dir.path().join("empty.dat");
     std::fs::write(&empty, "").expect("writes");
-    let o = miner(&[
-        "mine",
-        "--input",
-        empty.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-    ]);
-    assert!(!o.status.success());
-    assert!(
-        text(&o).contains("the input has no playlists"),
-        "{}",
-        text(&o)
+    fails_without_publishing(&empty, &[], "the input has no playlists");
+    fails_without_publishing(
+        &input,
+        &["--max-len", "1"],
+        "--max-len 1 must be at least 2",
     );
 }
 

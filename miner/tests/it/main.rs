@@ -8,3 +8,12 @@ mod read;
 mod rules;
 mod run;
 mod synth;
+
+/// A finished process's stdout and stderr, for assertions and failure messages.
+pub(crate) fn text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}

@@ -3,6 +3,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::text;
+
 fn run(datasets: &Path, out: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_miner"))
         .args(["run", "--min-count", "1"])
@@ -11,14 +13,6 @@ fn run(datasets: &Path, out: &Path) -> Output {
         .env("RUST_LOG", "warn")
         .output()
         .expect("runs")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn setup() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
