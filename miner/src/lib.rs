@@ -10,4 +10,5 @@ pub mod pipeline;
 pub mod progress;
 pub mod publish;
 pub mod rotate;
+pub mod sweep;
 pub mod synth;

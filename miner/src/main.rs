@@ -30,8 +30,40 @@ enum Command {
     /// The periodic job: mine the dataset after the last one in the history (wrapping
     /// around), publish it, append to the history. Overlapping runs are kept apart by a lock.
     Run(RunArgs),
+    /// Mine one input at several supports; report time, peak memory, itemsets, rules, model
+    /// size and rule coverage as a table (stdout and DIR/sweep.md), JSON and an SVG chart.
+    Sweep(SweepArgs),
     /// Generate MPD-like playlists (seeded, deterministic): the demo's and benchmarks' data.
     Synth(SynthArgs),
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    /// Dataset files or directories.
+    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
+    input: Vec<PathBuf>,
+    /// Minimum supports to try (fractions, comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.02,0.01,0.005,0.002,0.001"
+    )]
+    supports: Vec<f64>,
+    /// Input format; `auto` decides per file from its name.
+    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
+    format: Format,
+    /// Largest itemset mined.
+    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
+    max_len: usize,
+    /// Minimum confidence of a kept rule.
+    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
+    min_confidence: f64,
+    /// Skip malformed rows instead of failing.
+    #[arg(long, env = "SEGUE_SKIP_INVALID")]
+    skip_invalid: bool,
+    /// Directory for sweep.md, sweep.json and sweep.svg.
+    #[arg(long, default_value = "sweep")]
+    report: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -169,6 +201,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Mine(args) => mine_cmd(args),
         Command::Run(args) => run_cmd(args),
         Command::Inspect(args) => inspect_cmd(args),
+        Command::Sweep(args) => sweep_cmd(args),
         Command::Synth(args) => synth_cmd(args),
     }
 }
@@ -288,6 +321,53 @@ fn print_summary(s: &RunSummary) {
     if let Some(bytes) = s.peak_rss {
         println!("peak memory {:.2} GB", bytes as f64 / 1e9);
     }
+}
+
+fn sweep_cmd(args: SweepArgs) -> Result<()> {
+    if let Some(bad) = args.supports.iter().find(|s| !(**s > 0.0 && **s <= 1.0)) {
+        bail!("--supports: {bad} is not within (0, 1]");
+    }
+    let files = miner::dataset::list_files(&args.input)?;
+    let start = Instant::now();
+    let data = miner::dataset::read(
+        &files,
+        ReadOptions {
+            format: args.format,
+            skip_invalid: args.skip_invalid,
+        },
+    )
+    .context("reading the input")?;
+    println!(
+        "read {} playlists ({} rows, {} tracks) in {:.2?}",
+        data.transactions.len(),
+        data.rows,
+        data.tracks.len(),
+        start.elapsed()
+    );
+    let base = MineOptions {
+        min_support: None,
+        min_count: None,
+        max_len: args.max_len,
+        min_confidence: args.min_confidence,
+    };
+    let rows = miner::sweep::sweep(&data, &base, &args.supports).context("mining")?;
+    let table = miner::sweep::markdown(&rows);
+    print!("{table}");
+    std::fs::create_dir_all(&args.report)
+        .with_context(|| format!("creating {}", args.report.display()))?;
+    std::fs::write(args.report.join("sweep.md"), &table)?;
+    std::fs::write(
+        args.report.join("sweep.json"),
+        serde_json::to_string_pretty(&rows)?,
+    )?;
+    let svg = args.report.join("sweep.svg");
+    miner::sweep::chart(&rows, &svg)
+        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    println!(
+        "wrote {}/sweep.md, sweep.json and sweep.svg",
+        args.report.display()
+    );
+    Ok(())
 }
 
 fn synth_cmd(args: SynthArgs) -> Result<()> {

@@ -7,6 +7,7 @@ mod publish;
 mod read;
 mod rules;
 mod run;
+mod sweep;
 mod synth;
 
 /// A finished process's stdout and stderr, for assertions and failure messages.

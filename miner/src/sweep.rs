@@ -1,0 +1,176 @@
+//! `miner sweep`: mines one dataset at several supports and reports what each costs and gives,
+//! so that the minimum support is a measured trade-off instead of a guess.
+
+use std::path::Path;
+use std::time::Instant;
+
+use plotters::prelude::*;
+
+use crate::dataset::Dataset;
+use crate::mine::{MineError, MineOptions, mine};
+
+/// One support's figures.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SweepRow {
+    /// Minimum support (fraction).
+    pub support: f64,
+    /// Minimum count it gives.
+    pub min_count: u32,
+    /// Mining + rules + model build, in seconds.
+    pub seconds: f64,
+    /// Peak resident memory while mining at this support, when the platform tells.
+    pub peak_rss_bytes: Option<u64>,
+    /// Frequent itemsets by size (index 0 = size 1).
+    pub itemsets_by_len: Vec<usize>,
+    /// Rules kept.
+    pub rules: usize,
+    /// Blob size in bytes.
+    pub model_bytes: usize,
+    /// Share of tracks that fire at least one rule as a single seed.
+    pub tracks_with_rule: f64,
+}
+
+/// Mines `data` at each support (other settings from `base`). Supports with nothing frequent
+/// get a row with zero rules.
+pub fn sweep(
+    data: &Dataset,
+    base: &MineOptions,
+    supports: &[f64],
+) -> Result<Vec<SweepRow>, MineError> {
+    let mut rows = Vec::new();
+    for &support in supports {
+        let options = MineOptions {
+            min_support: Some(support),
+            min_count: None,
+            ..base.clone()
+        };
+        reset_peak_rss();
+        let start = Instant::now();
+        let row = match mine(data, &options, "1970-01-01T00:00:00Z".into()) {
+            Ok(mined) => SweepRow {
+                support,
+                min_count: mined.report.min_count,
+                seconds: start.elapsed().as_secs_f64(),
+                peak_rss_bytes: crate::progress::peak_rss(),
+                itemsets_by_len: mined.report.itemsets_by_len.clone(),
+                rules: mined.report.rules,
+                model_bytes: mined.model.to_blob().len(),
+                tracks_with_rule: mined.report.tracks_with_rule,
+            },
+            Err(MineError::NothingFrequent { min_count, .. }) => SweepRow {
+                support,
+                min_count,
+                seconds: start.elapsed().as_secs_f64(),
+                peak_rss_bytes: crate::progress::peak_rss(),
+                itemsets_by_len: vec![0; base.max_len],
+                rules: 0,
+                model_bytes: 0,
+                tracks_with_rule: 0.0,
+            },
+            Err(e) => return Err(e),
+        };
+        tracing::info!(support, rules = row.rules, seconds = row.seconds, "swept");
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+/// Resets the kernel's peak-RSS mark (Linux), so each support's peak is its own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The rows as a markdown table.
+pub fn markdown(rows: &[SweepRow]) -> String {
+    let mut out = String::from(
+        "| support | min count | time (s) | peak RSS | itemsets by size | rules | model | tracks with a rule |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let sizes: Vec<String> = r.itemsets_by_len.iter().map(usize::to_string).collect();
+        let rss = r
+            .peak_rss_bytes
+            .map_or("n/a".to_owned(), |b| format!("{:.2} GB", b as f64 / 1e9));
+        out.push_str(&format!(
+            "| {} | {} | {:.2} | {} | {} | {} | {:.1} MB | {:.2}% |\n",
+            r.support,
+            r.min_count,
+            r.seconds,
+            rss,
+            sizes.join(" / "),
+            r.rules,
+            r.model_bytes as f64 / 1e6,
+            r.tracks_with_rule * 100.0
+        ));
+    }
+    out
+}
+
+/// An SVG chart: rules and mining time against support (log scales).
+pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let points: Vec<&SweepRow> = rows.iter().filter(|r| r.support > 0.0).collect();
+    if points.is_empty() {
+        return Err("no support to chart".into());
+    }
+    let (lo, hi) = points.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
+        (lo.min(r.support), hi.max(r.support))
+    });
+    let max_rules = points.iter().map(|r| r.rules).max().unwrap_or(1).max(1) as f64;
+    let max_secs = points
+        .iter()
+        .map(|r| r.seconds)
+        .fold(0.0, f64::max)
+        .max(1e-3);
+    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "miner sweep: rules and mining time by minimum support",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d(
+            (lo * 0.8..hi * 1.25).log_scale(),
+            (0.5..max_rules * 2.0).log_scale(),
+        )?
+        .set_secondary_coord((lo * 0.8..hi * 1.25).log_scale(), 0.0..max_secs * 1.2);
+    chart
+        .configure_mesh()
+        .x_desc("minimum support (fraction of playlists)")
+        .y_desc("rules (0 drawn at 0.5)")
+        .x_labels(8)
+        .x_label_formatter(&|x| {
+            let s = format!("{x:.5}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        })
+        .light_line_style(WHITE)
+        .draw()?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("seconds (mine + rules + model)")
+        .draw()?;
+    let rules: Vec<(f64, f64)> = points
+        .iter()
+        .map(|r| (r.support, (r.rules as f64).max(0.5)))
+        .collect();
+    chart
+        .draw_series(LineSeries::new(rules.clone(), BLUE.stroke_width(2)))?
+        .label("rules")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    chart.draw_series(rules.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))?;
+    let secs: Vec<(f64, f64)> = points.iter().map(|r| (r.support, r.seconds)).collect();
+    chart
+        .draw_secondary_series(LineSeries::new(secs.clone(), RED.stroke_width(2)))?
+        .label("seconds")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED.stroke_width(2)));
+    chart.draw_secondary_series(secs.iter().map(|&p| Circle::new(p, 4, RED.filled())))?;
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

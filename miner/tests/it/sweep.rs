@@ -1,0 +1,117 @@
+//! `miner sweep`: one row per support, consistent with mining at that support, and a report.
+
+use std::process::Command;
+
+use miner::dataset::{Format, ReadOptions, read};
+use miner::mine::{MineOptions, mine};
+use miner::sweep::{markdown, sweep};
+use miner::synth::{SynthOptions, write};
+
+use crate::text;
+
+#[test]
+fn rows_match_single_runs_and_fall_with_support() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.dat");
+    write(
+        &SynthOptions {
+            playlists: 4_000,
+            seed: 9,
+        },
+        Format::Baskets,
+        &path,
+    )
+    .expect("writes");
+    let data = read(
+        &[path],
+        ReadOptions {
+            format: Format::Baskets,
+            skip_invalid: false,
+        },
+    )
+    .expect("reads");
+    let base = MineOptions {
+        min_support: None,
+        min_count: None,
+        max_len: 3,
+        min_confidence: 0.05,
+    };
+    let supports = [0.2, 0.02, 0.01, 0.005];
+    let rows = sweep(&data, &base, &supports).expect("sweeps");
+    assert_eq!(rows.iter().map(|r| r.support).collect::<Vec<_>>(), supports);
+    assert_eq!(
+        rows[0].rules, 0,
+        "nothing is frequent at 20%: a row of zeros, not an error"
+    );
+    assert!(
+        rows.windows(2).all(|w| w[0].rules <= w[1].rules),
+        "lower support, more rules"
+    );
+    assert!(rows[3].rules > 0);
+    let single = mine(
+        &data,
+        &MineOptions {
+            min_support: Some(0.01),
+            ..base.clone()
+        },
+        "2026-01-01T00:00:00Z".into(),
+    )
+    .expect("mines");
+    assert_eq!(rows[2].rules, single.report.rules);
+    assert_eq!(rows[2].itemsets_by_len, single.report.itemsets_by_len);
+    assert_eq!(markdown(&rows).lines().count(), 2 + supports.len());
+}
+
+#[test]
+fn the_command_writes_table_json_and_chart() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.dat");
+    write(
+        &SynthOptions {
+            playlists: 2_000,
+            seed: 2,
+        },
+        Format::Baskets,
+        &path,
+    )
+    .expect("writes");
+    let report = dir.path().join("report");
+    let o = Command::new(env!("CARGO_BIN_EXE_miner"))
+        .args([
+            "sweep",
+            "--input",
+            path.to_str().expect("utf-8"),
+            "--supports",
+            "0.05,0.01",
+        ])
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("| 0.01 | 20 |"), "{}", text(&o));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("sweep.json")).expect("reads"))
+            .expect("json");
+    assert_eq!(json.as_array().expect("rows").len(), 2);
+    let svg = std::fs::read_to_string(report.join("sweep.svg")).expect("reads");
+    assert!(
+        svg.starts_with("<svg") && svg.contains("rules and mining time"),
+        "an SVG chart"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_miner"))
+        .args([
+            "sweep",
+            "--input",
+            path.to_str().expect("utf-8"),
+            "--supports",
+            "0.05,1.5",
+        ])
+        .output()
+        .expect("runs");
+    assert!(
+        !o.status.success() && text(&o).contains("1.5 is not within (0, 1]"),
+        "{}",
+        text(&o)
+    );
+}
