@@ -6,6 +6,10 @@ cd "$ROOT"
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+# Every test runner's output is also kept here, to print one total at the end.
+results="$(mktemp)"
+trap 'rm -f "$results"' EXIT
+
 step "setup"
 scripts/setup.sh
 
@@ -29,7 +33,11 @@ trunk build --release --offline --quiet
 scripts/wasm-size.sh dist
 
 step "engine tests under wasm32 (node, wasm-bindgen-test)"
-cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm
+cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm 2>&1 | tee -a "$results"
 
 step "tests (native)"
-cargo test --locked --workspace --all-features
+cargo test --locked --workspace --all-features 2>&1 | tee -a "$results"
+
+step "total"
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
+     END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results"
