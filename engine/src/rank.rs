@@ -109,6 +109,8 @@ pub struct Recommendation<'m> {
 #[derive(Clone, Copy)]
 struct Candidate {
     track: u32,
+    /// First (smallest) track of the best rule's antecedent: the seed whose run it was found in.
+    first: u32,
     ante: u32,
     confidence: f32,
     lift: f32,
@@ -159,7 +161,7 @@ pub fn recommend<'m, S: AsRef<str>>(
 
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
-    let mut fire = |ante: usize| {
+    let mut fire = |first: u32, ante: usize| {
         for r in model.rules_of(ante) {
             let rule = model.rules[r];
             let y = rule.consequent;
@@ -168,6 +170,7 @@ pub fn recommend<'m, S: AsRef<str>>(
             }
             let fired = Candidate {
                 track: y,
+                first,
                 ante: ante as u32,
                 confidence: rule.confidence,
                 lift: rule.lift,
@@ -198,7 +201,7 @@ pub fn recommend<'m, S: AsRef<str>>(
             continue;
         }
         if model.tail_of(run.start).is_empty() {
-            fire(run.start); // the single-track antecedent {seed} sorts first
+            fire(seed, run.start); // the single-track antecedent {seed} sorts first
         }
         for &next in &seed_ids[i + 1..] {
             let second = |a: usize| model.tail_of(a).first().copied();
@@ -206,7 +209,7 @@ pub fn recommend<'m, S: AsRef<str>>(
             let hi = gallop(lo..run.end, |a| second(a) <= Some(next));
             for ante in lo..hi {
                 if model.tail_of(ante)[1..].iter().all(|&t| is_seed(t)) {
-                    fire(ante);
+                    fire(seed, ante);
                 }
             }
         }
@@ -239,10 +242,11 @@ pub fn recommend<'m, S: AsRef<str>>(
                 lift: c.lift,
                 support: c.support,
                 source: Source::Rule,
-                because: model
-                    .antecedent(c.ante as usize)
-                    .iter()
-                    .map(|s| model.uris.get(s.index()))
+                // The first track is carried from the search: finding it from the antecedent
+                // would be a binary search over every track.
+                because: std::iter::once(c.first)
+                    .chain(model.tail_of(c.ante as usize).iter().copied())
+                    .map(|t| model.uris.get(t as usize))
                     .collect(),
                 id: TrackId(c.track),
             }
