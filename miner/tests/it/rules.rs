@@ -26,6 +26,20 @@ fn textbook() -> Transactions {
 }
 
 #[test]
+fn hand_checked_itemsets() {
+    let sets = frequent_itemsets(&textbook(), 5, 3, 3);
+    let show: Vec<String> = sets
+        .iter()
+        .map(|s| format!("{:?}:{}", s.items, s.count))
+        .collect();
+    // Checked by hand: ae, be, ce, de (2, 1, 2, 2), abd, acd and bcd (2 each) fall short of 3.
+    assert_eq!(
+        show.join(" "),
+        "[0]:8 [1]:7 [2]:6 [3]:5 [4]:3 [0, 1]:5 [0, 2]:4 [0, 3]:4 [1, 2]:5 [1, 3]:3 [2, 3]:3 [0, 1, 2]:3"
+    );
+}
+
+#[test]
 fn hand_checked_rules() {
     let sets = frequent_itemsets(&textbook(), 5, 3, 3);
     let mut rules: Vec<String> = derive_rules(&sets, 0.6)

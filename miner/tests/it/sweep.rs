@@ -9,19 +9,17 @@ use miner::synth::{SynthOptions, write};
 
 use crate::text;
 
-#[test]
-fn rows_match_single_runs_and_fall_with_support() {
+/// Generated baskets in a temporary directory (kept alive by the returned guard).
+fn baskets(playlists: usize, seed: u64) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.dat");
-    write(
-        &SynthOptions {
-            playlists: 4_000,
-            seed: 9,
-        },
-        Format::Baskets,
-        &path,
-    )
-    .expect("writes");
+    write(&SynthOptions { playlists, seed }, Format::Baskets, &path).expect("writes");
+    (dir, path)
+}
+
+#[test]
+fn rows_match_single_runs_and_fall_with_support() {
+    let (_dir, path) = baskets(4_000, 9);
     let data = read(
         &[path],
         ReadOptions {
@@ -64,17 +62,7 @@ fn rows_match_single_runs_and_fall_with_support() {
 
 #[test]
 fn the_command_writes_table_json_and_chart() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("s.dat");
-    write(
-        &SynthOptions {
-            playlists: 2_000,
-            seed: 2,
-        },
-        Format::Baskets,
-        &path,
-    )
-    .expect("writes");
+    let (dir, path) = baskets(2_000, 2);
     let report = dir.path().join("report");
     let o = Command::new(env!("CARGO_BIN_EXE_miner"))
         .args([
