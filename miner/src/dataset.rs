@@ -339,9 +339,6 @@ impl Builder {
     }
 
     fn end_playlist(&mut self) {
-        if self.transactions.offsets.is_empty() {
-            self.transactions = Transactions::new();
-        }
         self.progress.rows.store(self.rows, Ordering::Relaxed);
         if !self.current.is_empty() {
             self.current.sort_unstable();

@@ -18,12 +18,19 @@ use crate::progress::Counters;
 
 /// Transactions in CSR form: transaction `t` is `items[offsets[t]..offsets[t + 1]]`, each a set
 /// of distinct item ids.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Transactions {
     /// Start of each transaction in `items`, plus the end of the last one.
     pub offsets: Vec<usize>,
     /// Item ids, transaction after transaction.
     pub items: Vec<u32>,
+}
+
+impl Default for Transactions {
+    /// No transactions (`offsets` holds the single 0 that CSR needs).
+    fn default() -> Self {
+        Transactions::new()
+    }
 }
 
 impl Transactions {
@@ -88,13 +95,15 @@ pub fn frequent_itemsets(
     min_count: u32,
     max_len: usize,
 ) -> Vec<Itemset> {
-    frequent_itemsets_counted(tx, n_items, min_count, max_len, &Counters::default())
+    let counts = item_counts(tx, n_items);
+    frequent_itemsets_counted(tx, &counts, min_count, max_len, &Counters::default())
 }
 
-/// [`frequent_itemsets`], advancing `progress` (total = frequent items, done = items mined).
+/// [`frequent_itemsets`] for a caller that already has the item counts
+/// ([`item_counts`]), advancing `progress` (total = frequent items, done = items mined).
 pub fn frequent_itemsets_counted(
     tx: &Transactions,
-    n_items: usize,
+    counts: &[u32],
     min_count: u32,
     max_len: usize,
     progress: &Counters,
@@ -103,7 +112,7 @@ pub fn frequent_itemsets_counted(
     if max_len == 0 {
         return Vec::new();
     }
-    let counts = item_counts(tx, n_items);
+    let n_items = counts.len();
     // Rank the frequent items: most frequent first, ties by id.
     let mut frequent: Vec<u32> = (0..n_items as u32)
         .filter(|&i| counts[i as usize] >= min_count)

@@ -171,13 +171,8 @@ pub fn mine_counted(
     }
     let min_count = min_count_for(options, playlists)?;
     let start = Instant::now();
-    let itemsets = frequent_itemsets_counted(
-        tx,
-        dataset.tracks.len(),
-        min_count,
-        options.max_len,
-        progress,
-    );
+    let counts = item_counts(tx, dataset.tracks.len());
+    let itemsets = frequent_itemsets_counted(tx, &counts, min_count, options.max_len, progress);
     let mine_time = start.elapsed();
     if itemsets.is_empty() {
         return Err(MineError::NothingFrequent {
@@ -196,7 +191,6 @@ pub fn mine_counted(
         .filter(|r| r.antecedent.len() == 1)
         .map(|r| r.antecedent[0])
         .collect();
-    let counts = item_counts(tx, dataset.tracks.len());
     let mut builder = ModelBuilder::new(ModelParams {
         created_at,
         datasets: dataset.labels.clone(),

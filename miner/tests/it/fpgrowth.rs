@@ -132,3 +132,10 @@ fn nothing_frequent_and_empty_input() {
     assert!(frequent_itemsets(&Transactions::new(), 0, 1, 3).is_empty());
     assert!(frequent_itemsets(&tx, 3, 1, 0).is_empty());
 }
+
+#[test]
+fn default_transactions_are_empty_not_broken() {
+    let tx = Transactions::default();
+    assert_eq!((tx.len(), tx.is_empty()), (0, true));
+    assert_eq!(tx, Transactions::new());
+}
