@@ -6,8 +6,8 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, mpsc};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -443,6 +443,9 @@ fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), Re
                 path: path.to_owned(),
                 source,
             },
+            csv::ErrorKind::Utf8 { err, .. } => {
+                syntax(line, err.field() as u64 + 1, "invalid UTF-8".into())
+            }
             kind => syntax(line, 1, format!("{kind:?}")),
         }
     };
@@ -472,84 +475,133 @@ fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), Re
     let width = headers.len();
 
     // Rows of a playlist are usually contiguous; when a pid comes back later, its entries
-    // join the playlist it started.
-    let mut slots: FxHashMap<Vec<u8>, usize> = FxHashMap::default();
+    // join the playlist it started. The pid map is only consulted when the pid changes, and
+    // strings are only copied for tracks seen for the first time.
+    let mut slots: FxHashMap<String, usize> = FxHashMap::default();
     let mut playlists: Vec<Vec<u32>> = Vec::new();
-    let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
-            Err(e) => {
-                let err = csv_error(e);
-                if options.skip_invalid && matches!(err, ReadError::Syntax { .. }) {
-                    b.skip(err.to_string());
-                    continue;
+    let mut last_pid = String::new();
+    let mut slot = usize::MAX;
+    // Parsing (csv_core, UTF-8 checks) runs on its own thread, a batch of rows ahead of the
+    // interning below: the two halves cost about the same, so reading takes one core each.
+    let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(4);
+    let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || parse_batches(reader, &full_tx, &empty_rx));
+        let mut handle = |b: &mut Builder, record: &csv::StringRecord| -> Result<(), ReadError> {
+            let line = record.position().map_or(0, |p| p.line());
+            let parsed = (|| {
+                if record.len() != width {
+                    return Err(syntax(
+                        line,
+                        1,
+                        format!("expected {width} fields, found {}", record.len()),
+                    ));
                 }
-                return Err(err);
-            }
-        }
-        let line = record.position().map_or(0, |p| p.line());
-        let field = |col: usize| -> Result<&str, ReadError> {
-            let raw = record.get(col).unwrap_or_default();
-            std::str::from_utf8(raw)
-                .map_err(|_| syntax(line, col as u64 + 1, "invalid UTF-8".into()))
-        };
-        let parsed = (|| {
-            if record.len() != width {
-                return Err(syntax(
-                    line,
-                    1,
-                    format!("expected {width} fields, found {}", record.len()),
-                ));
-            }
-            let uri = field(uri_col)?.trim();
-            if uri.is_empty() {
-                return Err(syntax(line, uri_col as u64 + 1, "empty track_uri".into()));
-            }
-            let pid = record.get(pid_col).unwrap_or_default().trim_ascii();
-            if pid.is_empty() {
-                return Err(syntax(line, pid_col as u64 + 1, "empty pid".into()));
-            }
-            let opt = |col: Option<usize>| {
-                col.map(field)
-                    .transpose()
-                    .map(|s| s.unwrap_or_default().to_owned())
+                let uri = record[uri_col].trim();
+                if uri.is_empty() {
+                    return Err(syntax(line, uri_col as u64 + 1, "empty track_uri".into()));
+                }
+                let pid = record[pid_col].trim_ascii();
+                if pid.is_empty() {
+                    return Err(syntax(line, pid_col as u64 + 1, "empty pid".into()));
+                }
+                Ok((pid, uri))
+            })();
+            let (pid, uri) = match parsed {
+                Ok(p) => p,
+                Err(e) if options.skip_invalid => {
+                    b.skip(e.to_string());
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
             };
-            Ok((
-                pid.to_vec(),
-                uri.to_owned(),
-                opt(name_col)?,
-                opt(artist_col)?,
-                opt(album_col)?,
-            ))
-        })();
-        let (pid, uri, name, artist, album) = match parsed {
-            Ok(p) => p,
-            Err(e) if options.skip_invalid => {
-                b.skip(e.to_string());
-                continue;
+            b.rows += 1;
+            let text = |col: Option<usize>| col.map_or_else(String::new, |c| record[c].to_owned());
+            let id = b.item(uri, || TrackMeta {
+                uri: String::new(),
+                name: text(name_col),
+                artist: text(artist_col),
+                album: text(album_col),
+            });
+            if slot == usize::MAX || pid != last_pid {
+                pid.clone_into(&mut last_pid);
+                slot = *slots.entry(last_pid.clone()).or_insert_with(|| {
+                    playlists.push(Vec::new());
+                    playlists.len() - 1
+                });
             }
-            Err(e) => return Err(e),
+            playlists[slot].push(id);
+            Ok(())
         };
-        b.rows += 1;
-        let id = b.item(&uri, || TrackMeta {
-            uri: String::new(),
-            name,
-            artist,
-            album,
-        });
-        let slot = *slots.entry(pid).or_insert_with(|| {
-            playlists.push(Vec::new());
-            playlists.len() - 1
-        });
-        playlists[slot].push(id);
-    }
+        for batch in full_rx.iter() {
+            for record in &batch.records[..batch.len] {
+                handle(b, record)?;
+            }
+            if let Some(e) = batch.error {
+                let err = csv_error(e);
+                if !(options.skip_invalid && matches!(err, ReadError::Syntax { .. })) {
+                    return Err(err);
+                }
+                b.skip(err.to_string());
+            }
+            // The parser may have finished: then the batch is simply dropped.
+            let _ = empty_tx.send(Batch {
+                error: None,
+                ..batch
+            });
+        }
+        Ok(())
+    })?;
     for mut items in playlists {
         std::mem::swap(&mut b.current, &mut items);
         b.end_playlist();
     }
     Ok(())
+}
+
+/// Rows parsed ahead of the interning: `records[..len]`, then the error that stopped the batch.
+struct Batch {
+    records: Vec<csv::StringRecord>,
+    len: usize,
+    error: Option<csv::Error>,
+}
+
+/// Rows per [`Batch`].
+const BATCH_ROWS: usize = 1024;
+
+/// Parses `reader` into batches sent on `full`, reusing the batches that come back on `empty`.
+/// Stops at the end of the input, at an I/O error, or when the receiver hangs up.
+fn parse_batches<R: Read>(
+    mut reader: csv::Reader<R>,
+    full: &mpsc::SyncSender<Batch>,
+    empty: &mpsc::Receiver<Batch>,
+) {
+    loop {
+        let mut batch = empty.try_recv().unwrap_or_else(|_| Batch {
+            records: vec![csv::StringRecord::new(); BATCH_ROWS],
+            len: 0,
+            error: None,
+        });
+        batch.len = 0;
+        let mut done = false;
+        while batch.len < BATCH_ROWS {
+            match reader.read_record(&mut batch.records[batch.len]) {
+                Ok(true) => batch.len += 1,
+                Ok(false) => {
+                    done = true;
+                    break;
+                }
+                Err(e) => {
+                    done = matches!(e.kind(), csv::ErrorKind::Io(_));
+                    batch.error = Some(e);
+                    break;
+                }
+            }
+        }
+        if full.send(batch).is_err() || done {
+            return;
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -121,6 +121,41 @@ fn csv_errors_name_file_line_and_column() {
 }
 
 #[test]
+fn csv_errors_across_parse_batches_keep_their_place() {
+    // Rows are parsed a batch ahead on another thread: errors deep in a file, in UTF-8 or in
+    // the row shape, must still name their line, stop the read, or be skipped in order.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = b"pid,track_uri,track_name\n".to_vec();
+    for row in 0..5000u32 {
+        match row {
+            1500 => text.extend_from_slice(b"30,bad,\xff\xfe\n"),
+            3100 => text.extend_from_slice(b"62,short\n"),
+            _ => text.extend_from_slice(format!("{},t{},n\n", row / 50, row % 97).as_bytes()),
+        }
+    }
+    let path = dir.path().join("long.csv");
+    std::fs::write(&path, &text).expect("writes");
+    let err = read(std::slice::from_ref(&path), opts(Format::Csv, false)).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:1502:3: invalid UTF-8", path.display())
+    );
+    let d = read(&[path], opts(Format::Csv, true)).expect("skips");
+    assert_eq!((d.skipped, d.rows, d.transactions.len()), (2, 4998, 100));
+    assert!(
+        d.skip_reasons[0].contains(":1502:3: invalid UTF-8"),
+        "{:?}",
+        d.skip_reasons
+    );
+    assert!(
+        d.skip_reasons[1].contains(":3102:1: expected 3 fields, found 2"),
+        "{:?}",
+        d.skip_reasons
+    );
+    assert!(d.tracks.iter().all(|t| t.uri != "bad" && t.uri != "short"));
+}
+
+#[test]
 fn mpd_slices_from_a_directory() {
     let dir = tempfile::tempdir().expect("tempdir");
     let slice = |start: u32, tracks: &[(&str, &str)]| {
