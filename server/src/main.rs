@@ -1,12 +1,8 @@
-//! Segue's recommendation server.
-//!
-//! The HTTP API arrives with its own issue; today this binary only reports its version and the
-//! blob format it will read.
+//! Segue's recommendation server (see `server --help`).
+
+use clap::Parser;
 
 fn main() {
-    println!(
-        "segue server {} (blob format {})",
-        env!("CARGO_PKG_VERSION"),
-        engine::FORMAT_VERSION
-    );
+    let config = server::Config::parse();
+    println!("segue server {}: {config:?}", env!("CARGO_PKG_VERSION"));
 }

@@ -1,0 +1,106 @@
+//! The server's configuration: command-line flags, each also read from a `SEGUE_...`
+//! environment variable (the names the Kubernetes manifests use).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Segue's recommendation server.
+///
+/// Serves `POST /api/recommend` from the model published in the model directory (the
+/// miner's `--out`), follows that directory for new models without a restart, and serves the
+/// web page, the OpenAPI document (`/openapi.json`, Swagger UI at `/docs`), health, readiness
+/// and Prometheus metrics.
+#[derive(Clone, Debug, clap::Parser)]
+#[command(version, about, long_about)]
+pub struct Config {
+    /// Address and port to listen on.
+    #[arg(long, env = "SEGUE_LISTEN", default_value = "0.0.0.0:31000")]
+    pub listen: SocketAddr,
+
+    /// Directory the miner publishes into: `<dir>/current` names the model to serve,
+    /// `<dir>/models/<id>.segue` holds the blobs. It may be empty or missing at start.
+    #[arg(long, env = "SEGUE_MODEL_DIR", default_value = "models")]
+    pub model_dir: PathBuf,
+
+    /// Directory of the built web page (trunk's `dist/`), served at `/`.
+    #[arg(long, env = "SEGUE_WEB_DIR", default_value = "dist")]
+    pub web_dir: PathBuf,
+
+    /// How often to look at `<model dir>/current` for a new model ("2s", "500ms"). File-system
+    /// notifications also trigger a look where they work; polling covers network volumes.
+    #[arg(long, env = "SEGUE_POLL_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
+    pub poll_interval: Duration,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "SEGUE_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Longest a request may take before it is answered with 503.
+    #[arg(long, env = "SEGUE_REQUEST_TIMEOUT", default_value = "10s", value_parser = humantime::parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Requests served at once; beyond it requests are shed with 503 rather than queued.
+    #[arg(long, env = "SEGUE_MAX_CONCURRENCY", default_value_t = 512)]
+    pub max_concurrency: usize,
+
+    /// On SIGTERM or SIGINT: how long in-flight requests may take to finish before exit.
+    #[arg(long, env = "SEGUE_SHUTDOWN_TIMEOUT", default_value = "20s", value_parser = humantime::parse_duration)]
+    pub shutdown_timeout: Duration,
+
+    /// Origins allowed to call the API from other sites (comma-separated, or `*`). Empty: CORS
+    /// off, only same-origin pages can call it.
+    #[arg(long, env = "SEGUE_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub limits: Limits,
+}
+
+/// Bounds on what one request may ask.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Args)]
+pub struct Limits {
+    /// Most seed songs in one request.
+    #[arg(long, env = "SEGUE_MAX_SONGS", default_value_t = 100)]
+    pub max_songs: usize,
+
+    /// Longest seed song, in bytes of UTF-8.
+    #[arg(long, env = "SEGUE_MAX_SONG_BYTES", default_value_t = 500)]
+    pub max_song_bytes: usize,
+
+    /// Largest `k` (tracks in an answer).
+    #[arg(long, env = "SEGUE_MAX_K", default_value_t = 100)]
+    pub max_k: usize,
+
+    /// Largest request body, in bytes.
+    #[arg(long, env = "SEGUE_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_songs: 100,
+            max_song_bytes: 500,
+            max_k: 100,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Config {
+    /// The clap command, for `--help` and for checks that deployment files use real flags.
+    pub fn command() -> clap::Command {
+        <Self as clap::CommandFactory>::command()
+    }
+}
