@@ -1,0 +1,142 @@
+//! What every request shares: the model being served (swapped atomically on reload), the
+//! limits and the metrics.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::{Instant, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use bytes::Bytes;
+
+use crate::config::Limits;
+use crate::metrics::Metrics;
+use crate::search::Catalog;
+
+/// A model loaded from its blob, with what serving it needs.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The decoded, validated model.
+    pub model: engine::Model,
+    /// The blob's bytes, for `GET /api/model/blob`.
+    pub blob: Bytes,
+    /// Track search.
+    pub catalog: Catalog,
+    /// The blob's path relative to the model directory, as `current` names it.
+    pub pointer: String,
+    /// When this server loaded it.
+    pub loaded_at: SystemTime,
+    /// How long reading, validating and indexing took.
+    pub load_seconds: f64,
+}
+
+/// Why a blob could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The blob's path.
+        path: PathBuf,
+        /// The system's error.
+        source: std::io::Error,
+    },
+    /// The bytes are not a valid blob.
+    #[error("{}: {source}", path.display())]
+    Decode {
+        /// The blob's path.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: engine::DecodeError,
+    },
+}
+
+impl Loaded {
+    /// Reads, validates and indexes the blob at `dir/pointer` (blocking: call it off the
+    /// request path).
+    pub fn load(dir: &Path, pointer: &str) -> Result<Loaded, LoadError> {
+        let started = Instant::now();
+        let path = dir.join(pointer);
+        let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let model = engine::Model::from_blob(&bytes).map_err(|source| LoadError::Decode {
+            path: path.clone(),
+            source,
+        })?;
+        Ok(Loaded::new(
+            model,
+            bytes.into(),
+            pointer.to_owned(),
+            started,
+        ))
+    }
+
+    /// Wraps a model already decoded from `blob`.
+    pub fn new(model: engine::Model, blob: Bytes, pointer: String, started: Instant) -> Loaded {
+        let catalog = Catalog::new(&model);
+        Loaded {
+            model,
+            blob,
+            catalog,
+            pointer,
+            loaded_at: SystemTime::now(),
+            load_seconds: started.elapsed().as_secs_f64(),
+        }
+    }
+}
+
+/// State shared by every request and the reloader.
+#[derive(Debug)]
+pub struct Shared {
+    /// The model being served; `None` until one has been published and loaded.
+    pub model: ArcSwapOption<Loaded>,
+    /// Request limits.
+    pub limits: Limits,
+    /// Metrics.
+    pub metrics: Metrics,
+    /// Successful loads so far.
+    pub reloads: AtomicU64,
+    /// Rejected blobs so far.
+    pub reload_failures: AtomicU64,
+    /// Set on SIGTERM: readiness turns 503 while in-flight requests finish.
+    pub draining: AtomicBool,
+}
+
+/// The handle handlers get: cheap to clone.
+pub type AppState = Arc<Shared>;
+
+impl Shared {
+    /// State with no model yet.
+    pub fn new(limits: Limits) -> AppState {
+        Arc::new(Shared {
+            model: ArcSwapOption::empty(),
+            limits,
+            metrics: Metrics::default(),
+            reloads: AtomicU64::new(0),
+            reload_failures: AtomicU64::new(0),
+            draining: AtomicBool::new(false),
+        })
+    }
+
+    /// Serves `loaded` from now on; requests in flight finish on the model they started with.
+    pub fn install(&self, loaded: Loaded) {
+        let m = &self.metrics;
+        m.model_info.clear();
+        m.model_info
+            .get_or_create(&crate::metrics::ModelLabels {
+                version: loaded.model.id().to_owned(),
+                created_at: loaded.model.metadata().created_at.clone(),
+            })
+            .set(1);
+        m.tracks.set(loaded.model.track_count() as i64);
+        m.rules.set(loaded.model.rule_count() as i64);
+        let now = loaded
+            .loaded_at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64());
+        m.last_reload.set(now);
+        self.model.store(Some(Arc::new(loaded)));
+    }
+}

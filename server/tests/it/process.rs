@@ -1,0 +1,162 @@
+//! The real binary: SIGTERM lets in-flight requests finish, then exits 0; a request that
+//! never finishes cannot hold the process past the drain time.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{mined, publish};
+
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary on a free port with a published model and waits until it is ready.
+fn start(shutdown_timeout: &str) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(dir.path(), &mined(21, 800));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+        .arg("--model-dir")
+        .arg(dir.path())
+        .arg("--web-dir")
+        .arg(dir.path().join("no-page"))
+        .args([
+            "--shutdown-timeout",
+            shutdown_timeout,
+            "--poll-interval",
+            "100ms",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let addr: SocketAddr = loop {
+        let line = lines
+            .next()
+            .expect("the server logs before exiting")
+            .expect("reads");
+        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+        if json["fields"]["message"] == "serving" {
+            break json["fields"]["listen"]
+                .as_str()
+                .expect("listen")
+                .parse()
+                .expect("an address");
+        }
+    };
+    // Keep draining the log so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let server = Server {
+        child,
+        addr,
+        _dir: dir,
+    };
+    let started = Instant::now();
+    while request(
+        server.addr,
+        "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .is_none_or(|r| !r.starts_with("HTTP/1.1 200"))
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "never ready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    server
+}
+
+fn request(addr: SocketAddr, text: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.write_all(text.as_bytes()).ok()?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).ok()?;
+    Some(out)
+}
+
+fn terminate(child: &Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            return status;
+        }
+        assert!(started.elapsed() < limit, "still running after {limit:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Opens a POST whose body is only half sent: the request is in flight until the rest comes.
+fn half_sent_request(addr: SocketAddr) -> (TcpStream, &'static [u8]) {
+    let body: &'static [u8] = br#"{"songs": ["Nothing By This Name", "Another One"], "k": 3}"#;
+    let mut stream = TcpStream::connect(addr).expect("connects");
+    let head = format!(
+        "POST /api/recommend HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("writes");
+    stream.write_all(&body[..10]).expect("writes");
+    (stream, &body[10..])
+}
+
+#[test]
+fn sigterm_drains_in_flight_requests_then_exits_zero() {
+    let mut server = start("10s");
+    let (mut stream, rest) = half_sent_request(server.addr);
+    std::thread::sleep(Duration::from_millis(300));
+    terminate(&server.child);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        server.child.try_wait().expect("waits").is_none(),
+        "exited with a request in flight"
+    );
+    // No new connections once draining.
+    assert!(
+        request(server.addr, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n").is_none(),
+        "still accepting after SIGTERM"
+    );
+    stream.write_all(rest).expect("writes the rest");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("reads");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(
+        answer.contains(r#""unknown":["Nothing By This Name","Another One"]"#),
+        "{answer}"
+    );
+    let status = wait_exit(&mut server.child, Duration::from_secs(5));
+    assert!(status.success(), "{status}");
+}
+
+#[test]
+fn a_stuck_request_cannot_hold_the_process_past_the_drain_time() {
+    let mut server = start("1s");
+    let (_stream, _) = half_sent_request(server.addr);
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    terminate(&server.child);
+    let status = wait_exit(&mut server.child, Duration::from_secs(8));
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "did not wait for the request: {:?}",
+        started.elapsed()
+    );
+}

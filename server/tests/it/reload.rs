@@ -1,0 +1,277 @@
+//! Hot reload on a real socket: concurrent clients while models are published, a corrupt and
+//! a missing blob rejected, and a server that starts before any model exists.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use server::reload::Reloader;
+use server::{AppOptions, AppState, Limits, Shared};
+
+use crate::common::{mined, publish};
+
+struct Running {
+    addr: SocketAddr,
+    state: AppState,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+async fn start(dir: &Path, poll: Duration, notifications: bool) -> Running {
+    let state = Shared::new(Limits::default());
+    let reloader = Reloader::new(dir.to_owned(), state.clone());
+    let reloading = tokio::spawn(reloader.run(poll, notifications));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    let app = server::app(state.clone(), &AppOptions::default());
+    let serving = tokio::spawn(async move {
+        axum::serve(listener, app).await.expect("serves");
+    });
+    Running {
+        addr,
+        state,
+        tasks: vec![reloading, serving],
+    }
+}
+
+/// The version `/api/model` reports (None: 503).
+async fn version(client: &reqwest::Client, addr: SocketAddr) -> Option<String> {
+    let response = client
+        .get(format!("http://{addr}/api/model"))
+        .send()
+        .await
+        .expect("answers");
+    if !response.status().is_success() {
+        return None;
+    }
+    let json: serde_json::Value = response.json().await.expect("json");
+    json["version"].as_str().map(str::to_owned)
+}
+
+/// Waits until `/api/model` reports `want`, returning how long that took.
+async fn until_version(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    want: &str,
+    limit: Duration,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        if version(client, addr).await.as_deref() == Some(want) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit * 3,
+            "model {want} not served after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn models_switch_under_load_without_a_failed_request() {
+    let models = [mined(1, 1500), mined(2, 1500), mined(3, 1500)];
+    let ids: Vec<String> = models.iter().map(|m| m.id().to_owned()).collect();
+    assert!(
+        ids[0] != ids[1] && ids[1] != ids[2],
+        "three different models"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    publish(dir.path(), &models[0]);
+    // Polling only: the path that works on network volumes, and the slower one.
+    let poll = Duration::from_millis(500);
+    let server = start(dir.path(), poll, false).await;
+    let addr = server.addr;
+    let client = reqwest::Client::new();
+    until_version(&client, addr, &ids[0], poll * 2).await;
+
+    // Seeds: popular names of the first model, one URI, one unknown song.
+    let m = &models[0];
+    let seeds: Vec<String> = vec![
+        m.track(engine::TrackId(0)).name.into(),
+        m.track(engine::TrackId(2)).name.into(),
+        m.track(engine::TrackId(4)).uri.into(),
+        "Nothing By This Name".into(),
+    ];
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut clients = Vec::new();
+    for c in 0..8usize {
+        let stop = Arc::clone(&stop);
+        let seeds = seeds.clone();
+        let client = client.clone();
+        clients.push(tokio::spawn(async move {
+            let mut seen: Vec<String> = Vec::new();
+            let mut failures = Vec::new();
+            let mut n = 0usize;
+            while !stop.load(Ordering::Relaxed) {
+                let songs: Vec<&String> = seeds.iter().skip((c + n) % 4).take(1 + n % 3).collect();
+                n += 1;
+                let sent = client
+                    .post(format!("http://{addr}/api/recommend"))
+                    .json(&serde_json::json!({"songs": songs, "k": 5}))
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() => {
+                        let json: serde_json::Value = r.json().await.expect("json");
+                        let v = json["version"].as_str().expect("version").to_owned();
+                        assert_eq!(json["tracks"].as_array().map(Vec::len), Some(5));
+                        if seen.last() != Some(&v) {
+                            seen.push(v);
+                        }
+                    }
+                    Ok(r) => failures.push(format!("status {}", r.status())),
+                    Err(e) => failures.push(e.to_string()),
+                }
+            }
+            (n, seen, failures)
+        }));
+    }
+
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    publish(dir.path(), &models[1]);
+    let took = until_version(&client, addr, &ids[1], poll * 2).await;
+    assert!(took <= poll * 2, "B served after {took:?} (poll {poll:?})");
+
+    // A truncated blob, then a pointer to a blob that does not exist: both rejected, counted,
+    // and B keeps serving.
+    let blob = models[2].to_blob();
+    let models_dir = dir.path().join("models");
+    miner::publish::write_atomic(&models_dir.join("truncated.segue"), &blob[..blob.len() / 2])
+        .expect("writes");
+    miner::publish::write_atomic(&dir.path().join("current"), b"models/truncated.segue\n")
+        .expect("writes");
+    let started = Instant::now();
+    while server.state.reload_failures.load(Ordering::Relaxed) < 1 {
+        assert!(started.elapsed() < poll * 6, "corrupt blob not noticed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        started.elapsed() <= poll * 2,
+        "rejected after {:?}",
+        started.elapsed()
+    );
+    miner::publish::write_atomic(&dir.path().join("current"), b"models/missing.segue\n")
+        .expect("writes");
+    let started = Instant::now();
+    while server.state.reload_failures.load(Ordering::Relaxed) < 2 {
+        assert!(started.elapsed() < poll * 6, "missing blob not noticed");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Rejections are not retried while nothing changes.
+    tokio::time::sleep(poll * 3).await;
+    assert_eq!(server.state.reload_failures.load(Ordering::Relaxed), 2);
+    assert_eq!(
+        version(&client, addr).await.as_deref(),
+        Some(ids[1].as_str())
+    );
+
+    publish(dir.path(), &models[2]);
+    let took = until_version(&client, addr, &ids[2], poll * 2).await;
+    assert!(took <= poll * 2, "C served after {took:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.store(true, Ordering::Relaxed);
+
+    let mut total = 0;
+    for c in clients {
+        let (n, seen, failures) = c.await.expect("client");
+        total += n;
+        assert!(failures.is_empty(), "failed requests: {failures:?}");
+        // Each client sees the models in publication order, never an older one again.
+        let order: Vec<usize> = seen
+            .iter()
+            .map(|v| {
+                ids.iter()
+                    .position(|id| id == v)
+                    .expect("a published version")
+            })
+            .collect();
+        assert!(
+            order.windows(2).all(|w| w[0] < w[1]),
+            "went back: {order:?}"
+        );
+        assert_eq!(order.last(), Some(&2), "ends on C: {order:?}");
+    }
+    assert!(total > 100, "only {total} requests");
+    let metrics = client
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(r#"segue_model_reloads_total{result="failure"} 2"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"segue_model_reloads_total{result="success"} 3"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(&format!(r#"segue_model_info{{version="{}""#, ids[2])));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_model_directory_becomes_ready_without_a_restart() {
+    let root = tempfile::tempdir().expect("tempdir");
+    // Not even the directory exists yet (a fresh volume before the first mining job).
+    let dir = root.path().join("models-volume");
+    let poll = Duration::from_millis(300);
+    let server = start(&dir, poll, true).await;
+    let client = reqwest::Client::new();
+    let ready = |client: reqwest::Client| async move {
+        client
+            .get(format!("http://{}/readyz", server.addr))
+            .send()
+            .await
+            .expect("answers")
+            .status()
+    };
+    tokio::time::sleep(poll * 2).await;
+    assert_eq!(
+        ready(client.clone()).await,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE
+    );
+    let response = client
+        .post(format!("http://{}/api/recommend", server.addr))
+        .json(&serde_json::json!({"songs": ["a"]}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+    assert!(response.headers().contains_key("retry-after"));
+
+    let model = mined(4, 800);
+    publish(&dir, &model);
+    let took = until_version(&client, server.addr, model.id(), poll * 2).await;
+    assert!(took <= poll * 2, "ready after {took:?}");
+    assert_eq!(ready(client.clone()).await, reqwest::StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_system_notifications_beat_a_slow_poll() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = mined(5, 800);
+    let b = mined(6, 800);
+    publish(dir.path(), &a);
+    // A poll far too slow to explain a quick switch: only a notification can.
+    let server = start(dir.path(), Duration::from_secs(60), true).await;
+    let client = reqwest::Client::new();
+    until_version(&client, server.addr, a.id(), Duration::from_secs(2)).await;
+    publish(dir.path(), &b);
+    let took = until_version(&client, server.addr, b.id(), Duration::from_secs(2)).await;
+    assert!(took < Duration::from_secs(5), "switched after {took:?}");
+}
