@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # The README's run command: sets up a fresh machine, builds everything, generates a demo
-# dataset, mines it and publishes the model to demo/models.
-#
-# The server (http://localhost:31000/) arrives with its own issue; this script will then start
-# it on the model it just published.
+# dataset, mines it, publishes the model to demo/models and serves the page and the API on
+# http://localhost:31000/ until Ctrl-C (SEGUE_LISTEN changes the address).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -20,5 +18,8 @@ data="demo/data/demo-$PLAYLISTS.csv"
 target/release/miner mine --input "$data" --out demo/models --min-support 0.002 --min-confidence 0.05
 target/release/miner inspect demo/models --top 10
 echo
-echo "Model published to demo/models (current: $(cat demo/models/current))."
-echo "The page is built in dist/; the server that serves both arrives with its own issue."
+listen="${SEGUE_LISTEN:-0.0.0.0:31000}"
+echo "Serving on http://localhost:${listen##*:}/ (API docs at /docs); Ctrl-C stops."
+echo "Mine again in another terminal and the server switches to the new model by itself:"
+echo "  target/release/miner mine --input $data --out demo/models --min-support 0.001"
+exec target/release/server --listen "$listen" --model-dir demo/models --web-dir dist

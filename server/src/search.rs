@@ -4,8 +4,8 @@
 //!
 //! Built once per model, off the request path: each track's folded "name artist" text in
 //! one arena, and a trigram index (posting lists of track ids, ascending, so in popularity
-//! order). A query walks the intersection of its two shortest posting lists and checks each
-//! candidate's text, stopping at `limit` matches: the most popular ones come first, so common
+//! order). A query walks the intersection of its posting lists, shortest first, and checks
+//! each candidate's text, stopping at `limit` matches: the most popular ones come first, so common
 //! queries end early and rare ones have short lists.
 
 use rustc_hash::FxHashMap;
@@ -133,15 +133,18 @@ impl Catalog {
             return found;
         }
         lists.sort_unstable_by_key(|l| l.len());
-        let shortest = lists[0];
-        let second = lists.get(1).copied();
-        let mut from = 0;
-        for &i in shortest {
-            if let Some(other) = second {
-                // Gallop through the second list: both are ascending.
-                from += gallop(&other[from..], i);
-                if other.get(from) != Some(&i) {
-                    continue;
+        lists.dedup_by(|a, b| std::ptr::eq(*a, *b));
+        let (shortest, others) = lists.split_first().expect("not empty");
+        let mut cursors = vec![0usize; others.len()];
+        'candidates: for &i in *shortest {
+            // Gallop through every other list (all ascending): a candidate must hold every
+            // trigram of the query before its text is checked.
+            for (list, at) in others.iter().zip(cursors.iter_mut()) {
+                *at += gallop(&list[*at..], i);
+                match list.get(*at) {
+                    Some(&x) if x == i => {}
+                    Some(_) => continue 'candidates,
+                    None => break 'candidates,
                 }
             }
             if matches(i) {

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Server throughput and latency with wrk on loopback: POST /api/recommend with a mix of seed
+# sets (known names and URIs, unknown songs, mixed; 1 to 10 seeds) against GET /healthz on
+# the same server in the same run, optionally while a large model is being reloaded.
+#
+#   bench/server.sh MODEL_DIR [DURATION] [CONNECTIONS]
+#
+# MODEL_DIR is a miner --out directory (e.g. one mined from `miner synth --playlists 100000`).
+# Environment: RELOAD_DIR: a second model directory whose current model is published into
+# MODEL_DIR halfway through a third recommend run (reload under load).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MODEL_DIR="$1"
+DURATION="${2:-20s}"
+CONNECTIONS="${3:-64}"
+PORT="${PORT:-31900}"
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+(cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
+WORK="$(mktemp -d)"
+trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+"$ROOT/target/release/server" --listen "127.0.0.1:$PORT" --model-dir "$MODEL_DIR" \
+  --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
+SERVER=$!
+until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+curl -s "http://127.0.0.1:$PORT/api/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(f"model {m[\"version\"]}: {m[\"playlists\"]} playlists, {m[\"tracks\"]} tracks, {m[\"rules\"]} rules")'
+
+# 2,000 request bodies: seeds drawn from a sample of popular tracks (names and URIs) and
+# unknown songs, 1 to 10 seeds each; a third known only, a third unknown only, a third mixed.
+curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
+python3 - "$WORK/sample.json" >"$WORK/bodies.txt" <<'PY'
+import json, random, sys
+tracks = json.load(open(sys.argv[1]))["tracks"]
+known = [t["name"] for t in tracks] + [t["uri"] for t in tracks]
+rng = random.Random(7)
+for i in range(2000):
+    n = rng.randint(1, 10)
+    kind = i % 3
+    if kind == 0:
+        songs = rng.sample(known, n)
+    elif kind == 1:
+        songs = [f"unknown song {rng.randint(0, 10**6)}" for _ in range(n)]
+    else:
+        songs = [rng.choice(known) if rng.random() < 0.5 else f"no such song {rng.randint(0, 10**6)}" for _ in range(n)]
+    print(json.dumps({"songs": songs, "k": 10}))
+PY
+
+run() { # label, wrk args...
+  local label="$1"; shift
+  echo "== $label"
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|Socket errors"
+}
+BODIES="$WORK/bodies.txt" run "POST /api/recommend (warm-up)" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" >/dev/null
+run "GET /healthz" "http://127.0.0.1:$PORT/healthz"
+BODIES="$WORK/bodies.txt" run "POST /api/recommend" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
+if [ -n "${RELOAD_DIR:-}" ]; then
+  secs="${DURATION%s}"
+  ( sleep "$((secs / 2))"
+    target="$(cat "$RELOAD_DIR/current")"
+    mkdir -p "$MODEL_DIR/models"
+    cp "$RELOAD_DIR/$target" "$MODEL_DIR/$target.tmp" && mv "$MODEL_DIR/$target.tmp" "$MODEL_DIR/$target"
+    printf '%s\n' "$target" >"$MODEL_DIR/current.tmp" && mv "$MODEL_DIR/current.tmp" "$MODEL_DIR/current"
+    echo "   (published $target at $(date +%T.%N | cut -c1-12))" ) &
+  BODIES="$WORK/bodies.txt" run "POST /api/recommend while reloading" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
+  wait
+  grep "model loaded" "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g'
+fi
