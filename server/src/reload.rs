@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use notify::Watcher as _;
+use notify::event::{EventKind, ModifyKind};
 use tokio::sync::Notify;
 
 use crate::state::{AppState, Loaded};
@@ -155,7 +156,20 @@ impl Reloader {
 /// Watches `dir` for changes to the pointer file, where the platform can.
 fn watch(dir: &Path, changed: Arc<Notify>) -> Option<notify::RecommendedWatcher> {
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        // Only changes count: reading the pointer ourselves raises access events, and
+        // reacting to those would spin.
+        let change = |kind: &EventKind| {
+            matches!(
+                kind,
+                EventKind::Create(_)
+                    | EventKind::Remove(_)
+                    | EventKind::Modify(
+                        ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any
+                    )
+            )
+        };
         if let Ok(event) = event
+            && change(&event.kind)
             && event
                 .paths
                 .iter()

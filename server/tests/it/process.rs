@@ -85,6 +85,27 @@ fn request(addr: SocketAddr, text: &str) -> Option<String> {
     Some(out)
 }
 
+/// CPU time the process has used, in clock ticks (user + system).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("reads stat");
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let after = &stat[stat.rfind(')').expect("comm") + 2..];
+    let fields: Vec<&str> = after.split(' ').collect();
+    fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime")
+}
+
+#[test]
+fn an_idle_server_stays_idle() {
+    // Watching the model directory must not wake the server for its own reads of `current`.
+    let server = start("10s");
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_ticks(server.child.id());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_ticks(server.child.id()) - before;
+    // Clock ticks are usually 1/100 s: polling every 100 ms costs well under 0.1 s in 2 s.
+    assert!(used < 20, "{used} ticks of CPU in 2 s of idling");
+}
+
 fn terminate(child: &Child) {
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
