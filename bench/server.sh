@@ -23,7 +23,7 @@ trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
   --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
-curl -s "http://127.0.0.1:$PORT/api/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print(f"model {m[\"version\"]}: {m[\"playlists\"]} playlists, {m[\"tracks\"]} tracks, {m[\"rules\"]} rules")'
+curl -s "http://127.0.0.1:$PORT/api/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("model %s: %s playlists, %s tracks, %s rules" % (m["version"], m["playlists"], m["tracks"], m["rules"]))'
 
 # 2,000 request bodies: seeds drawn from a sample of popular tracks (names and URIs) and
 # unknown songs, 1 to 10 seeds each; a third known only, a third unknown only, a third mixed.

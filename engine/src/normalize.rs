@@ -12,11 +12,16 @@ use unicode_normalization::UnicodeNormalization;
 /// ```
 pub fn normalize_name(name: &str) -> String {
     if name.is_ascii() {
-        // NFKC and case folding are the identity and `to_ascii_lowercase` on ASCII.
-        return collapse_whitespace(
-            name.split_ascii_whitespace()
-                .map(|w| w.to_ascii_lowercase()),
-        );
+        // NFKC and case folding are the identity and `to_ascii_lowercase` on ASCII: one
+        // allocation, no per-word strings (unknown seeds come through here on every request).
+        let mut out = String::with_capacity(name.len());
+        for word in name.split_ascii_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        }
+        return out;
     }
     let nfkc: String = name.nfkc().collect();
     let folded = caseless::default_case_fold_str(&nfkc);

@@ -160,7 +160,8 @@ pub fn recommend<'m, S: AsRef<str>>(
     let is_seed = |t: u32| seed_ids.binary_search(&t).is_ok();
 
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut slot: FxHashMap<u32, u32> = FxHashMap::default();
+    // Sized for a typical request's candidates, so that it rarely grows.
+    let mut slot: FxHashMap<u32, u32> = FxHashMap::with_capacity_and_hasher(64, Default::default());
     let mut fire = |first: u32, ante: usize| {
         for r in model.rules_of(ante) {
             let rule = model.rules[r];
@@ -327,7 +328,12 @@ fn resolve<'m, S: AsRef<str>>(
         seen.push(input);
         let id = model
             .track_by_uri(input)
-            .or_else(|| model.track_by_uri(input.trim()))
+            .or_else(|| {
+                let trimmed = input.trim();
+                (trimmed.len() != input.len())
+                    .then(|| model.track_by_uri(trimmed))
+                    .flatten()
+            })
             .or_else(|| model.track_by_name(input));
         match id {
             Some(id) => {
