@@ -166,6 +166,15 @@ pub struct RunArgs {
     /// directory.
     #[arg(long, env = "SEGUE_HISTORY")]
     pub history: Option<PathBuf>,
+    /// Do nothing (exit 0) when the model directory already has a current model: the
+    /// first-deployment job, which may run again on every sync.
+    #[arg(long, env = "SEGUE_IF_NO_MODEL")]
+    pub if_no_model: bool,
+    /// When no file of the datasets directory matches the glob (or the directory is missing),
+    /// first write N synthetic playlists there (as `miner synth`; the format from the glob's
+    /// extension, or --format), so that a fresh installation has something to mine.
+    #[arg(long, env = "SEGUE_SYNTH_IF_EMPTY", value_name = "N")]
+    pub synth_if_empty: Option<usize>,
     #[command(flatten)]
     pub settings: Settings,
 }

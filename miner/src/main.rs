@@ -59,6 +59,18 @@ fn mine_cmd(args: MineArgs) -> Result<()> {
 
 fn run_cmd(args: RunArgs) -> Result<()> {
     let out = &args.settings.out;
+    if args.if_no_model {
+        let current = publish::current(out)
+            .with_context(|| format!("reading {}", out.join("current").display()))?;
+        if let Some(model) = current.filter(|m| m.is_file()) {
+            tracing::info!(
+                model = %model.display(),
+                "a model is already published (--if-no-model); this run does nothing"
+            );
+            println!("already published: {}", model.display());
+            return Ok(());
+        }
+    }
     let lock_path = out.join(".miner.lock");
     let Some(_lock) =
         rotate::try_lock(&lock_path).with_context(|| format!("locking {}", lock_path.display()))?
@@ -69,6 +81,9 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         );
         return Ok(());
     };
+    if let Some(playlists) = args.synth_if_empty {
+        synth_if_empty(&args, playlists)?;
+    }
     let datasets = rotate::list_datasets(&args.datasets, &args.glob)
         .with_context(|| format!("listing {}", args.datasets.display()))?;
     if datasets.is_empty() {
@@ -118,6 +133,54 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         index + 1,
         datasets.len(),
         entry.dataset_file
+    );
+    Ok(())
+}
+
+/// `run --synth-if-empty N`: writes N synthetic playlists into the datasets directory when
+/// no file there matches the glob, in the format the glob's extension names (or --format).
+fn synth_if_empty(args: &RunArgs, playlists: usize) -> Result<()> {
+    let dir = &args.datasets;
+    let listed = match rotate::list_datasets(dir, &args.glob) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    if !listed.is_empty() {
+        return Ok(());
+    }
+    let name = rotate::synth_file_name(&args.glob);
+    let format = match args.settings.format {
+        Format::Auto => miner::dataset::detect(std::path::Path::new(&name)).with_context(|| {
+            format!(
+                "--synth-if-empty: cannot tell a format from --glob {:?}; set --format",
+                args.glob
+            )
+        })?,
+        format => format,
+    };
+    if name.to_ascii_lowercase().ends_with(".gz") {
+        bail!(
+            "--synth-if-empty writes uncompressed files, which --glob {:?} would not match",
+            args.glob
+        );
+    }
+    // MPD slices are a directory's worth of files with their own names; the others one file.
+    let target = match format {
+        Format::Mpd => dir.clone(),
+        _ => dir.join(&name),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let options = miner::synth::SynthOptions { playlists, seed: 1 };
+    let summary = miner::synth::write(&options, format, &target)
+        .with_context(|| format!("writing synthetic playlists to {}", target.display()))?;
+    tracing::info!(
+        playlists = summary.playlists,
+        rows = summary.rows,
+        %format,
+        path = %target.display(),
+        "no dataset matched {:?}: wrote synthetic playlists (--synth-if-empty)",
+        args.glob
     );
     Ok(())
 }
