@@ -3,6 +3,7 @@
 # there at the right version, so running it again takes seconds.
 #
 #   scripts/setup.sh          everything the tests and the demo need
+#   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -13,6 +14,8 @@ TOOLCHAIN=1.95.0
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
+KUBERNETES_VALIDATE_VERSION=1.37.0
+JSONSCHEMA_VERSION=4.26.0
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -70,8 +73,29 @@ ensure_wasm_opt() {
   npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
 }
 
+# kubernetes-validate (Kubernetes JSON schemas) and jsonschema (the Argo CD CRD check) in a venv.
+ensure_deploy_venv() {
+  local venv="$TOOLS/deploy-venv"
+  local want="kubernetes-validate $KUBERNETES_VALIDATE_VERSION, jsonschema $JSONSCHEMA_VERSION"
+  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
+print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", m.version("jsonschema"))' 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install $want (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check \
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION"
+}
+
 main() {
   cd "$ROOT"
+  if [ "${1:-}" = deploy ]; then
+    ensure_deploy_venv
+    return 0
+  fi
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
   local locked
@@ -84,6 +108,7 @@ main() {
   ensure_cargo_tool wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
   ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION"
   ensure_wasm_opt
+  ensure_deploy_venv
   log "ready"
 }
 

@@ -25,6 +25,9 @@ cargo clippy --locked -p engine -p web --target wasm32-unknown-unknown --all-fea
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-features --quiet
 
+step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
+scripts/validate-deploy.sh
+
 step "fuzz target compiles"
 cargo check --locked --quiet --manifest-path engine/fuzz/Cargo.toml
 

@@ -3,6 +3,7 @@
 //!
 //! The binary (`src/main.rs`) is a thin clap front end over these modules.
 
+pub mod cli;
 pub mod dataset;
 pub mod fpgrowth;
 pub mod mine;

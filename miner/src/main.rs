@@ -1,190 +1,30 @@
 //! `miner`: playlist datasets in, a published rule blob out. See `miner --help`.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Parser, Subcommand};
+use clap::Parser;
+use miner::cli::{Cli, Command, InspectArgs, LogFormat, MineArgs, RunArgs, SweepArgs, SynthArgs};
 use miner::dataset::{Format, ReadOptions};
 use miner::mine::MineOptions;
-use miner::pipeline::{PipelineOptions, RunSummary, mine_and_publish};
+use miner::pipeline::{RunSummary, mine_and_publish};
 use miner::{publish, rotate};
 
-/// Segue's miner: mines association rules from playlists and publishes them for the servers.
-#[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand, Debug)]
-enum Command {
-    /// Read datasets, mine rules, publish the model to DIR/models and point DIR/current at it.
-    Mine(MineArgs),
-    /// Show a model's metadata, counts and top rules (a .segue file, or a model directory's
-    /// current model).
-    Inspect(InspectArgs),
-    /// The periodic job: mine the dataset after the last one in the history (wrapping
-    /// around), publish it, append to the history. Overlapping runs are kept apart by a lock.
-    Run(RunArgs),
-    /// Mine one input at several supports; report time, peak memory, itemsets, rules, model
-    /// size and rule coverage as a table (stdout and DIR/sweep.md), JSON and an SVG chart.
-    Sweep(SweepArgs),
-    /// Generate MPD-like playlists (seeded, deterministic): the demo's and benchmarks' data.
-    Synth(SynthArgs),
-}
-
-#[derive(Args, Debug)]
-struct SweepArgs {
-    /// Dataset files or directories.
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    input: Vec<PathBuf>,
-    /// Minimum supports to try (fractions, comma-separated).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        default_value = "0.02,0.01,0.005,0.002,0.001"
-    )]
-    supports: Vec<f64>,
-    /// Input format; `auto` decides per file from its name.
-    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
-    format: Format,
-    /// Largest itemset mined.
-    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
-    max_len: usize,
-    /// Minimum confidence of a kept rule.
-    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
-    min_confidence: f64,
-    /// Skip malformed rows instead of failing.
-    #[arg(long, env = "SEGUE_SKIP_INVALID")]
-    skip_invalid: bool,
-    /// Directory for sweep.md, sweep.json and sweep.svg.
-    #[arg(long, default_value = "sweep")]
-    report: PathBuf,
-}
-
-#[derive(Args, Debug)]
-struct SynthArgs {
-    /// Number of playlists.
-    #[arg(long, env = "SEGUE_SYNTH_PLAYLISTS", default_value_t = 10_000)]
-    playlists: usize,
-    /// Seed: the same seed gives the same bytes.
-    #[arg(long, env = "SEGUE_SYNTH_SEED", default_value_t = 1)]
-    seed: u64,
-    /// Output format (`mpd` writes a directory of slices).
-    #[arg(long, env = "SEGUE_SYNTH_FORMAT", default_value_t = Format::Csv)]
-    format: Format,
-    /// Output file, or directory for `mpd`.
-    #[arg(long, short, env = "SEGUE_SYNTH_OUT")]
-    out: PathBuf,
-}
-
-/// Settings shared by `mine` and `run`.
-#[derive(Args, Debug)]
-struct Settings {
-    /// Input format; `auto` decides per file from its name.
-    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
-    format: Format,
-    /// Model directory: blobs go to DIR/models, the pointer to DIR/current.
-    #[arg(long, short, env = "SEGUE_MODEL_DIR", default_value = "models")]
-    out: PathBuf,
-    /// Minimum support as a fraction of playlists (min count = ceil(fraction × playlists)).
-    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
-    min_support: f64,
-    /// Minimum support as an absolute count (overrides --min-support).
-    #[arg(long, env = "SEGUE_MIN_COUNT")]
-    min_count: Option<u32>,
-    /// Largest itemset mined (rules have up to max-len - 1 tracks in their antecedent).
-    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
-    max_len: usize,
-    /// Minimum confidence of a kept rule.
-    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
-    min_confidence: f64,
-    /// How many models to keep in DIR/models (the current one is never deleted).
-    #[arg(long, env = "SEGUE_KEEP", default_value_t = 5)]
-    keep: usize,
-    /// Skip malformed rows instead of failing (reports how many, and the first reasons).
-    #[arg(long, env = "SEGUE_SKIP_INVALID")]
-    skip_invalid: bool,
-    /// Also write every frequent itemset to FILE: count, a tab, then the item ids sorted and
-    /// separated by single spaces.
-    #[arg(long, env = "SEGUE_ITEMSETS")]
-    itemsets: Option<PathBuf>,
-}
-
-impl Settings {
-    fn pipeline(&self) -> PipelineOptions {
-        PipelineOptions {
-            read: ReadOptions {
-                format: self.format,
-                skip_invalid: self.skip_invalid,
-            },
-            mine: MineOptions {
-                min_support: Some(self.min_support),
-                min_count: self.min_count,
-                max_len: self.max_len,
-                min_confidence: self.min_confidence,
-            },
-            out: self.out.clone(),
-            keep: self.keep,
-            itemsets: self.itemsets.clone(),
-        }
-    }
-}
-
-#[derive(Args, Debug)]
-struct MineArgs {
-    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    input: Vec<PathBuf>,
-    #[command(flatten)]
-    settings: Settings,
-}
-
-#[derive(Args, Debug)]
-struct RunArgs {
-    /// Directory of datasets to rotate through.
-    #[arg(long, env = "SEGUE_DATASETS", default_value = "datasets")]
-    datasets: PathBuf,
-    /// Which files of the datasets directory to rotate through (`*` and `?` wildcards).
-    #[arg(long, env = "SEGUE_GLOB", default_value = "*.csv")]
-    glob: String,
-    /// History CSV (`time,dataset_index,dataset_file`); default: history.csv in the model
-    /// directory.
-    #[arg(long, env = "SEGUE_HISTORY")]
-    history: Option<PathBuf>,
-    #[command(flatten)]
-    settings: Settings,
-}
-
-#[derive(Args, Debug)]
-struct InspectArgs {
-    /// A .segue blob, or a model directory (its current model).
-    path: PathBuf,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
-    /// How many rules to show (by confidence).
-    #[arg(long, default_value_t = 10)]
-    top: usize,
-}
-
 fn main() -> ExitCode {
-    let json_logs = std::env::var("SEGUE_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let cli = Cli::parse();
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
     let subscriber = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if json_logs {
+    if cli.log_format == LogFormat::Json {
         subscriber.json().init();
     } else {
         subscriber.with_ansi(std::io::stderr().is_terminal()).init();
     }
-    match run(Cli::parse()) {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
@@ -219,6 +59,18 @@ fn mine_cmd(args: MineArgs) -> Result<()> {
 
 fn run_cmd(args: RunArgs) -> Result<()> {
     let out = &args.settings.out;
+    if args.if_no_model {
+        let current = publish::current(out)
+            .with_context(|| format!("reading {}", out.join("current").display()))?;
+        if let Some(model) = current.filter(|m| m.is_file()) {
+            tracing::info!(
+                model = %model.display(),
+                "a model is already published (--if-no-model); this run does nothing"
+            );
+            println!("already published: {}", model.display());
+            return Ok(());
+        }
+    }
     let lock_path = out.join(".miner.lock");
     let Some(_lock) =
         rotate::try_lock(&lock_path).with_context(|| format!("locking {}", lock_path.display()))?
@@ -229,6 +81,9 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         );
         return Ok(());
     };
+    if let Some(playlists) = args.synth_if_empty {
+        synth_if_empty(&args, playlists)?;
+    }
     let datasets = rotate::list_datasets(&args.datasets, &args.glob)
         .with_context(|| format!("listing {}", args.datasets.display()))?;
     if datasets.is_empty() {
@@ -278,6 +133,54 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         index + 1,
         datasets.len(),
         entry.dataset_file
+    );
+    Ok(())
+}
+
+/// `run --synth-if-empty N`: writes N synthetic playlists into the datasets directory when
+/// no file there matches the glob, in the format the glob's extension names (or --format).
+fn synth_if_empty(args: &RunArgs, playlists: usize) -> Result<()> {
+    let dir = &args.datasets;
+    let listed = match rotate::list_datasets(dir, &args.glob) {
+        Ok(found) => found,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+    };
+    if !listed.is_empty() {
+        return Ok(());
+    }
+    let name = rotate::synth_file_name(&args.glob);
+    let format = match args.settings.format {
+        Format::Auto => miner::dataset::detect(std::path::Path::new(&name)).with_context(|| {
+            format!(
+                "--synth-if-empty: cannot tell a format from --glob {:?}; set --format",
+                args.glob
+            )
+        })?,
+        format => format,
+    };
+    if name.to_ascii_lowercase().ends_with(".gz") {
+        bail!(
+            "--synth-if-empty writes uncompressed files, which --glob {:?} would not match",
+            args.glob
+        );
+    }
+    // MPD slices are a directory's worth of files with their own names; the others one file.
+    let target = match format {
+        Format::Mpd => dir.clone(),
+        _ => dir.join(&name),
+    };
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let options = miner::synth::SynthOptions { playlists, seed: 1 };
+    let summary = miner::synth::write(&options, format, &target)
+        .with_context(|| format!("writing synthetic playlists to {}", target.display()))?;
+    tracing::info!(
+        playlists = summary.playlists,
+        rows = summary.rows,
+        %format,
+        path = %target.display(),
+        "no dataset matched {:?}: wrote synthetic playlists (--synth-if-empty)",
+        args.glob
     );
     Ok(())
 }

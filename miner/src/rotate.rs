@@ -113,6 +113,12 @@ pub fn list_datasets(dir: &Path, pattern: &str) -> io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// A file name that `pattern` matches, for generated data: each `*` becomes `synthetic` and
+/// each `?` becomes `x` (`*.csv` gives `synthetic.csv`).
+pub fn synth_file_name(pattern: &str) -> String {
+    pattern.replace('*', "synthetic").replace('?', "x")
+}
+
 /// Shell-style match of `*` and `?` (no character classes).
 pub fn wildcard(pattern: &str, name: &str) -> bool {
     let (p, n): (Vec<char>, Vec<char>) = (pattern.chars().collect(), name.chars().collect());
@@ -155,7 +161,7 @@ pub fn try_lock(path: &Path) -> io::Result<Option<File>> {
 
 #[cfg(test)]
 mod tests {
-    use super::wildcard;
+    use super::{synth_file_name, wildcard};
 
     #[test]
     fn wildcards() {
@@ -168,5 +174,14 @@ mod tests {
         assert!(wildcard("*", "anything"));
         assert!(wildcard("a*b*c", "aXXbYYc"));
         assert!(!wildcard("a*b*c", "aXXbYY"));
+    }
+
+    #[test]
+    fn synthetic_names_match_their_pattern() {
+        for pattern in ["*.csv", "2023_spotify_ds*.csv", "ds?.dat", "*", "plain.csv"] {
+            let name = synth_file_name(pattern);
+            assert!(wildcard(pattern, &name), "{pattern} -> {name}");
+        }
+        assert_eq!(synth_file_name("*.csv"), "synthetic.csv");
     }
 }

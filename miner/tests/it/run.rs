@@ -127,3 +127,105 @@ fn no_matching_dataset_is_an_error() {
     assert!(!o.status.success());
     assert!(text(&o).contains("matches \"*.parquet\""), "{}", text(&o));
 }
+
+fn run_with(datasets: &Path, out: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_miner"))
+        .args(["run", "--min-support", "0.05"])
+        .args(args)
+        .env("SEGUE_DATASETS", datasets)
+        .env("SEGUE_MODEL_DIR", out)
+        .envs(env.iter().copied())
+        .env("RUST_LOG", "info")
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn synth_if_empty_fills_a_missing_datasets_directory_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (datasets, out) = (dir.path().join("datasets"), dir.path().join("models"));
+    let o = run_with(&datasets, &out, &[], &[("SEGUE_SYNTH_IF_EMPTY", "300")]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("wrote synthetic playlists (--synth-if-empty)"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains("dataset 1 of 1: synthetic.csv"),
+        "{}",
+        text(&o)
+    );
+    let csv = std::fs::read_to_string(datasets.join("synthetic.csv")).expect("reads");
+    assert!(csv.starts_with("pid,track_name,track_uri,"), "{csv:.100}");
+    let current = miner::publish::current(&out)
+        .expect("reads")
+        .expect("exists");
+    let model = engine::Model::from_blob(&std::fs::read(current).expect("reads")).expect("decodes");
+    assert_eq!(model.metadata().playlists, 300);
+    assert!(model.rule_count() > 0);
+
+    // The directory is no longer empty: nothing is generated again.
+    let o = run_with(&datasets, &out, &["--synth-if-empty", "50"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("synthetic playlists"), "{}", text(&o));
+    assert_eq!(
+        std::fs::read_to_string(datasets.join("synthetic.csv")).expect("reads"),
+        csv
+    );
+}
+
+#[test]
+fn synth_if_empty_follows_the_glob_and_leaves_matching_datasets_alone() {
+    let (_dir, datasets, out) = setup();
+    let o = run_with(&datasets, &out, &["--synth-if-empty", "100"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!datasets.join("synthetic.csv").exists());
+    assert!(text(&o).contains("dataset 1 of 3"), "{}", text(&o));
+
+    // Nothing matches `ds*.dat` yet (the CSVs do not count): baskets are written.
+    let o = run_with(
+        &datasets,
+        &out,
+        &["--synth-if-empty", "300", "--glob", "ds*.dat"],
+        &[],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("format=baskets"), "{}", text(&o));
+    assert!(
+        text(&o).contains("dataset 1 of 1: dssynthetic.dat"),
+        "{}",
+        text(&o)
+    );
+
+    // A glob that names no known format needs --format.
+    let o = run_with(
+        &datasets,
+        &out,
+        &["--synth-if-empty", "100", "--glob", "*.parquet"],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("cannot tell a format from --glob \"*.parquet\""),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn if_no_model_mines_only_into_an_empty_model_directory() {
+    let (_dir, datasets, out) = setup();
+    let o = run_with(&datasets, &out, &["--if-no-model", "--min-count", "1"], &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("dataset 1 of 3"), "{}", text(&o));
+    let o = run_with(
+        &datasets,
+        &out,
+        &["--min-count", "1"],
+        &[("SEGUE_IF_NO_MODEL", "true")],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("already published: "), "{}", text(&o));
+    assert_eq!(history(&out).len(), 2, "one run mined");
+}
