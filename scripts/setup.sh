@@ -109,6 +109,9 @@ main() {
   ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION"
   ensure_wasm_opt
   ensure_deploy_venv
+  # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
+  # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
+  apt_install chromium chromium-driver wrk nginx-light
   log "ready"
 }
 

@@ -41,6 +41,9 @@ cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm 2>
 step "tests (native)"
 cargo test --locked --workspace --all-features 2>&1 | tee -a "$results"
 
+step "the README's run command, end to end (scripts/demo-check.sh)"
+scripts/demo-check.sh
+
 step "total"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results"

@@ -1,22 +1,21 @@
 //! Segue's test page (Leptos, client-side rendered, built by trunk from the root `index.html`).
 //!
-//! The full page (seed picking, server and in-browser recommendations side by side) arrives
-//! with its own issue; today it shows which blob format the in-browser engine reads.
+//! It picks seeds, asks the server for recommendations, and ranks the same seeds in the browser
+//! with the engine compiled to wasm from the blob the server publishes at `/api/model/blob`,
+//! then shows whether both answers agree.
 
-use leptos::prelude::*;
+mod api;
+mod app;
+mod local;
 
 fn main() {
-    mount_to_body(App);
+    console_error_panic_hook_lite();
+    leptos::mount::mount_to_body(app::App);
 }
 
-/// The page.
-#[component]
-fn App() -> impl IntoView {
-    view! {
-        <main>
-            <h1>"Segue"</h1>
-            <p>"Playlist continuation from association rules."</p>
-            <p>{format!("In-browser engine ready: reads rule blob format {}.", engine::FORMAT_VERSION)}</p>
-        </main>
-    }
+/// Panics go to the console with their message (wasm's default is an opaque "unreachable").
+fn console_error_panic_hook_lite() {
+    std::panic::set_hook(Box::new(|info| {
+        leptos::logging::error!("panic: {info}");
+    }));
 }
