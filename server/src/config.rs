@@ -32,6 +32,12 @@ pub struct Config {
     #[arg(long, env = "SEGUE_POLL_INTERVAL", default_value = "2s", value_parser = humantime::parse_duration)]
     pub poll_interval: Duration,
 
+    /// Also watch the model directory with file-system notifications for a quicker switch
+    /// (`true` or `false`). Polling continues either way; notifications do not cross nodes on
+    /// network volumes.
+    #[arg(long, env = "SEGUE_FS_EVENTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub fs_events: bool,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "SEGUE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,

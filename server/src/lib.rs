@@ -280,7 +280,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "serving"
     );
     let reloader = reload::Reloader::new(config.model_dir.clone(), state.clone());
-    let reloading = tokio::spawn(reloader.run(config.poll_interval, true));
+    let reloading = tokio::spawn(reloader.run(config.poll_interval, config.fs_events));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let draining = state.clone();
     let shutdown = async move {

@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# A rehearsal of the Kubernetes deployment without a cluster: three server replicas on
+# 127.0.0.1 behind nginx (standing in for the Service), sharing one model directory (the
+# volume), while the real miner publishes new models and one replica is restarted the way a
+# rolling update does it (SIGTERM, drain, start again), all under wrk traffic.
+#
+#   scripts/rehearse-deploy.sh [SECONDS]      default 45
+#
+# Reports wrk's totals (failed requests = non-2xx + socket errors) and, for every publication,
+# how long each replica took to serve the new model: from the pointer file's modification
+# time to the replica's own "model loaded" log line (the bound is 2 poll intervals).
+# Fails unless no request failed and every switch met the bound.
+# Environment: PORT (nginx, default 31000), POLL (server poll interval, default 1s),
+# PLAYLISTS (generated playlists, default 20000), CONNECTIONS (default 32), FS_EVENTS
+# (default false: replicas notice new models by polling alone, as on a network volume).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SECONDS_TOTAL="${1:-45}"
+PORT="${PORT:-31000}"
+POLL="${POLL:-1s}"
+PLAYLISTS="${PLAYLISTS:-20000}"
+CONNECTIONS="${CONNECTIONS:-32}"
+FS_EVENTS="${FS_EVENTS:-false}"
+REPLICAS=(31001 31002 31003)
+
+for tool in nginx wrk curl python3 bc; do
+  command -v "$tool" >/dev/null || { echo "$tool is missing: run scripts/setup.sh" >&2; exit 1; }
+done
+(cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
+SERVER="$ROOT/target/release/server"
+MINER="$ROOT/target/release/miner"
+WORK="$(mktemp -d /tmp/segue-rehearsal.XXXXXX)"
+MODELS="$WORK/volume"
+PIDS=()
+declare -A PID_OF
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+T0="$(date +%s.%N)"
+log() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
+poll_s="$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", sys.argv[1]); print(float(m[1]) / (1000 if m[2] == "ms" else 1))' "$POLL")"
+
+log "generating $PLAYLISTS playlists and mining the first model"
+"$MINER" synth --playlists "$PLAYLISTS" --seed 7 --format csv --out "$WORK/playlists.csv" >/dev/null 2>&1
+"$MINER" mine --input "$WORK/playlists.csv" --out "$MODELS" --min-support 0.005 >/dev/null 2>&1
+
+start_replica() { # port
+  SEGUE_LOG_FORMAT=json SEGUE_FS_EVENTS="$FS_EVENTS" "$SERVER" --listen "127.0.0.1:$1" --model-dir "$MODELS" \
+    --web-dir "$ROOT/dist" --poll-interval "$POLL" --shutdown-timeout 10s >>"$WORK/server-$1.log" 2>&1 &
+  PID_OF[$1]=$!
+  PIDS+=("$!")
+}
+
+nginx_conf() {
+  local upstreams=""
+  for p in "${REPLICAS[@]}"; do
+    upstreams+="    server 127.0.0.1:$p max_fails=1 fail_timeout=2s;"$'\n'
+  done
+  cat >"$WORK/nginx.conf" <<NGINX
+worker_processes 1;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  client_body_temp_path $WORK/nginx-body;
+  proxy_temp_path $WORK/nginx-proxy;
+  upstream segue {
+$upstreams    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$PORT;
+    location / {
+      proxy_pass http://segue;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      # A replica that is gone or draining: try the next one. Recommendations only read,
+      # so a POST may be retried too.
+      proxy_next_upstream error timeout http_503 non_idempotent;
+      proxy_next_upstream_tries 3;
+    }
+  }
+}
+NGINX
+}
+
+for p in "${REPLICAS[@]}"; do start_replica "$p"; done
+nginx_conf
+nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon on;'
+
+version_of() { curl -sf "http://127.0.0.1:$1/api/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' 2>/dev/null || true; }
+for p in "${REPLICAS[@]}" "$PORT"; do
+  until curl -sf -o /dev/null "http://127.0.0.1:$p/readyz"; do sleep 0.1; done
+done
+log "3 replicas ready behind nginx on :$PORT, model $(version_of "$PORT"); poll $POLL, file-system events $FS_EVENTS"
+
+curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
+python3 - "$WORK/sample.json" >"$WORK/bodies.txt" <<'PY'
+import json, random, sys
+tracks = json.load(open(sys.argv[1]))["tracks"]
+known = [t["name"] for t in tracks] + [t["uri"] for t in tracks]
+rng = random.Random(7)
+for i in range(2000):
+    songs = rng.sample(known, rng.randint(1, 10))
+    if i % 3 == 0:
+        songs.append("no such song %d" % i)
+    print(json.dumps({"songs": songs, "k": 10}))
+PY
+
+BODIES="$WORK/bodies.txt" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TOTAL}s" --latency \
+  -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>"$WORK/wrk-errors.txt" &
+WRK=$!
+log "wrk: $CONNECTIONS connections for ${SECONDS_TOTAL}s"
+
+publish() { # support
+  local before after
+  before="$(version_of "$PORT")"
+  "$MINER" mine --input "$WORK/playlists.csv" --out "$MODELS" --min-support "$1" >/dev/null 2>&1
+  after="$(sed -n 's#^models/\(.*\)\.segue$#\1#p' "$MODELS/current")"
+  echo "$after $(stat -c %.9Y "$MODELS/current")" >>"$WORK/published.txt"
+  log "published support $1: model $after (was $before)"
+  for p in "${REPLICAS[@]}"; do
+    until [ "$(version_of "$p")" = "$after" ]; do sleep 0.05; done
+  done
+  log "  every replica serves it"
+}
+
+restart() { # port
+  # In the cluster the endpoint is removed and the preStop pause waits for kube-proxy before
+  # SIGTERM; here nginx plays both parts: when the replica stops accepting, nginx passes
+  # each request to another one. (Reloading nginx to drop the endpoint would make nginx
+  # itself close client connections, which a Service does not do.)
+  local r="$1"
+  log "rolling restart of replica :$r: SIGTERM, drain, start again"
+  kill -TERM "${PID_OF[$r]}"
+  if wait "${PID_OF[$r]}"; then log "  it exited 0 after draining"; else log "  it exited with $?"; fi
+  start_replica "$r"
+  until curl -sf -o /dev/null "http://127.0.0.1:$r/readyz"; do sleep 0.05; done
+  log "  replica :$r ready again"
+}
+
+step=$((SECONDS_TOTAL / 5))
+sleep "$step"; publish 0.004
+sleep "$step"; restart "${REPLICAS[1]}"
+sleep "$step"; publish 0.003
+sleep "$step"; publish 0.002
+wait "$WRK"
+log "wrk done"
+
+echo
+grep -E "requests in|Requests/sec|Latency  |50%|99%|Non-2xx|Socket errors" "$WORK/wrk.txt" | sed 's/^/  /'
+non2xx="$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$WORK/wrk.txt")"
+sockerr="$(sed -n 's/.*Socket errors: connect \([0-9]*\), read \([0-9]*\), write \([0-9]*\), timeout \([0-9]*\).*/\1 \2 \3 \4/p' "$WORK/wrk.txt" | awk '{print $1+$2+$3+$4}')"
+failed=$(( ${non2xx:-0} + ${sockerr:-0} ))
+
+# Each replica's switch: from the pointer's mtime to its own "model loaded" log line.
+python3 - "$WORK" "${REPLICAS[@]}" >"$WORK/switch-times.txt" <<'PY'
+import datetime, json, sys
+work, ports = sys.argv[1], sys.argv[2:]
+published = dict(line.split() for line in open(f"{work}/published.txt"))
+for port in ports:
+    loads = {}
+    for line in open(f"{work}/server-{port}.log"):
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("fields", {}).get("message") == "model loaded":
+            t = datetime.datetime.fromisoformat(e["timestamp"].replace("Z", "+00:00")).timestamp()
+            loads.setdefault(e["fields"]["model"], t)
+    for model, at in published.items():
+        if model in loads:
+            print(f"{port} {model[:12]} {loads[model] - float(at):.3f}")
+PY
+awk '{printf "  switch: replica :%s to %s after %s s\n", $1, $2, $3}' "$WORK/switch-times.txt"
+slowest="$(awk '{print $3}' "$WORK/switch-times.txt" | sort -g | tail -n1)"
+echo "  failed requests: $failed (non-2xx ${non2xx:-0}, socket errors ${sockerr:-0})"
+echo "  model switches: $(wc -l <"$WORK/switch-times.txt"), slowest ${slowest} s (bound $(echo "2 * $poll_s" | bc) s)"
+[ "$failed" -eq 0 ] || { echo "rehearsal: requests failed" >&2; head -5 "$WORK/wrk-errors.txt" >&2; exit 1; }
+[ "$(echo "$slowest <= 2 * $poll_s" | bc)" -eq 1 ] || { echo "rehearsal: a replica switched too late" >&2; exit 1; }
+echo "rehearsal: zero failed requests; every replica switched within 2 poll intervals"
