@@ -94,10 +94,24 @@ impl Server {
     }
 }
 
-struct Driver(Child);
+/// chromedriver, and the profile directory of the browser it starts.
+struct Driver(Child, PathBuf);
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // End the browsers this test started (found by their profile directory), even when
+        // the test failed before closing its session; then chromedriver.
+        let profile = self.1.to_string_lossy().into_owned();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let pid = entry.file_name().to_string_lossy().into_owned();
+            if pid.parse::<u32>().is_err() {
+                continue;
+            }
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&profile) {
+                let _ = Command::new("kill").args(["-s", "KILL", &pid]).status();
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -129,6 +143,7 @@ async fn browser(profile: &Path) -> (Driver, Client) {
             .stderr(Stdio::null())
             .spawn()
             .expect("chromedriver starts"),
+        profile.to_owned(),
     );
     let url = format!("http://127.0.0.1:{port}");
     let mut caps = serde_json::Map::new();
