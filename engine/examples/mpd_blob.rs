@@ -16,7 +16,9 @@ fn main() {
         eprintln!("usage: mpd_blob DIR [SEED]");
         std::process::exit(2);
     };
-    let seed = args.next().map_or(1, |s| s.parse().expect("SEED is a number"));
+    let seed = args
+        .next()
+        .map_or(1, |s| s.parse().expect("SEED is a number"));
     let model = generate(&Shape { seed, ..Shape::MPD });
     let blob = model.to_blob();
     let dir = std::path::Path::new(&dir);
