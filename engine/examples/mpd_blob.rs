@@ -4,7 +4,6 @@
 //!
 //! `cargo run --release -p engine --example mpd_blob -- DIR [SEED]`
 
-#[allow(dead_code, unreachable_pub)]
 #[path = "../tests/it/generated.rs"]
 mod generated;
 
