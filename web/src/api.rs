@@ -192,13 +192,12 @@ mod client {
             .map_err(|e| FetchError::Decode(e.to_string()))
     }
 
-    /// The blob, unless the server's is still `etag` (then `None`).
-    pub(crate) async fn blob(etag: Option<&str>) -> Result<Option<Vec<u8>>, FetchError> {
-        let mut request = Request::get("/api/model/blob").cache(web_sys::RequestCache::NoStore);
-        if let Some(tag) = etag {
-            request = request.header("If-None-Match", tag);
-        }
-        let response = request
+    /// The model's blob. The browser's HTTP cache keeps it: each fetch revalidates with the
+    /// stored ETag (the server sends `Cache-Control: no-cache`), so an unchanged model costs a
+    /// 304, also across page loads. `None` if a 304 reaches the page itself.
+    pub(crate) async fn blob() -> Result<Option<Vec<u8>>, FetchError> {
+        let response = Request::get("/api/model/blob")
+            .cache(web_sys::RequestCache::NoCache)
             .send()
             .await
             .map_err(|e| FetchError::Network(e.to_string()))?;

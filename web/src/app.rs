@@ -72,7 +72,7 @@ impl State {
         }
     }
 
-    /// Fetches the blob unless the browser already has `version` (If-None-Match).
+    /// Fetches the blob unless the browser already holds `version`.
     async fn sync_blob(self, version: &str) {
         let current = self.local();
         if current.as_ref().is_some_and(|m| m.version() == version) {
@@ -81,8 +81,7 @@ impl State {
         if current.is_none() {
             self.browser_model.set(BrowserModel::Loading);
         }
-        let etag = current.as_ref().map(|m| m.etag.clone());
-        match api::blob(etag.as_deref()).await {
+        match api::blob().await {
             Ok(Some(bytes)) => match LocalModel::decode(&bytes) {
                 Ok(model) => self.browser_model.set(BrowserModel::Ready(Arc::new(model))),
                 Err(e) => self

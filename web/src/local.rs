@@ -7,8 +7,6 @@ use crate::api::{Recommendation, RecommendedTrack, ResolvedSeed};
 #[derive(Debug)]
 pub(crate) struct LocalModel {
     pub(crate) model: engine::Model,
-    /// The quoted ETag the server sent it with (the model id in quotes).
-    pub(crate) etag: String,
     /// Rules per confidence decile: `[0, 0.1)`, ..., `[0.9, 1]`.
     pub(crate) histogram: [usize; 10],
     pub(crate) top_rules: Vec<TopRule>,
@@ -70,10 +68,8 @@ impl LocalModel {
             })
             .collect();
         top_rules.sort_by_key(|(rank, _)| *rank);
-        let etag = format!("\"{}\"", model.id());
         Ok(LocalModel {
             model,
-            etag,
             histogram,
             top_rules: top_rules.into_iter().map(|(_, r)| r).collect(),
         })

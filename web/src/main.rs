@@ -13,9 +13,15 @@ fn main() {
     leptos::mount::mount_to_body(app::App);
 }
 
-/// Panics go to the console with their message (wasm's default is an opaque "unreachable").
+/// A panic goes to the console with its message (wasm's default is an opaque "unreachable")
+/// and to the page as a visible notice, so nobody is left with a page that silently stopped.
 fn console_error_panic_hook_lite() {
     std::panic::set_hook(Box::new(|info| {
         leptos::logging::error!("panic: {info}");
+        if let Some(body) = leptos::prelude::document().body() {
+            let notice = "<p class=\"error\" role=\"alert\" data-testid=\"panic\">Something went \
+                wrong in this page; reload it to start again (details in the browser console).</p>";
+            let _ = body.insert_adjacent_html("afterbegin", notice);
+        }
     }));
 }

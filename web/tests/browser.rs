@@ -267,7 +267,7 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
         a.rule_count() > 100 && b.rule_count() > 100,
         "models with rules"
     );
-    publish(models.path(), &a);
+    // A fresh volume: the server starts with no model, and the page says so.
     let server = Server::start(models.path(), &dist).await;
     let base = format!("http://{}", server.addr);
     let http = reqwest::Client::new();
@@ -275,6 +275,16 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
     let (_driver, client) = browser(profile.path()).await;
 
     client.goto(&base).await.expect("opens the page");
+    until("the no-model notice", Duration::from_secs(20), || async {
+        client
+            .find(Locator::Css("[data-testid=no-model]"))
+            .await
+            .ok()
+            .map(|_| ())
+    })
+    .await;
+    screenshot(&client, "0-no-model").await;
+    publish(models.path(), &a);
     until("the model's version", Duration::from_secs(20), || async {
         (attr(&client, "[data-testid=model-version]", "data-version").await? == a.id())
             .then_some(())
@@ -494,5 +504,12 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
     .await;
     assert_eq!(offline, expected, "the browser answers alone, as before");
     screenshot(&client, "4-offline").await;
+    assert!(
+        client
+            .find(Locator::Css("[data-testid=panic]"))
+            .await
+            .is_err(),
+        "the page panicked"
+    );
     client.close().await.expect("closes");
 }
