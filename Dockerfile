@@ -25,18 +25,22 @@ COPY rust-toolchain.toml ./
 # The toolchain file names 1.95.0 (the image's) plus rustfmt, clippy and the wasm32 target.
 RUN rustup component add rustfmt clippy && rustup target add wasm32-unknown-unknown
 
-# Manifests and stub sources: this layer's compiled dependencies stay cached until
-# Cargo.toml or Cargo.lock change.
+# Manifests and stub sources (a `main` for every binary and every `[[bench]]` a manifest
+# declares, since cargo checks they exist): this layer's compiled dependencies stay cached
+# until Cargo.toml or Cargo.lock change.
 FROM rust AS deps
 COPY Cargo.toml Cargo.lock ./
 COPY engine/Cargo.toml engine/
 COPY miner/Cargo.toml miner/
 COPY server/Cargo.toml server/
 COPY web/Cargo.toml web/
-RUN mkdir -p engine/src engine/benches miner/src server/src web/src \
+RUN mkdir -p engine/src miner/src server/src web/src \
  && touch engine/src/lib.rs miner/src/lib.rs server/src/lib.rs \
- && for f in engine/benches/engine.rs miner/src/main.rs server/src/main.rs web/src/main.rs; do \
+ && for f in miner/src/main.rs server/src/main.rs web/src/main.rs; do \
       echo 'fn main() {}' > "$f"; done \
+ && for m in engine miner server web; do \
+      for b in $(sed -n '/^\[\[bench\]\]/,/^name/ s/^name = "\(.*\)"/\1/p' "$m/Cargo.toml"); do \
+        mkdir -p "$m/benches" && echo 'fn main() {}' > "$m/benches/$b.rs"; done; done \
  && cargo build --locked --release -p server -p miner
 
 FROM deps AS build
@@ -71,10 +75,13 @@ COPY engine/Cargo.toml engine/
 COPY miner/Cargo.toml miner/
 COPY server/Cargo.toml server/
 COPY web/Cargo.toml web/
-RUN mkdir -p engine/src engine/benches miner/src server/src web/src \
+RUN mkdir -p engine/src miner/src server/src web/src \
  && touch engine/src/lib.rs miner/src/lib.rs server/src/lib.rs \
- && for f in engine/benches/engine.rs miner/src/main.rs server/src/main.rs web/src/main.rs; do \
+ && for f in miner/src/main.rs server/src/main.rs web/src/main.rs; do \
       echo 'fn main() {}' > "$f"; done \
+ && for m in engine miner server web; do \
+      for b in $(sed -n '/^\[\[bench\]\]/,/^name/ s/^name = "\(.*\)"/\1/p' "$m/Cargo.toml"); do \
+        mkdir -p "$m/benches" && echo 'fn main() {}' > "$m/benches/$b.rs"; done; done \
  && cargo build --locked -p web --target wasm32-unknown-unknown --profile wasm-release
 COPY engine engine
 COPY web web
