@@ -487,6 +487,9 @@ fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), Re
     let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         scope.spawn(move || parse_batches(reader, &full_tx, &empty_rx));
+        // Owned by this closure, so that returning early (an error) hangs up on the parser
+        // instead of leaving it blocked on a full channel while the scope waits for it.
+        let full_rx = full_rx;
         let mut handle = |b: &mut Builder, record: &csv::StringRecord| -> Result<(), ReadError> {
             let line = record.position().map_or(0, |p| p.line());
             let parsed = (|| {

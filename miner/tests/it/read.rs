@@ -284,3 +284,34 @@ fn integer_ids_are_the_same_track_in_every_format() {
     );
     assert_eq!(d.tracks.len(), 5);
 }
+
+#[test]
+fn an_early_error_in_a_long_file_stops_the_read() {
+    // The parsing thread may be many batches ahead when the interning stops at an error: it
+    // must not be left blocked on a full channel.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = b"pid,track_uri,track_name\n0,,empty uri\n".to_vec();
+    let mut baskets = b"1 2 \xff\n".to_vec();
+    for row in 0..200_000u32 {
+        csv.extend_from_slice(format!("{},t{},n\n", row / 50, row % 97).as_bytes());
+        baskets.extend_from_slice(format!("{} {}\n", row % 89, row % 97).as_bytes());
+    }
+    let csv_path = dir.path().join("long.csv");
+    let baskets_path = dir.path().join("long.dat");
+    std::fs::write(&csv_path, &csv).expect("writes");
+    std::fs::write(&baskets_path, &baskets).expect("writes");
+    let err = read(std::slice::from_ref(&csv_path), opts(Format::Csv, false)).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:2:2: empty track_uri", csv_path.display())
+    );
+    let err = read(
+        std::slice::from_ref(&baskets_path),
+        opts(Format::Auto, false),
+    )
+    .expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:1:5: invalid UTF-8", baskets_path.display())
+    );
+}
