@@ -17,7 +17,8 @@ read -r -a SIZES <<<"${SIZES[*]}"
 
 mkdir -p "$WORK"
 VENV="$ROOT/.tools/bench-venv"
-if ! "$VENV/bin/python" -c "import fim; assert fim.__version__ == '$PYFIM_VERSION'" 2>/dev/null; then
+# fim has no __version__: ask the installed distribution.
+if ! "$VENV/bin/python" -c "import importlib.metadata as m; assert m.version('pyfim') == '$PYFIM_VERSION'" 2>/dev/null; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet "pyfim==$PYFIM_VERSION"
 fi

@@ -305,27 +305,38 @@ impl Builder {
     /// The item id of `uri`, registering the track (with `meta`) on first sight. Ids that are
     /// canonical small integers (FIMI baskets) skip hashing via a dense array.
     fn item(&mut self, uri: &str, meta: impl FnOnce() -> TrackMeta) -> u32 {
-        let fresh = self.tracks.len() as u32;
-        if let Some(n) = small_integer(uri) {
-            if self.dense.len() <= n as usize {
-                self.dense.resize(
-                    (n as usize + 1)
-                        .next_power_of_two()
-                        .min(DENSE_LIMIT as usize),
-                    u32::MAX,
-                );
-            }
-            if self.dense[n as usize] != u32::MAX {
-                return self.dense[n as usize];
-            }
-            self.dense[n as usize] = fresh;
-        } else if let Some(&id) = self.index.get(uri) {
-            return id;
-        } else {
-            self.index.insert(uri.to_owned(), fresh);
+        if let Some(n) = small_integer(uri.as_bytes()) {
+            return self.dense_item(n, || (uri.to_owned(), meta()));
         }
+        if let Some(&id) = self.index.get(uri) {
+            return id;
+        }
+        let fresh = self.tracks.len() as u32;
+        self.index.insert(uri.to_owned(), fresh);
         let mut m = meta();
         m.uri = uri.to_owned();
+        self.tracks.push(m);
+        fresh
+    }
+
+    /// The item id of the track whose URI is the canonical integer `n` (< [`DENSE_LIMIT`]);
+    /// `meta` gives the URI and the rest on first sight.
+    fn dense_item(&mut self, n: u32, meta: impl FnOnce() -> (String, TrackMeta)) -> u32 {
+        if self.dense.len() <= n as usize {
+            self.dense.resize(
+                (n as usize + 1)
+                    .next_power_of_two()
+                    .min(DENSE_LIMIT as usize),
+                u32::MAX,
+            );
+        }
+        if self.dense[n as usize] != u32::MAX {
+            return self.dense[n as usize];
+        }
+        let fresh = self.tracks.len() as u32;
+        self.dense[n as usize] = fresh;
+        let (uri, mut m) = meta();
+        m.uri = uri;
         self.tracks.push(m);
         fresh
     }
@@ -335,6 +346,21 @@ impl Builder {
         self.item(token, || TrackMeta {
             name: token.to_owned(),
             ..TrackMeta::default()
+        })
+    }
+
+    /// The item id of a basket token that is the canonical integer `n`.
+    fn integer(&mut self, n: u32) -> u32 {
+        self.dense_item(n, || {
+            let token = n.to_string();
+            let name = token.clone();
+            (
+                token,
+                TrackMeta {
+                    name,
+                    ..TrackMeta::default()
+                },
+            )
         })
     }
 
@@ -369,51 +395,282 @@ impl Builder {
 }
 
 fn read_baskets(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), ReadError> {
-    let mut reader = open(path, &b.progress)?;
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|source| ReadError::Io {
-                path: path.to_owned(),
-                source,
-            })?;
-        if n == 0 {
-            break;
-        }
-        number += 1;
-        let text = match std::str::from_utf8(&line) {
-            Ok(t) => t,
-            Err(e) => {
-                let err = ReadError::Syntax {
-                    path: path.to_owned(),
-                    line: number,
-                    column: e.valid_up_to() as u64 + 1,
-                    message: "invalid UTF-8".into(),
+    let reader = open(path, &b.progress)?;
+    let io_error = |source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    // Splitting lines into tokens (UTF-8 checks, integer parsing) runs on its own thread, a
+    // chunk ahead of the id assignment, sorting and dedup below.
+    let (full_tx, full_rx) = mpsc::sync_channel::<io::Result<Chunk>>(4);
+    let (empty_tx, empty_rx) = mpsc::channel::<Chunk>();
+    std::thread::scope(|scope| {
+        scope.spawn(move || split_chunks(reader, &full_tx, &empty_rx));
+        // Owned here: returning early hangs up on the splitter (see `read_csv`).
+        let full_rx = full_rx;
+        let mut number = 0u64;
+        for chunk in full_rx.iter() {
+            let chunk = chunk.map_err(io_error)?;
+            let mut first = 0;
+            for &line in &chunk.lines {
+                number += 1;
+                let end = match line {
+                    Line::Tokens { end } => end as usize,
+                    Line::Invalid { column } => {
+                        let err = ReadError::Syntax {
+                            path: path.to_owned(),
+                            line: number,
+                            column: u64::from(column),
+                            message: "invalid UTF-8".into(),
+                        };
+                        if options.skip_invalid {
+                            b.skip(err.to_string());
+                            continue;
+                        }
+                        return Err(err);
+                    }
                 };
-                if options.skip_invalid {
-                    b.skip(err.to_string());
-                    continue;
+                let tokens = &chunk.tokens[first..end];
+                first = end;
+                b.rows += tokens.len() as u64;
+                // Known integer tokens first, in a loop of independent loads (the dense
+                // array is larger than the cache: the misses overlap), then the rest in
+                // order, so that new tracks get their ids in order of first sight.
+                let mut ids = std::mem::take(&mut b.current);
+                ids.extend(tokens.iter().map(|&token| match token {
+                    Token::Integer(n) => b.dense.get(n as usize).copied().unwrap_or(u32::MAX),
+                    Token::Text { .. } => u32::MAX,
+                }));
+                for (id, &token) in ids.iter_mut().zip(tokens) {
+                    if *id == u32::MAX {
+                        *id = match token {
+                            Token::Integer(n) => b.integer(n),
+                            Token::Text { start, end } => {
+                                b.token(chunk.text(start as usize..end as usize))
+                            }
+                        };
+                    }
                 }
-                return Err(err);
+                b.current = ids;
+                b.end_playlist();
             }
-        };
-        for token in text.split_whitespace() {
-            b.rows += 1;
-            let id = b.token(token);
-            b.current.push(id);
+            // The splitter may have finished: then the chunk is simply dropped.
+            let _ = empty_tx.send(chunk);
         }
-        b.end_playlist();
+        Ok(())
+    })
+}
+
+/// Whole lines of a baskets file, split into tokens ahead of the id assignment.
+#[derive(Default)]
+struct Chunk {
+    /// The lines' bytes.
+    bytes: Vec<u8>,
+    /// Every line's tokens, line after line.
+    tokens: Vec<Token>,
+    /// Each line, in order.
+    lines: Vec<Line>,
+}
+
+impl Chunk {
+    /// The text of a token (valid UTF-8: the splitter checked its line).
+    fn text(&self, range: std::ops::Range<usize>) -> &str {
+        std::str::from_utf8(&self.bytes[range]).unwrap_or_default()
     }
-    Ok(())
+}
+
+/// A basket token.
+#[derive(Clone, Copy)]
+enum Token {
+    /// A canonical small integer (see [`small_integer`]).
+    Integer(u32),
+    /// Any other token: its bytes in [`Chunk::bytes`].
+    Text { start: u32, end: u32 },
+}
+
+/// A line of a [`Chunk`].
+#[derive(Clone, Copy)]
+enum Line {
+    /// The line's tokens end at this index of [`Chunk::tokens`] (they start where the
+    /// previous line's ended).
+    Tokens { end: u32 },
+    /// The line is not UTF-8: the byte column (1-based) of the first bad byte.
+    Invalid { column: u32 },
+}
+
+/// Bytes read per [`Chunk`] (more when a single line is longer).
+const CHUNK_BYTES: usize = 1 << 20;
+
+/// Reads `reader` into chunks of whole lines sent on `full`, reusing the chunks that come
+/// back on `empty`. Stops at the end of the input, after an I/O error, or when the receiver
+/// hangs up.
+fn split_chunks<R: Read>(
+    mut reader: R,
+    full: &mpsc::SyncSender<io::Result<Chunk>>,
+    empty: &mpsc::Receiver<Chunk>,
+) {
+    // Bytes read past the last complete line, carried into the next chunk.
+    let mut carry: Vec<u8> = Vec::new();
+    let mut eof = false;
+    while !eof {
+        let mut chunk = empty.try_recv().unwrap_or_default();
+        chunk.bytes.clear();
+        chunk.bytes.append(&mut carry);
+        // Fill up to CHUNK_BYTES, then on until a newline if the chunk has none yet (the
+        // carried bytes have none).
+        let mut newline = false;
+        loop {
+            let filled = chunk.bytes.len();
+            if filled >= CHUNK_BYTES && newline {
+                break;
+            }
+            if filled > u32::MAX as usize - CHUNK_BYTES {
+                let _ = full.send(Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "a line longer than 4 GiB",
+                )));
+                return;
+            }
+            chunk.bytes.resize(
+                filled + (CHUNK_BYTES - filled.min(CHUNK_BYTES)).max(1 << 16),
+                0,
+            );
+            match reader.read(&mut chunk.bytes[filled..]) {
+                Ok(0) => {
+                    chunk.bytes.truncate(filled);
+                    eof = true;
+                    break;
+                }
+                Ok(n) => {
+                    chunk.bytes.truncate(filled + n);
+                    newline = newline || chunk.bytes[filled..].contains(&b'\n');
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => chunk.bytes.truncate(filled),
+                Err(e) => {
+                    let _ = full.send(Err(e));
+                    return;
+                }
+            }
+        }
+        if !eof {
+            let cut = chunk
+                .bytes
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |i| i + 1);
+            carry.extend_from_slice(&chunk.bytes[cut..]);
+            chunk.bytes.truncate(cut);
+        }
+        split_lines(&mut chunk);
+        if full.send(Ok(chunk)).is_err() {
+            return;
+        }
+    }
+}
+
+/// Fills `chunk.tokens` and `chunk.lines` from `chunk.bytes`. Tokens are separated by
+/// whitespace as [`str::split_whitespace`] defines it.
+fn split_lines(chunk: &mut Chunk) {
+    let Chunk {
+        bytes,
+        tokens,
+        lines,
+    } = chunk;
+    tokens.clear();
+    lines.clear();
+    let all_ascii = bytes.is_ascii();
+    let mut start = 0;
+    while start < bytes.len() {
+        let end = if all_ascii {
+            split_ascii_line(bytes, start, tokens)
+        } else {
+            let end = bytes[start..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(bytes.len(), |i| start + i + 1);
+            let line = &bytes[start..end];
+            if line.is_ascii() {
+                split_ascii_line(&bytes[..end], start, tokens);
+            } else {
+                match std::str::from_utf8(line) {
+                    Ok(text) => {
+                        for token in text.split_whitespace() {
+                            let at = start + (token.as_ptr() as usize - text.as_ptr() as usize);
+                            tokens.push(token_at(bytes, at, at + token.len()));
+                        }
+                    }
+                    Err(e) => {
+                        lines.push(Line::Invalid {
+                            column: e.valid_up_to() as u32 + 1,
+                        });
+                        start = end;
+                        continue;
+                    }
+                }
+            }
+            end
+        };
+        lines.push(Line::Tokens {
+            end: tokens.len() as u32,
+        });
+        start = end;
+    }
+}
+
+/// Splits the ASCII line that starts at `bytes[start]` into tokens; returns where the next
+/// line starts (past the newline, or the end of `bytes`).
+fn split_ascii_line(bytes: &[u8], start: usize, tokens: &mut Vec<Token>) -> usize {
+    // What `char::is_whitespace` accepts below 128: tab, newline, vertical tab, form feed,
+    // carriage return and space.
+    let space = |c: u8| c == b' ' || (b'\t'..=b'\r').contains(&c);
+    let mut i = start;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if c == b'\n' {
+            return i + 1;
+        }
+        if space(c) {
+            i += 1;
+            continue;
+        }
+        // Scan the token and parse it as a decimal integer in the same pass (what
+        // `small_integer` accepts, without a second look at the bytes).
+        let token = i;
+        let mut n = 0u32;
+        let mut digits = true;
+        while i < bytes.len() && !space(bytes[i]) {
+            let d = bytes[i].wrapping_sub(b'0');
+            digits &= d < 10;
+            n = n.wrapping_mul(10).wrapping_add(u32::from(d));
+            i += 1;
+        }
+        let len = i - token;
+        let canonical = digits && len <= 8 && (len == 1 || bytes[token] != b'0');
+        tokens.push(if canonical && n < DENSE_LIMIT {
+            Token::Integer(n)
+        } else {
+            Token::Text {
+                start: token as u32,
+                end: i as u32,
+            }
+        });
+    }
+    i
+}
+
+fn token_at(bytes: &[u8], start: usize, end: usize) -> Token {
+    match small_integer(&bytes[start..end]) {
+        Some(n) => Token::Integer(n),
+        None => Token::Text {
+            start: start as u32,
+            end: end as u32,
+        },
+    }
 }
 
 /// `token` as an integer below [`DENSE_LIMIT`] when it is written canonically (digits, no
 /// leading zero), so that each such token has exactly one integer and vice versa.
-fn small_integer(token: &str) -> Option<u32> {
-    let b = token.as_bytes();
+fn small_integer(b: &[u8]) -> Option<u32> {
     if b.is_empty()
         || b.len() > 8
         || (b.len() > 1 && b[0] == b'0')
@@ -487,6 +744,9 @@ fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), Re
     let (empty_tx, empty_rx) = mpsc::channel::<Batch>();
     std::thread::scope(|scope| {
         scope.spawn(move || parse_batches(reader, &full_tx, &empty_rx));
+        // Owned by this closure, so that returning early (an error) hangs up on the parser
+        // instead of leaving it blocked on a full channel while the scope waits for it.
+        let full_rx = full_rx;
         let mut handle = |b: &mut Builder, record: &csv::StringRecord| -> Result<(), ReadError> {
             let line = record.position().map_or(0, |p| p.line());
             let parsed = (|| {

@@ -284,3 +284,82 @@ fn integer_ids_are_the_same_track_in_every_format() {
     );
     assert_eq!(d.tracks.len(), 5);
 }
+
+#[test]
+fn an_early_error_in_a_long_file_stops_the_read() {
+    // The parsing thread may be many batches ahead when the interning stops at an error: it
+    // must not be left blocked on a full channel.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut csv = b"pid,track_uri,track_name\n0,,empty uri\n".to_vec();
+    let mut baskets = b"1 2 \xff\n".to_vec();
+    for row in 0..200_000u32 {
+        csv.extend_from_slice(format!("{},t{},n\n", row / 50, row % 97).as_bytes());
+        baskets.extend_from_slice(format!("{} {}\n", row % 89, row % 97).as_bytes());
+    }
+    let csv_path = dir.path().join("long.csv");
+    let baskets_path = dir.path().join("long.dat");
+    std::fs::write(&csv_path, &csv).expect("writes");
+    std::fs::write(&baskets_path, &baskets).expect("writes");
+    let err = read(std::slice::from_ref(&csv_path), opts(Format::Csv, false)).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:2:2: empty track_uri", csv_path.display())
+    );
+    let err = read(
+        std::slice::from_ref(&baskets_path),
+        opts(Format::Auto, false),
+    )
+    .expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:1:5: invalid UTF-8", baskets_path.display())
+    );
+}
+
+#[test]
+fn basket_errors_across_chunks_keep_their_place() {
+    // Lines are split into tokens a chunk (about 1 MB) ahead on another thread: errors deep in
+    // a file must still name their line and column, stop the read, or be skipped in order;
+    // lines longer than a chunk, Unicode whitespace and a last line without a newline too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut text = Vec::new();
+    let long: Vec<String> = (0..200_000u32).map(|i| (i % 1000).to_string()).collect();
+    for line in 1..=400_000u32 {
+        match line {
+            150_000 => text.extend_from_slice(b"1 2 \xff 3\n"),
+            150_001 => text.extend_from_slice("é\u{3000}7\u{a0}x 7 é\r\n".as_bytes()),
+            150_002 => text.extend_from_slice(b"8\x0b9\x0c010 \t\r\n"),
+            250_000 => text.extend_from_slice(format!("{}\n", long.join(" ")).as_bytes()),
+            320_000 => text.extend_from_slice(b"\xc3\n"),
+            400_000 => text.extend_from_slice(b"4 5"),
+            _ => text.extend_from_slice(format!("{} {}\n", line % 89, line % 97 + 100).as_bytes()),
+        }
+    }
+    let path = dir.path().join("long.dat");
+    std::fs::write(&path, &text).expect("writes");
+    let err = read(std::slice::from_ref(&path), opts(Format::Baskets, false)).expect_err("fails");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:150000:5: invalid UTF-8", path.display())
+    );
+    let d = read(&[path], opts(Format::Baskets, true)).expect("skips");
+    assert_eq!(d.skipped, 2);
+    assert!(
+        d.skip_reasons[0].contains(":150000:5: invalid UTF-8")
+            && d.skip_reasons[1].contains(":320000:1: invalid UTF-8"),
+        "{:?}",
+        d.skip_reasons
+    );
+    let sets = playlists(&d);
+    assert_eq!(sets.len(), 400_000 - 2);
+    // Lines 150,000 and 320,000 are skipped: line l is set l - 2 from 150,001 on.
+    assert_eq!(
+        sets[150_001 - 2],
+        ["7", "é", "x"],
+        "U+3000 and U+A0 separate"
+    );
+    assert_eq!(sets[150_002 - 2], ["8", "9", "010"]);
+    assert_eq!(sets[250_000 - 2].len(), 1000);
+    assert_eq!(sets.last().expect("a last line"), &["4", "5"]);
+    assert_eq!(d.rows, 2 * (400_000 - 6) + 5 + 3 + 200_000 + 2);
+}
