@@ -1,7 +1,8 @@
 -- wrk script: POST /api/recommend with a mix of seed sets read from the file named by the
--- environment variable BODIES (one JSON body per line), each thread starting at a different
--- line and cycling through them.
-local bodies = {}
+-- environment variable BODIES (one JSON body per line). Requests are formatted once at start
+-- and cycled through, each thread from a different offset, and responses are not handed to
+-- Lua (wrk counts non-2xx answers itself), so that wrk spends as little of the machine's two
+-- cores as it does for a plain GET.
 local counter = 0
 
 function setup(thread)
@@ -10,21 +11,15 @@ function setup(thread)
 end
 
 function init(args)
+  requests = {}
   for line in io.lines(os.getenv("BODIES")) do
-    bodies[#bodies + 1] = line
+    requests[#requests + 1] = wrk.format("POST", "/api/recommend",
+      { ["Content-Type"] = "application/json" }, line)
   end
   n = offset or 0
-  wrk.method = "POST"
-  wrk.headers["Content-Type"] = "application/json"
 end
 
 function request()
   n = n + 1
-  return wrk.format(nil, "/api/recommend", nil, bodies[(n % #bodies) + 1])
-end
-
-function response(status, headers, body)
-  if status ~= 200 then
-    io.stderr:write("status " .. status .. ": " .. body .. "\n")
-  end
+  return requests[(n % #requests) + 1]
 end
