@@ -604,6 +604,7 @@ pub fn chart(e: &Evaluation, path: &Path) -> Result<(), Box<dyn std::error::Erro
     type Metric = fn(&ResultRow) -> f64;
     let metrics: [(&str, Metric); 2] = [("R-precision", |r| r.r_precision), ("NDCG", |r| r.ndcg)];
     for (panel, (label, value)) in panels.iter().zip(metrics) {
+        // Head room above the data for the legend.
         let max = e.results.iter().map(value).fold(0.0, f64::max).max(1e-3);
         let mut chart = ChartBuilder::on(panel)
             .caption(
@@ -613,7 +614,7 @@ pub fn chart(e: &Evaluation, path: &Path) -> Result<(), Box<dyn std::error::Erro
             .margin(14)
             .x_label_area_size(36)
             .y_label_area_size(60)
-            .build_cartesian_2d(-0.5..shapes.len() as f64 - 0.5, 0.0..max * 1.15)?;
+            .build_cartesian_2d(-0.5..shapes.len() as f64 - 0.5, 0.0..max * 1.6)?;
         let names = shapes.clone();
         chart
             .configure_mesh()

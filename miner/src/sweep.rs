@@ -184,7 +184,8 @@ pub fn markdown(rows: &[SweepRow]) -> String {
     out
 }
 
-/// An SVG chart: rules and mining time against support (log scales).
+/// An SVG chart: rules and mining time against support (log scales), and below it, when the
+/// sweep measured quality, NDCG, hit@10 and the rule-based share against support.
 pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let points: Vec<&SweepRow> = rows.iter().filter(|r| r.support > 0.0).collect();
     if points.is_empty() {
@@ -199,9 +200,16 @@ pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::E
         .map(|r| r.seconds)
         .fold(0.0, f64::max)
         .max(1e-3);
-    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
+    let with_quality = points.iter().any(|r| r.quality.is_some());
+    let height = if with_quality { 900 } else { 480 };
+    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (top, bottom) = if with_quality {
+        root.split_vertically(480)
+    } else {
+        (root.clone(), root.clone())
+    };
+    let mut chart = ChartBuilder::on(&top)
         .caption(
             "miner sweep: rules and mining time by minimum support",
             ("sans-serif", 20),
@@ -250,6 +258,79 @@ pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::E
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
+    if with_quality {
+        quality_chart(&points, (lo, hi), &bottom)?;
+    }
     root.present()?;
+    Ok(())
+}
+
+/// NDCG (left axis) and hit@10 and the rule-based share (right axis) against support.
+fn quality_chart(
+    points: &[&SweepRow],
+    (lo, hi): (f64, f64),
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let measured: Vec<(f64, &SweepQuality)> = points
+        .iter()
+        .filter_map(|r| r.quality.as_ref().map(|q| (r.support, q)))
+        .collect();
+    let max_ndcg = measured
+        .iter()
+        .map(|(_, q)| q.ndcg)
+        .fold(0.0, f64::max)
+        .max(1e-3);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "held-out quality (default strategy) by minimum support",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d((lo * 0.8..hi * 1.25).log_scale(), 0.0..max_ndcg * 1.2)?
+        .set_secondary_coord((lo * 0.8..hi * 1.25).log_scale(), 0.0..100.0);
+    chart
+        .configure_mesh()
+        .x_desc("minimum support (fraction of playlists)")
+        .y_desc("NDCG")
+        .x_labels(8)
+        .x_label_formatter(&|x| {
+            let s = format!("{x:.5}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        })
+        .light_line_style(WHITE)
+        .draw()?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("% of test cases")
+        .draw()?;
+    let ndcg: Vec<(f64, f64)> = measured.iter().map(|(s, q)| (*s, q.ndcg)).collect();
+    chart
+        .draw_series(LineSeries::new(ndcg.clone(), BLUE.stroke_width(2)))?
+        .label("NDCG")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    chart.draw_series(ndcg.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))?;
+    type Share = fn(&SweepQuality) -> f64;
+    let series: [(&str, RGBColor, Share); 2] = [
+        ("hit@10 (%)", GREEN, |q| q.hit_at_10 * 100.0),
+        ("rule-based (%)", MAGENTA, |q| q.rule_share * 100.0),
+    ];
+    for (label, color, value) in series {
+        let line: Vec<(f64, f64)> = measured.iter().map(|(s, q)| (*s, value(q))).collect();
+        chart
+            .draw_secondary_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart.draw_secondary_series(line.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }

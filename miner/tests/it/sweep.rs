@@ -111,6 +111,8 @@ fn the_command_writes_table_json_and_chart() {
         serde_json::from_str(&std::fs::read_to_string(report.join("sweep.json")).expect("reads"))
             .expect("json");
     assert!(json[0]["quality"]["ndcg"].as_f64().expect("ndcg") > 0.0);
+    let svg = std::fs::read_to_string(report.join("sweep.svg")).expect("reads");
+    assert!(svg.contains("held-out quality"), "the quality panel");
     let o = Command::new(env!("CARGO_BIN_EXE_miner"))
         .args([
             "sweep",
