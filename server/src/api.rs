@@ -16,7 +16,7 @@ use crate::state::{AppState, Loaded};
 
 /// A recommendation request.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"songs": ["Broken Canción", "Niño"], "k": 5}))]
+#[schema(example = json!({"songs": ["Broken Canción", "Niño"], "k": 5, "strategy": "lift_weighted"}))]
 pub struct RecommendRequest {
     /// Seed songs: song names (matched ignoring case, width and spacing; a name several songs
     /// share means the most popular of them) or track URIs (`spotify:track:...`, exact).
