@@ -13,7 +13,7 @@ pub const DEFAULT_K: usize = 10;
 /// How the rules that fire for a candidate combine into its score.
 ///
 /// A rule *fires* when its whole antecedent is among the seeds and its consequent is not a
-/// seed. Rules fire in one fixed order (antecedents in lexicographic order of their track ids,
+/// seed (for [`Strategy::Original`], only rules with a single-track antecedent). Rules fire in one fixed order (antecedents in lexicographic order of their track ids,
 /// each antecedent's rules by consequent), evidence is accumulated in `f64` and rounded once to
 /// the `f32` score, and only correctly rounded operations (`+`, `×`, `√`) are used, so a score
 /// has the same bits natively and in WebAssembly.
@@ -28,8 +28,12 @@ pub const DEFAULT_K: usize = 10;
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Strategy {
-    /// The original service's ranking: the best confidence among the rules that fire.
-    /// A candidate backed by one strong rule beats one backed by many good ones.
+    /// The original service's ranking: the best confidence among the rules whose antecedent
+    /// is a single seed; rules with larger antecedents are ignored, as the original had none.
+    Original,
+    /// The best confidence among all the rules that fire (the original's scoring, with
+    /// multi-track antecedents). A candidate backed by one strong rule beats one backed by many
+    /// good ones.
     BestConfidence,
     /// The sum of the confidences of every rule that fires: each seed (and each pair of seeds)
     /// that points at a candidate adds its evidence, so a track that goes with several seeds
@@ -53,7 +57,8 @@ pub enum Strategy {
 
 impl Strategy {
     /// Every strategy, in declaration order.
-    pub const ALL: [Strategy; 4] = [
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Original,
         Strategy::BestConfidence,
         Strategy::Sum,
         Strategy::NoisyOr,
@@ -63,6 +68,7 @@ impl Strategy {
     /// The strategy's name as it appears in JSON (`snake_case`).
     pub fn name(self) -> &'static str {
         match self {
+            Strategy::Original => "original",
             Strategy::BestConfidence => "best_confidence",
             Strategy::Sum => "sum",
             Strategy::NoisyOr => "noisy_or",
@@ -87,7 +93,7 @@ impl Strategy {
     fn add(self, acc: f64, confidence: f32, lift: f32) -> f64 {
         let (c, l) = (f64::from(confidence), f64::from(lift));
         match self {
-            Strategy::BestConfidence => acc.max(c),
+            Strategy::Original | Strategy::BestConfidence => acc.max(c),
             Strategy::Sum => acc + c,
             // The accumulator holds Π(1 - confidence).
             Strategy::NoisyOr => acc * (1.0 - c),
@@ -293,6 +299,9 @@ pub fn recommend<'m, S: AsRef<str>>(
         }
         if model.tail_of(run.start).is_empty() {
             fire(seed, run.start); // the single-track antecedent {seed} sorts first
+        }
+        if strategy == Strategy::Original {
+            continue; // single-track antecedents only
         }
         for &next in &seed_ids[i + 1..] {
             let second = |a: usize| model.tail_of(a).first().copied();

@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 use engine::{Model, Options, Source, Strategy, TrackId, recommend};
 use plotters::prelude::*;
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::dataset::Dataset;
 use crate::fpgrowth::Transactions;
@@ -75,26 +74,23 @@ impl Shape {
 pub enum Ranker {
     /// The most popular tracks of train (no rules): the baseline every ranking must beat.
     Popular,
-    /// The original service's ranking: the best confidence over the rules with a single seed
-    /// as antecedent (multi-track antecedents ignored), then popular tracks.
-    Original,
-    /// The engine with a strategy.
+    /// The engine with a strategy; [`Strategy::Original`] is the original service's ranking
+    /// (best confidence over single-seed rules), the other baseline.
     Engine(Strategy),
 }
 
 impl Ranker {
-    /// The baselines, then the engine with every strategy.
+    /// The popularity baseline, then the engine with every strategy (the original's first).
     pub fn all() -> Vec<Ranker> {
-        let mut out = vec![Ranker::Popular, Ranker::Original];
+        let mut out = vec![Ranker::Popular];
         out.extend(Strategy::ALL.into_iter().map(Ranker::Engine));
         out
     }
 
-    /// Its name in reports: `popular`, `original`, or the strategy's name.
+    /// Its name in reports: `popular`, or the strategy's name.
     pub fn name(self) -> &'static str {
         match self {
             Ranker::Popular => "popular",
-            Ranker::Original => "original",
             Ranker::Engine(s) => s.name(),
         }
     }
@@ -325,56 +321,6 @@ fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0
 }
 
-/// The rules with a single-track antecedent, by that track: the original's index.
-struct SingleSeedRules(Vec<Vec<(u32, f32, f32, u32)>>);
-
-impl SingleSeedRules {
-    fn new(model: &Model) -> Self {
-        let mut by_seed = vec![Vec::new(); model.track_count()];
-        for rule in model.rules().filter(|r| r.antecedent.len() == 1) {
-            let seed = rule.antecedent.iter().next().expect("one track");
-            by_seed[seed.index()].push((rule.consequent.0, rule.confidence, rule.lift, rule.count));
-        }
-        SingleSeedRules(by_seed)
-    }
-
-    /// Best confidence (then lift, support, track id) over the rules of single seeds, then
-    /// popular tracks; `seeds` sorted.
-    fn rank(&self, seeds: &[u32], k: usize) -> Vec<u32> {
-        let mut best: FxHashMap<u32, (f32, f32, u32)> = FxHashMap::default();
-        for &s in seeds {
-            for &(y, confidence, lift, count) in &self.0[s as usize] {
-                if seeds.binary_search(&y).is_ok() {
-                    continue;
-                }
-                let e = best.entry(y).or_insert((confidence, lift, count));
-                let better = confidence
-                    .total_cmp(&e.0)
-                    .then(lift.total_cmp(&e.1))
-                    .then(count.cmp(&e.2))
-                    .is_gt();
-                if better {
-                    *e = (confidence, lift, count);
-                }
-            }
-        }
-        let mut ranked: Vec<(u32, (f32, f32, u32))> = best.into_iter().collect();
-        ranked.sort_unstable_by(|(ta, a), (tb, b)| {
-            b.0.total_cmp(&a.0)
-                .then(b.1.total_cmp(&a.1))
-                .then(b.2.cmp(&a.2))
-                .then(ta.cmp(tb))
-        });
-        ranked.truncate(k);
-        let mut out: Vec<u32> = ranked.iter().map(|(t, _)| *t).collect();
-        let mut taken = out.clone();
-        taken.sort_unstable();
-        let n = self.0.len() as u32;
-        popular_fill(&mut out, n, seeds, k, |t| taken.binary_search(&t).is_ok());
-        out
-    }
-}
-
 /// Appends the most popular of the `n` tracks (ids are popularity ranks) that are neither
 /// seeds (sorted) nor `taken`, up to `k` in all.
 fn popular_fill(out: &mut Vec<u32>, n: u32, seeds: &[u32], k: usize, taken: impl Fn(u32) -> bool) {
@@ -413,10 +359,6 @@ pub fn rank_and_score(
                 .map_or(n.saturating_add(i as u32), |id| id.0)
         })
         .collect();
-    let singles = options
-        .rankers
-        .contains(&Ranker::Original)
-        .then(|| SingleSeedRules::new(model));
     let cases: Vec<(usize, CaseResult)> = test
         .par_iter()
         .enumerate()
@@ -455,12 +397,6 @@ pub fn rank_and_score(
                                 popular_fill(&mut out, n, &known, MAX_RANK, |_| false);
                                 (out, false)
                             }
-                            Ranker::Original => {
-                                let singles = singles.as_ref().expect("built when asked for");
-                                let out = singles.rank(&known, MAX_RANK);
-                                let rule = singles_fired(singles, &known);
-                                (out, rule)
-                            }
                             Ranker::Engine(strategy) => {
                                 let answer = recommend(
                                     model,
@@ -484,14 +420,6 @@ pub fn rank_and_score(
         })
         .collect();
     aggregate(model, &cases, options)
-}
-
-fn singles_fired(singles: &SingleSeedRules, seeds: &[u32]) -> bool {
-    seeds.iter().any(|&s| {
-        singles.0[s as usize]
-            .iter()
-            .any(|(y, ..)| seeds.binary_search(y).is_err())
-    })
 }
 
 fn aggregate(

@@ -25,8 +25,8 @@ pub struct RecommendRequest {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 100, example = 10)]
     pub k: Option<usize>,
-    /// How to score candidates (default `lift_weighted`, the best measured; `best_confidence`
-    /// is the original service's ranking).
+    /// How to score candidates (default `lift_weighted`, the best measured; `original` is the
+    /// original service's ranking).
     #[serde(default)]
     pub strategy: Option<StrategyName>,
 }
@@ -36,7 +36,10 @@ pub struct RecommendRequest {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyName {
-    /// The best confidence among the rules that fire (the original service's ranking).
+    /// The original service's ranking: the best confidence among the rules whose antecedent
+    /// is a single seed.
+    Original,
+    /// The best confidence among all the rules that fire (single seeds and pairs).
     BestConfidence,
     /// The sum of the confidences of every rule that fires.
     Sum,
@@ -50,6 +53,7 @@ pub enum StrategyName {
 impl From<StrategyName> for engine::Strategy {
     fn from(s: StrategyName) -> engine::Strategy {
         match s {
+            StrategyName::Original => engine::Strategy::Original,
             StrategyName::BestConfidence => engine::Strategy::BestConfidence,
             StrategyName::Sum => engine::Strategy::Sum,
             StrategyName::NoisyOr => engine::Strategy::NoisyOr,

@@ -465,7 +465,8 @@ fn Results() -> impl IntoView {
 /// A strategy, for people.
 fn strategy_label(s: engine::Strategy) -> &'static str {
     match s {
-        engine::Strategy::BestConfidence => "best rule (original)",
+        engine::Strategy::Original => "best single-seed rule (original)",
+        engine::Strategy::BestConfidence => "best rule",
         engine::Strategy::Sum => "sum of rules",
         engine::Strategy::NoisyOr => "noisy-or of rules",
         engine::Strategy::LiftWeighted => "lift-weighted sum",
