@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
-use engine::{Model, Options, TrackId, recommend};
+use engine::{Model, Options, Strategy, TrackId, recommend};
 
 #[path = "../tests/it/generated.rs"]
 mod generated;
@@ -27,13 +27,17 @@ fn seed_lists(model: &Model, n: usize, lists: usize) -> Vec<Vec<&str>> {
         .collect()
 }
 
-fn percentiles(model: &Model, n: usize) {
+fn percentiles(model: &Model, n: usize, strategy: Strategy) {
     let lists = seed_lists(model, n, 20_000);
     let mut times = Vec::with_capacity(lists.len());
     let mut rule_picks = 0usize;
+    let options = Options {
+        strategy,
+        ..Options::default()
+    };
     for seeds in &lists {
         let start = Instant::now();
-        let answer = recommend(model, seeds, &Options::default());
+        let answer = recommend(model, seeds, &options);
         times.push(start.elapsed());
         rule_picks += answer
             .tracks
@@ -45,7 +49,8 @@ fn percentiles(model: &Model, n: usize) {
     times.sort_unstable();
     let at = |p: f64| times[((times.len() - 1) as f64 * p) as usize];
     println!(
-        "recommend {n:>2} seeds, {} requests: p50 {:?}  p90 {:?}  p99 {:?}  max {:?}  (rule picks per answer {:.1})",
+        "recommend {n:>2} seeds, {:<15} {} requests: p50 {:?}  p90 {:?}  p99 {:?}  max {:?}  (rule picks per answer {:.1})",
+        strategy.name(),
         times.len(),
         at(0.5),
         at(0.9),
@@ -80,7 +85,10 @@ fn main() {
     assert!(decoded == model);
     drop(model);
     for n in [1, 5, 25] {
-        percentiles(&decoded, n);
+        percentiles(&decoded, n, Strategy::default());
+    }
+    for strategy in Strategy::ALL {
+        percentiles(&decoded, 5, strategy);
     }
 
     let mut c = Criterion::default().configure_from_args();

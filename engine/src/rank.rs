@@ -12,15 +12,102 @@ pub const DEFAULT_K: usize = 10;
 
 /// How the rules that fire for a candidate combine into its score.
 ///
+/// A rule *fires* when its whole antecedent is among the seeds and its consequent is not a
+/// seed (for [`Strategy::Original`], only rules with a single-track antecedent). Rules fire in one fixed order (antecedents in lexicographic order of their track ids,
+/// each antecedent's rules by consequent), evidence is accumulated in `f64` and rounded once to
+/// the `f32` score, and only correctly rounded operations (`+`, `×`, `√`) are used, so a score
+/// has the same bits natively and in WebAssembly.
+///
 /// Every strategy gives a total order on candidates: ties in score break by the lift of the
-/// candidate's best rule, then its support count, then track id (the more popular track first).
+/// candidate's best rule (highest confidence, then lift, then support), then its support
+/// count, then track id (the more popular track first). `because` is always the best rule's
+/// antecedent.
+///
+/// `docs/quality.md` measures them against each other on held-out playlists.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Strategy {
-    /// The original service's ranking: the best confidence among the rules that fire.
-    #[default]
+    /// The original service's ranking: the best confidence among the rules whose antecedent
+    /// is a single seed; rules with larger antecedents are ignored, as the original had none.
+    Original,
+    /// The best confidence among all the rules that fire (the original's scoring, with
+    /// multi-track antecedents). A candidate backed by one strong rule beats one backed by many
+    /// good ones.
     BestConfidence,
+    /// The sum of the confidences of every rule that fires: each seed (and each pair of seeds)
+    /// that points at a candidate adds its evidence, so a track that goes with several seeds
+    /// outranks one that goes with a single seed. Unbounded (can exceed 1).
+    Sum,
+    /// Noisy-or of the confidences, `1 - Π(1 - confidence)`: the chance that at least one rule
+    /// "comes true" if they were independent. Like [`Strategy::Sum`] it rewards agreement,
+    /// but with diminishing returns, and it stays within `[0, 1]`.
+    NoisyOr,
+    /// The sum over the rules that fire of `√(confidence × lift)`, that is
+    /// `P(y | X) / √P(y)`: the confidence divided by the square root of the candidate's
+    /// popularity. Counters the popularity bias of confidence (a very popular track has a high
+    /// confidence after any seed) without letting rare tracks with huge lifts take over, as
+    /// ranking by lift alone would.
+    ///
+    /// The default: on held-out generated playlists it measured best of the four overall
+    /// (`docs/quality.md`), most of all when there are many seeds.
+    #[default]
+    LiftWeighted,
+}
+
+impl Strategy {
+    /// Every strategy, in declaration order.
+    pub const ALL: [Strategy; 5] = [
+        Strategy::Original,
+        Strategy::BestConfidence,
+        Strategy::Sum,
+        Strategy::NoisyOr,
+        Strategy::LiftWeighted,
+    ];
+
+    /// The strategy's name as it appears in JSON (`snake_case`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Original => "original",
+            Strategy::BestConfidence => "best_confidence",
+            Strategy::Sum => "sum",
+            Strategy::NoisyOr => "noisy_or",
+            Strategy::LiftWeighted => "lift_weighted",
+        }
+    }
+
+    /// The strategy named `name` (as [`Strategy::name`] spells it).
+    pub fn from_name(name: &str) -> Option<Strategy> {
+        Strategy::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// The accumulator before any rule fires.
+    fn start(self) -> f64 {
+        match self {
+            Strategy::NoisyOr => 1.0,
+            _ => 0.0,
+        }
+    }
+
+    /// The accumulator after one more rule fires.
+    fn add(self, acc: f64, confidence: f32, lift: f32) -> f64 {
+        let (c, l) = (f64::from(confidence), f64::from(lift));
+        match self {
+            Strategy::Original | Strategy::BestConfidence => acc.max(c),
+            Strategy::Sum => acc + c,
+            // The accumulator holds Π(1 - confidence).
+            Strategy::NoisyOr => acc * (1.0 - c),
+            Strategy::LiftWeighted => acc + (c * l).sqrt(),
+        }
+    }
+
+    /// The score from the final accumulator, rounded once to `f32`.
+    fn finish(self, acc: f64) -> f32 {
+        match self {
+            Strategy::NoisyOr => (1.0 - acc) as f32,
+            _ => acc as f32,
+        }
+    }
 }
 
 /// What to ask of [`recommend`].
@@ -115,6 +202,8 @@ struct Candidate {
     confidence: f32,
     lift: f32,
     support: u32,
+    /// The strategy's accumulated evidence (see [`Strategy::add`]).
+    acc: f64,
     score: f32,
 }
 
@@ -143,8 +232,8 @@ fn rank_order(a: &Candidate, b: &Candidate) -> Ordering {
 /// A seed is a track URI (matched exactly) or a song name (matched after
 /// [`crate::normalize_name`]; a name shared by several tracks resolves to the most popular).
 /// Every rule whose whole antecedent is among the resolved seeds fires; its consequent is a
-/// candidate unless it is a seed. When rules give fewer than `k` candidates, the most popular
-/// other tracks fill the list.
+/// candidate unless it is a seed, scored by `options.strategy` from every rule that fires for
+/// it. When rules give fewer than `k` candidates, the most popular other tracks fill the list.
 ///
 /// Deterministic: the same model and the same arguments give the same answer on every
 /// platform.
@@ -162,6 +251,7 @@ pub fn recommend<'m, S: AsRef<str>>(
     let mut candidates: Vec<Candidate> = Vec::new();
     // Sized for a typical request's candidates, so that it rarely grows.
     let mut slot: FxHashMap<u32, u32> = FxHashMap::with_capacity_and_hasher(64, Default::default());
+    let strategy = options.strategy;
     let mut fire = |first: u32, ante: usize| {
         for r in model.rules_of(ante) {
             let rule = model.rules[r];
@@ -176,18 +266,24 @@ pub fn recommend<'m, S: AsRef<str>>(
                 confidence: rule.confidence,
                 lift: rule.lift,
                 support: rule.count,
+                acc: strategy.start(),
                 score: 0.0,
             };
             match slot.get(&y) {
                 Some(&i) => {
                     let best = &mut candidates[i as usize];
+                    let acc = strategy.add(best.acc, rule.confidence, rule.lift);
                     if better_rule(&fired, best) == Ordering::Less {
                         *best = fired;
                     }
+                    best.acc = acc;
                 }
                 None => {
                     slot.insert(y, candidates.len() as u32);
-                    candidates.push(fired);
+                    candidates.push(Candidate {
+                        acc: strategy.add(fired.acc, rule.confidence, rule.lift),
+                        ..fired
+                    });
                 }
             }
         }
@@ -204,6 +300,9 @@ pub fn recommend<'m, S: AsRef<str>>(
         if model.tail_of(run.start).is_empty() {
             fire(seed, run.start); // the single-track antecedent {seed} sorts first
         }
+        if strategy == Strategy::Original {
+            continue; // single-track antecedents only
+        }
         for &next in &seed_ids[i + 1..] {
             let second = |a: usize| model.tail_of(a).first().copied();
             let lo = lower_bound(run.clone(), |a| second(a) < Some(next));
@@ -216,9 +315,7 @@ pub fn recommend<'m, S: AsRef<str>>(
         }
     }
     for c in &mut candidates {
-        c.score = match options.strategy {
-            Strategy::BestConfidence => c.confidence,
-        };
+        c.score = strategy.finish(c.acc);
     }
 
     let k = options.k;

@@ -44,6 +44,45 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Generate MPD-like playlists (seeded, deterministic): the demo's and benchmarks' data.
     Synth(SynthArgs),
+    /// Offline quality: split playlists into train and test (seeded), mine train, hold out
+    /// tracks of each test playlist in the RecSys Challenge 2018 shapes, rank 500 with every
+    /// strategy and the baselines; report R-precision, NDCG, clicks, hit@10, coverage and the
+    /// share of rule-based answers (stdout and DIR/evaluate.md, JSON, an SVG chart).
+    Evaluate(EvaluateArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    /// Dataset files or directories.
+    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
+    pub input: Vec<PathBuf>,
+    /// Input format; `auto` decides per file from its name.
+    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
+    pub format: Format,
+    /// Skip malformed rows instead of failing.
+    #[arg(long, env = "SEGUE_SKIP_INVALID")]
+    pub skip_invalid: bool,
+    /// Minimum support as a fraction of the training playlists.
+    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
+    pub min_support: f64,
+    /// Minimum support as an absolute count (overrides --min-support).
+    #[arg(long, env = "SEGUE_MIN_COUNT")]
+    pub min_count: Option<u32>,
+    /// Largest itemset mined.
+    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
+    pub max_len: usize,
+    /// Minimum confidence of a kept rule.
+    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
+    pub min_confidence: f64,
+    /// Share of playlists held out for testing, in (0, 1).
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the split and of the seed draws: the same seed gives the same figures.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Directory for evaluate.md, evaluate.json and evaluate.svg.
+    #[arg(long, default_value = "evaluation")]
+    pub report: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -70,6 +109,14 @@ pub struct SweepArgs {
     /// Skip malformed rows instead of failing.
     #[arg(long, env = "SEGUE_SKIP_INVALID")]
     pub skip_invalid: bool,
+    /// Share of playlists held out to measure each support's quality (R-precision, NDCG,
+    /// hit@10 with the default strategy); every support is then mined on the rest. 0 mines
+    /// everything and measures no quality.
+    #[arg(long, default_value_t = 0.2)]
+    pub test_fraction: f64,
+    /// Seed of the held-out split.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
     /// Directory for sweep.md, sweep.json and sweep.svg.
     #[arg(long, default_value = "sweep")]
     pub report: PathBuf,

@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod dataset;
+pub mod evaluate;
 pub mod fpgrowth;
 pub mod mine;
 pub mod pipeline;

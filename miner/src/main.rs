@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use miner::cli::{Cli, Command, InspectArgs, LogFormat, MineArgs, RunArgs, SweepArgs, SynthArgs};
+use miner::cli::{
+    Cli, Command, EvaluateArgs, InspectArgs, LogFormat, MineArgs, RunArgs, SweepArgs, SynthArgs,
+};
 use miner::dataset::{Format, ReadOptions};
 use miner::mine::MineOptions;
 use miner::pipeline::{RunSummary, mine_and_publish};
@@ -43,6 +45,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Inspect(args) => inspect_cmd(args),
         Command::Sweep(args) => sweep_cmd(args),
         Command::Synth(args) => synth_cmd(args),
+        Command::Evaluate(args) => evaluate_cmd(args),
     }
 }
 
@@ -253,22 +256,97 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
         max_len: args.max_len,
         min_confidence: args.min_confidence,
     };
-    let rows = miner::sweep::sweep(&data, &base, &args.supports).context("mining")?;
+    let rows = if args.test_fraction > 0.0 {
+        if args.test_fraction >= 1.0 {
+            bail!(
+                "--test-fraction {} is not within [0, 1)",
+                args.test_fraction
+            );
+        }
+        println!(
+            "holding out {}% of the playlists (seed {}) to measure quality; mining the rest",
+            args.test_fraction * 100.0,
+            args.seed
+        );
+        miner::sweep::sweep_with_quality(
+            &data,
+            &base,
+            &args.supports,
+            args.test_fraction,
+            args.seed,
+        )
+    } else {
+        miner::sweep::sweep(&data, &base, &args.supports)
+    }
+    .context("mining")?;
     let table = miner::sweep::markdown(&rows);
     print!("{table}");
-    std::fs::create_dir_all(&args.report)
-        .with_context(|| format!("creating {}", args.report.display()))?;
-    std::fs::write(args.report.join("sweep.md"), &table)?;
-    std::fs::write(
-        args.report.join("sweep.json"),
-        serde_json::to_string_pretty(&rows)?,
-    )?;
-    let svg = args.report.join("sweep.svg");
-    miner::sweep::chart(&rows, &svg)
-        .map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    write_report(&args.report, "sweep", &table, &rows, |svg| {
+        miner::sweep::chart(&rows, svg)
+    })
+}
+
+fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
+    let files = miner::dataset::list_files(&args.input)?;
+    let start = Instant::now();
+    let data = miner::dataset::read(
+        &files,
+        ReadOptions {
+            format: args.format,
+            skip_invalid: args.skip_invalid,
+        },
+    )
+    .context("reading the input")?;
     println!(
-        "wrote {}/sweep.md, sweep.json and sweep.svg",
-        args.report.display()
+        "read {} playlists ({} rows, {} tracks) in {:.2?}",
+        data.transactions.len(),
+        data.rows,
+        data.tracks.len(),
+        start.elapsed()
+    );
+    let options = miner::evaluate::EvalOptions {
+        test_fraction: args.test_fraction,
+        seed: args.seed,
+        mine: MineOptions {
+            min_support: Some(args.min_support),
+            min_count: args.min_count,
+            max_len: args.max_len,
+            min_confidence: args.min_confidence,
+        },
+        rankers: miner::evaluate::Ranker::all(),
+        shapes: miner::evaluate::Shape::CHALLENGE.to_vec(),
+    };
+    let evaluation = miner::evaluate::evaluate(&data, &options).context("evaluating")?;
+    let table = miner::evaluate::markdown(&evaluation);
+    print!("{table}");
+    println!(
+        "mined train in {:.2}s, ranked and scored in {:.2}s",
+        evaluation.mine_seconds, evaluation.rank_seconds
+    );
+    write_report(&args.report, "evaluate", &table, &evaluation, |svg| {
+        miner::evaluate::chart(&evaluation, svg)
+    })
+}
+
+/// Writes DIR/NAME.md, NAME.json and NAME.svg.
+fn write_report<T: serde::Serialize>(
+    dir: &std::path::Path,
+    name: &str,
+    table: &str,
+    data: &T,
+    chart: impl FnOnce(&std::path::Path) -> Result<(), Box<dyn std::error::Error>>,
+) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let md = dir.join(format!("{name}.md"));
+    std::fs::write(&md, table).with_context(|| format!("writing {}", md.display()))?;
+    let json = dir.join(format!("{name}.json"));
+    std::fs::write(&json, serde_json::to_string_pretty(data)?)
+        .with_context(|| format!("writing {}", json.display()))?;
+    let svg = dir.join(format!("{name}.svg"));
+    chart(&svg).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
+    println!(
+        "wrote {}/{name}.md, {name}.json and {name}.svg",
+        dir.display()
     );
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::time::Instant;
 use plotters::prelude::*;
 
 use crate::dataset::Dataset;
+use crate::evaluate::{EvalOptions, Ranker, Shape, rank_and_score, split};
 use crate::mine::{MineError, MineOptions, mine};
 
 /// One support's figures.
@@ -28,6 +29,54 @@ pub struct SweepRow {
     pub model_bytes: usize,
     /// Share of tracks that fire at least one rule as a single seed.
     pub tracks_with_rule: f64,
+    /// Quality on held-out playlists, when the sweep measured it.
+    pub quality: Option<SweepQuality>,
+}
+
+/// One support's quality on the held-out playlists: the default strategy over every
+/// RecSys 2018 shape (see [`crate::evaluate`]).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct SweepQuality {
+    /// Mean R-precision.
+    pub r_precision: f64,
+    /// Mean NDCG.
+    pub ndcg: f64,
+    /// Share of test cases with a held-out track in the first 10.
+    pub hit_at_10: f64,
+    /// Share of test cases with at least one rule-based track.
+    pub rule_share: f64,
+}
+
+/// Like [`sweep`], but first holds out `test_fraction` of the playlists (seeded, as
+/// `miner evaluate` does), mines the rest at each support, and measures each model's quality
+/// on the held-out playlists. Time, memory and sizes are those of mining the training part.
+pub fn sweep_with_quality(
+    data: &Dataset,
+    base: &MineOptions,
+    supports: &[f64],
+    test_fraction: f64,
+    seed: u64,
+) -> Result<Vec<SweepRow>, MineError> {
+    let (train, test) = split(data, test_fraction, seed);
+    let options = EvalOptions {
+        test_fraction,
+        seed,
+        mine: base.clone(),
+        rankers: vec![Ranker::Engine(engine::Strategy::default())],
+        shapes: Shape::CHALLENGE.to_vec(),
+    };
+    sweep_inner(&train, base, supports, |model| {
+        let all = rank_and_score(model, data, &test, &options)
+            .into_iter()
+            .next()
+            .expect("the `all` row comes first");
+        SweepQuality {
+            r_precision: all.r_precision,
+            ndcg: all.ndcg,
+            hit_at_10: all.hit_at_10,
+            rule_share: all.rule_share,
+        }
+    })
 }
 
 /// Mines `data` at each support (other settings from `base`). Supports with nothing frequent
@@ -36,6 +85,15 @@ pub fn sweep(
     data: &Dataset,
     base: &MineOptions,
     supports: &[f64],
+) -> Result<Vec<SweepRow>, MineError> {
+    sweep_inner(data, base, supports, |_| None)
+}
+
+fn sweep_inner<Q: Into<Option<SweepQuality>>>(
+    data: &Dataset,
+    base: &MineOptions,
+    supports: &[f64],
+    quality: impl Fn(&engine::Model) -> Q,
 ) -> Result<Vec<SweepRow>, MineError> {
     let mut rows = Vec::new();
     for &support in supports {
@@ -56,6 +114,7 @@ pub fn sweep(
                 rules: mined.report.rules,
                 model_bytes: mined.model.to_blob().len(),
                 tracks_with_rule: mined.report.tracks_with_rule,
+                quality: quality(&mined.model).into(),
             },
             Err(MineError::NothingFrequent { min_count, .. }) => SweepRow {
                 support,
@@ -66,6 +125,7 @@ pub fn sweep(
                 rules: 0,
                 model_bytes: 0,
                 tracks_with_rule: 0.0,
+                quality: None,
             },
             Err(e) => return Err(e),
         };
@@ -80,11 +140,17 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-/// The rows as a markdown table.
+/// The rows as a markdown table (with the quality columns when any row has them).
 pub fn markdown(rows: &[SweepRow]) -> String {
+    let with_quality = rows.iter().any(|r| r.quality.is_some());
     let mut out = String::from(
-        "| support | min count | time (s) | peak RSS | itemsets by size | rules | model | tracks with a rule |\n|---|---|---|---|---|---|---|---|\n",
+        "| support | min count | time (s) | peak RSS | itemsets by size | rules | model | tracks with a rule |",
     );
+    if with_quality {
+        out.push_str(" R-precision | NDCG | hit@10 | rule-based |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    } else {
+        out.push_str("\n|---|---|---|---|---|---|---|---|\n");
+    }
     for r in rows {
         let sizes: Vec<String> = r.itemsets_by_len.iter().map(usize::to_string).collect();
         let rss = r
@@ -101,11 +167,25 @@ pub fn markdown(rows: &[SweepRow]) -> String {
             r.model_bytes as f64 / 1e6,
             r.tracks_with_rule * 100.0
         ));
+        if with_quality {
+            out.pop(); // the newline
+            match &r.quality {
+                Some(q) => out.push_str(&format!(
+                    " {:.4} | {:.4} | {:.2}% | {:.2}% |\n",
+                    q.r_precision,
+                    q.ndcg,
+                    q.hit_at_10 * 100.0,
+                    q.rule_share * 100.0
+                )),
+                None => out.push_str(" n/a | n/a | n/a | n/a |\n"),
+            }
+        }
     }
     out
 }
 
-/// An SVG chart: rules and mining time against support (log scales).
+/// An SVG chart: rules and mining time against support (log scales), and below it, when the
+/// sweep measured quality, NDCG, hit@10 and the rule-based share against support.
 pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::Error>> {
     let points: Vec<&SweepRow> = rows.iter().filter(|r| r.support > 0.0).collect();
     if points.is_empty() {
@@ -120,9 +200,16 @@ pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::E
         .map(|r| r.seconds)
         .fold(0.0, f64::max)
         .max(1e-3);
-    let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
+    let with_quality = points.iter().any(|r| r.quality.is_some());
+    let height = if with_quality { 900 } else { 480 };
+    let root = SVGBackend::new(path, (900, height)).into_drawing_area();
     root.fill(&WHITE)?;
-    let mut chart = ChartBuilder::on(&root)
+    let (top, bottom) = if with_quality {
+        root.split_vertically(480)
+    } else {
+        (root.clone(), root.clone())
+    };
+    let mut chart = ChartBuilder::on(&top)
         .caption(
             "miner sweep: rules and mining time by minimum support",
             ("sans-serif", 20),
@@ -171,6 +258,79 @@ pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::E
         .background_style(WHITE.mix(0.8))
         .border_style(BLACK)
         .draw()?;
+    if with_quality {
+        quality_chart(&points, (lo, hi), &bottom)?;
+    }
     root.present()?;
+    Ok(())
+}
+
+/// NDCG (left axis) and hit@10 and the rule-based share (right axis) against support.
+fn quality_chart(
+    points: &[&SweepRow],
+    (lo, hi): (f64, f64),
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let measured: Vec<(f64, &SweepQuality)> = points
+        .iter()
+        .filter_map(|r| r.quality.as_ref().map(|q| (r.support, q)))
+        .collect();
+    let max_ndcg = measured
+        .iter()
+        .map(|(_, q)| q.ndcg)
+        .fold(0.0, f64::max)
+        .max(1e-3);
+    let mut chart = ChartBuilder::on(area)
+        .caption(
+            "held-out quality (default strategy) by minimum support",
+            ("sans-serif", 20),
+        )
+        .margin(16)
+        .x_label_area_size(44)
+        .y_label_area_size(70)
+        .right_y_label_area_size(70)
+        .build_cartesian_2d((lo * 0.8..hi * 1.25).log_scale(), 0.0..max_ndcg * 1.2)?
+        .set_secondary_coord((lo * 0.8..hi * 1.25).log_scale(), 0.0..100.0);
+    chart
+        .configure_mesh()
+        .x_desc("minimum support (fraction of playlists)")
+        .y_desc("NDCG")
+        .x_labels(8)
+        .x_label_formatter(&|x| {
+            let s = format!("{x:.5}");
+            s.trim_end_matches('0').trim_end_matches('.').to_owned()
+        })
+        .light_line_style(WHITE)
+        .draw()?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("% of test cases")
+        .draw()?;
+    let ndcg: Vec<(f64, f64)> = measured.iter().map(|(s, q)| (*s, q.ndcg)).collect();
+    chart
+        .draw_series(LineSeries::new(ndcg.clone(), BLUE.stroke_width(2)))?
+        .label("NDCG")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE.stroke_width(2)));
+    chart.draw_series(ndcg.iter().map(|&p| Circle::new(p, 4, BLUE.filled())))?;
+    type Share = fn(&SweepQuality) -> f64;
+    let series: [(&str, RGBColor, Share); 2] = [
+        ("hit@10 (%)", GREEN, |q| q.hit_at_10 * 100.0),
+        ("rule-based (%)", MAGENTA, |q| q.rule_share * 100.0),
+    ];
+    for (label, color, value) in series {
+        let line: Vec<(f64, f64)> = measured.iter().map(|(s, q)| (*s, value(q))).collect();
+        chart
+            .draw_secondary_series(LineSeries::new(line.clone(), color.stroke_width(2)))?
+            .label(label)
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+            });
+        chart.draw_secondary_series(line.iter().map(|&p| Circle::new(p, 4, color.filled())))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()?;
     Ok(())
 }

@@ -16,7 +16,7 @@ use crate::state::{AppState, Loaded};
 
 /// A recommendation request.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({"songs": ["Broken Canción", "Niño"], "k": 5}))]
+#[schema(example = json!({"songs": ["Broken Canción", "Niño"], "k": 5, "strategy": "lift_weighted"}))]
 pub struct RecommendRequest {
     /// Seed songs: song names (matched ignoring case, width and spacing; a name several songs
     /// share means the most popular of them) or track URIs (`spotify:track:...`, exact).
@@ -25,23 +25,39 @@ pub struct RecommendRequest {
     #[serde(default)]
     #[schema(minimum = 1, maximum = 100, example = 10)]
     pub k: Option<usize>,
-    /// How to score candidates (default `best_confidence`).
+    /// How to score candidates (default `lift_weighted`, the best measured; `original` is the
+    /// original service's ranking).
     #[serde(default)]
     pub strategy: Option<StrategyName>,
 }
 
-/// Scoring strategies.
+/// Scoring strategies: how the rules that fire for a candidate combine into its score
+/// (the engine's `Strategy`; `docs/quality.md` compares them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StrategyName {
-    /// The best confidence among the rules that fire (the original service's ranking).
+    /// The original service's ranking: the best confidence among the rules whose antecedent
+    /// is a single seed.
+    Original,
+    /// The best confidence among all the rules that fire (single seeds and pairs).
     BestConfidence,
+    /// The sum of the confidences of every rule that fires.
+    Sum,
+    /// `1 - Π(1 - confidence)` over the rules that fire.
+    NoisyOr,
+    /// The sum of `√(confidence × lift)` over the rules that fire: confidence discounted by
+    /// the square root of the candidate's popularity.
+    LiftWeighted,
 }
 
 impl From<StrategyName> for engine::Strategy {
     fn from(s: StrategyName) -> engine::Strategy {
         match s {
+            StrategyName::Original => engine::Strategy::Original,
             StrategyName::BestConfidence => engine::Strategy::BestConfidence,
+            StrategyName::Sum => engine::Strategy::Sum,
+            StrategyName::NoisyOr => engine::Strategy::NoisyOr,
+            StrategyName::LiftWeighted => engine::Strategy::LiftWeighted,
         }
     }
 }
@@ -75,7 +91,8 @@ pub struct RecommendedTrack<'m> {
     pub name: &'m str,
     /// Artist.
     pub artist: &'m str,
-    /// Ranking score (for `best_confidence`, the confidence).
+    /// Ranking score: the strategy's combination of the rules that fired (for
+    /// `best_confidence`, the best rule's confidence); 0 for popularity picks.
     pub score: f32,
     /// Confidence of the best rule that recommends it (0 for popularity picks).
     pub confidence: f32,

@@ -72,6 +72,7 @@ pub(crate) struct ResolvedSeed {
 struct RecommendRequest<'a> {
     songs: &'a [String],
     k: usize,
+    strategy: engine::Strategy,
 }
 
 #[derive(Deserialize)]
@@ -178,9 +179,10 @@ mod client {
     pub(crate) async fn recommend(
         songs: &[String],
         k: usize,
+        strategy: engine::Strategy,
     ) -> Result<Recommendation, FetchError> {
         let response = Request::post("/api/recommend")
-            .json(&RecommendRequest { songs, k })
+            .json(&RecommendRequest { songs, k, strategy })
             .map_err(|e| FetchError::Decode(e.to_string()))?
             .send()
             .await

@@ -49,6 +49,8 @@ enum BrowserModel {
 struct Outcome {
     /// 1 for the first press, then 2, ... (tests wait on it).
     run: u32,
+    /// The strategy both the server and the browser ranked with.
+    strategy: engine::Strategy,
     server: Result<Recommendation, FetchError>,
     browser: Option<Recommendation>,
     verdict: Option<Verdict>,
@@ -60,6 +62,7 @@ struct State {
     browser_model: RwSignal<BrowserModel>,
     seeds: RwSignal<Vec<Seed>>,
     k: RwSignal<usize>,
+    strategy: RwSignal<engine::Strategy>,
     outcome: RwSignal<Option<Outcome>>,
     busy: RwSignal<bool>,
 }
@@ -122,13 +125,15 @@ impl State {
             return;
         }
         let k = self.k.get_untracked();
+        let strategy = self.strategy.get_untracked();
         self.busy.set(true);
-        let server = api::recommend(&songs, k).await;
+        let server = api::recommend(&songs, k, strategy).await;
         if let Ok(answer) = &server {
             // The server moved on to a newer model: follow it before comparing.
             self.sync_blob(&answer.version).await;
         }
-        let browser = self.local().map(|m| m.recommend(&songs, k));
+        // The same strategy as the server was asked for, so that the verdict stays exact.
+        let browser = self.local().map(|m| m.recommend(&songs, k, strategy));
         let verdict = match (&server, &browser) {
             (Ok(s), Some(b)) => Some(local::compare(s, b)),
             _ => None,
@@ -138,6 +143,7 @@ impl State {
             .with_untracked(|o| o.as_ref().map_or(1, |o| o.run + 1));
         self.outcome.set(Some(Outcome {
             run,
+            strategy,
             server,
             browser,
             verdict,
@@ -154,6 +160,7 @@ pub(crate) fn App() -> impl IntoView {
         browser_model: RwSignal::new(BrowserModel::Absent),
         seeds: RwSignal::new(Vec::new()),
         k: RwSignal::new(10),
+        strategy: RwSignal::new(engine::Strategy::default()),
         outcome: RwSignal::new(None),
         busy: RwSignal::new(false),
     };
@@ -396,6 +403,15 @@ fn SeedPicker() -> impl IntoView {
                         }).collect_view()}
                     </select>
                 </label>
+                <label>"Ranking "
+                    <select data-testid="strategy" on:change=move |ev| {
+                        if let Some(s) = engine::Strategy::from_name(&event_target_value(&ev)) { state.strategy.set(s) }
+                    }>
+                        {engine::Strategy::ALL.into_iter().map(|s| view! {
+                            <option value=s.name() selected=move || state.strategy.get() == s>{strategy_label(s)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
                 <button type="button" class="primary" data-testid="recommend"
                     disabled=move || state.seeds.with(Vec::is_empty) || state.busy.get()
                     on:click=move |_| spawn_local(state.recommend())>
@@ -427,7 +443,7 @@ fn Results() -> impl IntoView {
             });
             let unknown = o.server.as_ref().ok().map(|a| a.unknown.clone()).or_else(|| o.browser.as_ref().map(|b| b.unknown.clone())).unwrap_or_default();
             view! {
-                <section class="card" aria-labelledby="results-title" data-testid="results" data-run=o.run.to_string()>
+                <section class="card" aria-labelledby="results-title" data-testid="results" data-run=o.run.to_string() data-strategy=o.strategy.name()>
                     <h2 id="results-title">"Recommendations"</h2>
                     {offline}
                     {(!unknown.is_empty()).then(|| view! {
@@ -445,6 +461,18 @@ fn Results() -> impl IntoView {
 }
 
 /// Seed URI -> name, from whichever answer resolved them.
+/// A strategy, for people.
+fn strategy_label(s: engine::Strategy) -> &'static str {
+    match s {
+        engine::Strategy::Original => "best single-seed rule (original)",
+        engine::Strategy::BestConfidence => "best rule",
+        engine::Strategy::Sum => "sum of rules",
+        engine::Strategy::NoisyOr => "noisy-or of rules",
+        engine::Strategy::LiftWeighted => "lift-weighted sum",
+        _ => "other",
+    }
+}
+
 fn seed_names(o: &Outcome) -> Vec<(String, String)> {
     let resolved = match (&o.server, &o.browser) {
         (Ok(s), _) => &s.resolved,

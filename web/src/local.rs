@@ -80,12 +80,15 @@ impl LocalModel {
         self.model.id()
     }
 
-    /// Ranks `songs` in the browser, in the server's answer shape.
-    pub(crate) fn recommend(&self, songs: &[String], k: usize) -> Recommendation {
-        let options = engine::Options {
-            k,
-            ..engine::Options::default()
-        };
+    /// Ranks `songs` in the browser with `strategy` (the one the server was asked for), in
+    /// the server's answer shape.
+    pub(crate) fn recommend(
+        &self,
+        songs: &[String],
+        k: usize,
+        strategy: engine::Strategy,
+    ) -> Recommendation {
+        let options = engine::Options { k, strategy };
         let answer = engine::recommend(&self.model, songs, &options);
         Recommendation {
             songs: answer.tracks.iter().map(|t| t.name.to_owned()).collect(),

@@ -364,10 +364,26 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
                 .await
                 .expect("types and presses Enter");
         }
+        // Every strategy in turn: the page asks the server for it and ranks with it locally.
+        let strategy = engine::Strategy::ALL[set % engine::Strategy::ALL.len()];
+        client
+            .find(Locator::Css("[data-testid=strategy]"))
+            .await
+            .expect("strategy selector")
+            .select_by_value(strategy.name())
+            .await
+            .expect("selects the strategy");
         let seeds = attrs(&client, "[data-testid=chip]", "data-input").await;
         assert!(!seeds.is_empty(), "set {set}: seeds chosen");
         run += 1;
         recommend(&client, run).await;
+        assert_eq!(
+            attr(&client, "[data-testid=results]", "data-strategy")
+                .await
+                .as_deref(),
+            Some(strategy.name()),
+            "set {set}"
+        );
 
         let server_list = attrs(
             &client,
@@ -384,7 +400,7 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
         // The rendered list is the server's answer to these seeds.
         let direct: Value = http
             .post(format!("{base}/api/recommend"))
-            .json(&json!({"songs": seeds, "k": 10}))
+            .json(&json!({"songs": seeds, "k": 10, "strategy": strategy.name()}))
             .send()
             .await
             .expect("answers")
@@ -397,8 +413,14 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
             .iter()
             .map(|t| t["uri"].as_str().expect("uri").to_owned())
             .collect();
-        assert_eq!(server_list, want, "set {set}: seeds {seeds:?}");
-        assert_eq!(browser_list, server_list, "set {set}: seeds {seeds:?}");
+        assert_eq!(
+            server_list, want,
+            "set {set}: seeds {seeds:?}, {strategy:?}"
+        );
+        assert_eq!(
+            browser_list, server_list,
+            "set {set}: seeds {seeds:?}, {strategy:?}"
+        );
         assert_eq!(
             attr(&client, "[data-testid=verdict]", "data-verdict")
                 .await

@@ -4,7 +4,7 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use engine::{Model, Options, recommend};
+use engine::{Model, Options, Strategy, recommend};
 
 use crate::fixture::{cases, empty, fixture};
 use crate::generated::{Rng, Shape, generate, seed_lists};
@@ -25,6 +25,7 @@ macro_rules! snapshot {
     }};
 }
 
+/// The cases answered with the original's strategy, in full.
 fn run_cases(model: &Model, cases: &[(&str, Vec<&str>, usize)]) -> String {
     let mut out = String::new();
     for (label, seeds, k) in cases {
@@ -33,7 +34,7 @@ fn run_cases(model: &Model, cases: &[(&str, Vec<&str>, usize)]) -> String {
             seeds,
             &Options {
                 k: *k,
-                ..Options::default()
+                strategy: Strategy::BestConfidence,
             },
         );
         out.push_str(&format!("## {label}: seeds {seeds:?}, k {k}\n"));
@@ -47,6 +48,31 @@ fn run_cases(model: &Model, cases: &[(&str, Vec<&str>, usize)]) -> String {
 fn fixture_cases() {
     let model = Model::from_blob(&fixture().to_blob()).expect("fixture decodes");
     snapshot!("snapshots/fixture_cases.txt", run_cases(&model, &cases()));
+}
+
+/// The cases under every strategy, one line per track: URI, source, score (with its bits) and
+/// the best rule's antecedent.
+#[test]
+fn fixture_cases_by_strategy() {
+    let model = Model::from_blob(&fixture().to_blob()).expect("fixture decodes");
+    let mut out = String::new();
+    for (label, seeds, k) in cases() {
+        for strategy in Strategy::ALL {
+            let answer = recommend(&model, &seeds, &Options { k, strategy });
+            out.push_str(&format!("## {label}, k {k}, {}\n", strategy.name()));
+            for t in &answer.tracks {
+                out.push_str(&format!(
+                    "{} {:?} {} ({:08x}) because {:?}\n",
+                    t.name,
+                    t.source,
+                    t.score,
+                    t.score.to_bits(),
+                    t.because
+                ));
+            }
+        }
+    }
+    snapshot!("snapshots/fixture_strategies.txt", out);
 }
 
 #[test]
@@ -93,29 +119,28 @@ fn generated_model_digest() {
     let model = generate(&Shape::SMALL);
     let blob = model.to_blob();
     let decoded = Model::from_blob(&blob).expect("generated model decodes");
-    let mut rng = Rng::new(42);
-    let mut all = String::new();
-    for seeds in seed_lists(&decoded, &mut rng, 300, 12) {
-        let k = 1 + rng.below(60) as usize;
-        let answer = recommend(
-            &decoded,
-            &seeds,
-            &Options {
-                k,
-                ..Options::default()
-            },
-        );
-        all.push_str(&serde_json::to_string(&answer).expect("serialises"));
-        all.push('\n');
-    }
-    let out = format!(
-        "model {} ({} tracks, {} rules)\nblob xxh3-64 {:016x}\nanswers: {} bytes, xxh3-64 {:016x}\n",
+    let mut out = format!(
+        "model {} ({} tracks, {} rules)\nblob xxh3-64 {:016x}\n",
         decoded.id(),
         decoded.track_count(),
         decoded.rule_count(),
         xxhash_rust::xxh3::xxh3_64(&blob),
-        all.len(),
-        xxhash_rust::xxh3::xxh3_64(all.as_bytes()),
     );
+    for strategy in Strategy::ALL {
+        let mut rng = Rng::new(42);
+        let mut all = String::new();
+        for seeds in seed_lists(&decoded, &mut rng, 300, 12) {
+            let k = 1 + rng.below(60) as usize;
+            let answer = recommend(&decoded, &seeds, &Options { k, strategy });
+            all.push_str(&serde_json::to_string(&answer).expect("serialises"));
+            all.push('\n');
+        }
+        out.push_str(&format!(
+            "{}: answers {} bytes, xxh3-64 {:016x}\n",
+            strategy.name(),
+            all.len(),
+            xxhash_rust::xxh3::xxh3_64(all.as_bytes()),
+        ));
+    }
     snapshot!("snapshots/generated_digest.txt", out);
 }

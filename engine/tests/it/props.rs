@@ -1,6 +1,6 @@
 //! Property tests (native only): round trips, damage never panics, ranking invariants.
 
-use engine::{DecodeError, HEADER_LEN, Model, Options, Source, recommend};
+use engine::{DecodeError, HEADER_LEN, Model, Options, Source, Strategy as Ranking, recommend};
 use proptest::prelude::*;
 
 use crate::fixture::fixture;
@@ -42,12 +42,17 @@ proptest! {
     }
 
     #[test]
-    fn ranking_invariants_and_oracle(shape in shape(), seed in any::<u64>(), k in 0usize..60) {
+    fn ranking_invariants_and_oracle(
+        shape in shape(),
+        seed in any::<u64>(),
+        k in 0usize..60,
+        strategy in proptest::sample::select(Ranking::ALL.to_vec()),
+    ) {
         prop_assume!(shape.tracks > 0);
         let model = generate(&shape);
         let mut rng = Rng::new(seed);
         for seeds in seed_lists(&model, &mut rng, 8, 8) {
-            let answer = recommend(&model, &seeds, &Options { k, ..Options::default() });
+            let answer = recommend(&model, &seeds, &Options { k, strategy });
             prop_assert!(answer.tracks.len() <= k);
             let seed_uris: Vec<&str> = answer.resolved.iter().map(|r| r.uri).collect();
             prop_assert!(answer.tracks.iter().all(|t| !seed_uris.contains(&t.uri)), "a seed was recommended");
@@ -62,7 +67,7 @@ proptest! {
             prop_assert!(answer.tracks[rules..].windows(2).all(|w| w[0].support >= w[1].support));
             let available = model.track_count() - seed_uris.iter().collect::<std::collections::BTreeSet<_>>().len();
             prop_assert_eq!(answer.tracks.len(), k.min(available));
-            prop_assert_eq!(summary(&answer), oracle(&model, &seeds, k));
+            prop_assert_eq!(summary(&answer), oracle(&model, &seeds, k, strategy));
         }
     }
 

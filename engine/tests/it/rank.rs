@@ -4,16 +4,37 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use engine::{Model, Options, Recommendation, Source, TrackId, normalize_name, recommend};
+use engine::{
+    Model, Options, Recommendation, Source, Strategy, TrackId, normalize_name, recommend,
+};
 
 use crate::fixture::{self, fixture};
 use crate::generated::{Rng, Shape, generate, seed_lists};
+
+/// A strategy's score spelled out from the confidences and lifts of the rules that fire, in
+/// firing order (antecedents lexicographic, as `Model::rules` lists them).
+fn oracle_score(strategy: Strategy, fired: &[(f32, f32)]) -> f32 {
+    let c = |&(c, _): &(f32, f32)| f64::from(c);
+    match strategy {
+        Strategy::Original | Strategy::BestConfidence => {
+            fired.iter().map(|f| f.0).fold(0.0, f32::max)
+        }
+        Strategy::Sum => fired.iter().map(c).sum::<f64>() as f32,
+        Strategy::NoisyOr => (1.0 - fired.iter().map(|f| 1.0 - c(f)).product::<f64>()) as f32,
+        Strategy::LiftWeighted => fired
+            .iter()
+            .map(|&(c, l)| (f64::from(c) * f64::from(l)).sqrt())
+            .sum::<f64>() as f32,
+        other => unreachable!("no oracle for {other:?}"),
+    }
+}
 
 /// The ranking spelled out the slow way: scan every track and every rule.
 pub(crate) fn oracle(
     model: &Model,
     seeds: &[String],
     k: usize,
+    strategy: Strategy,
 ) -> Vec<(String, Source, u32, Vec<String>)> {
     let resolve = |input: &str| -> Option<TrackId> {
         let by_uri = |u: &str| model.tracks().find(|t| t.uri == u).map(|t| t.id);
@@ -33,12 +54,22 @@ pub(crate) fn oracle(
     let mut seed_ids: Vec<TrackId> = seeds.iter().filter_map(|s| resolve(s)).collect();
     seed_ids.sort();
     seed_ids.dedup();
-    // Best rule per candidate: (confidence, lift, support) highest, then smallest antecedent.
-    let mut best: Vec<(TrackId, f32, f32, u32, Vec<TrackId>)> = Vec::new();
+    // Best rule per candidate: (confidence, lift, support) highest, then smallest antecedent;
+    // and every rule that fires for it, in order.
+    type Best = (TrackId, f32, f32, u32, Vec<TrackId>);
+    let mut best: Vec<Best> = Vec::new();
+    let mut fired: Vec<(TrackId, Vec<(f32, f32)>)> = Vec::new();
     for rule in model.rules() {
         let ante: Vec<TrackId> = rule.antecedent.iter().collect();
         if !ante.iter().all(|t| seed_ids.contains(t)) || seed_ids.contains(&rule.consequent) {
             continue;
+        }
+        if strategy == Strategy::Original && ante.len() > 1 {
+            continue;
+        }
+        match fired.iter_mut().find(|f| f.0 == rule.consequent) {
+            Some(f) => f.1.push((rule.confidence, rule.lift)),
+            None => fired.push((rule.consequent, vec![(rule.confidence, rule.lift)])),
         }
         let entry = (
             rule.consequent,
@@ -58,21 +89,26 @@ pub(crate) fn oracle(
             }
         }
     }
-    best.sort_by(|a, b| {
-        b.1.total_cmp(&a.1)
+    let score = |t: TrackId| {
+        let rules = &fired.iter().find(|f| f.0 == t).expect("fired").1;
+        oracle_score(strategy, rules)
+    };
+    let mut ranked: Vec<(f32, &Best)> = best.iter().map(|b| (score(b.0), b)).collect();
+    ranked.sort_by(|(sa, a), (sb, b)| {
+        sb.total_cmp(sa)
             .then(b.2.total_cmp(&a.2))
             .then(b.3.cmp(&a.3))
             .then(a.0.cmp(&b.0))
     });
-    best.truncate(k);
-    let mut out: Vec<(String, Source, u32, Vec<String>)> = best
+    ranked.truncate(k);
+    let mut out: Vec<(String, Source, u32, Vec<String>)> = ranked
         .iter()
-        .map(|b| {
+        .map(|(score, b)| {
             let because = b.4.iter().map(|&t| model.track(t).uri.to_owned()).collect();
             (
                 model.track(b.0).uri.to_owned(),
                 Source::Rule,
-                b.1.to_bits(),
+                score.to_bits(),
                 because,
             )
         })
@@ -120,18 +156,16 @@ fn matches_the_oracle_on_a_generated_model() {
     let mut rng = Rng::new(11);
     let lists = seed_lists(&model, &mut rng, 150, 6);
     let mut fired = 0;
-    for seeds in &lists {
+    for (i, seeds) in lists.iter().enumerate() {
         let k = 1 + rng.below(40) as usize;
-        let answer = recommend(
-            &model,
-            seeds,
-            &Options {
-                k,
-                ..Options::default()
-            },
+        let strategy = Strategy::ALL[i % Strategy::ALL.len()];
+        let answer = recommend(&model, seeds, &Options { k, strategy });
+        let expected = oracle(&model, seeds, k, strategy);
+        assert_eq!(
+            summary(&answer),
+            expected,
+            "seeds {seeds:?}, k {k}, {strategy:?}"
         );
-        let expected = oracle(&model, seeds, k);
-        assert_eq!(summary(&answer), expected, "seeds {seeds:?}, k {k}");
         fired += answer
             .tracks
             .iter()
@@ -149,16 +183,72 @@ fn matches_the_oracle_on_the_fixture() {
     let model = fixture();
     for (label, seeds, k) in fixture::cases() {
         let seeds: Vec<String> = seeds.iter().map(|s| (*s).to_owned()).collect();
-        let answer = recommend(
-            &model,
-            &seeds,
-            &Options {
-                k,
-                ..Options::default()
-            },
-        );
-        assert_eq!(summary(&answer), oracle(&model, &seeds, k), "{label}");
+        for strategy in Strategy::ALL {
+            let answer = recommend(&model, &seeds, &Options { k, strategy });
+            assert_eq!(
+                summary(&answer),
+                oracle(&model, &seeds, k, strategy),
+                "{label}, {strategy:?}"
+            );
+        }
     }
+}
+
+#[test]
+fn strategies_by_hand() {
+    // HUMBLE. and DNA. together: Mr. Brightside has one rule, {DNA., HUMBLE.} -> 12/20 (0.6,
+    // lift 0.6 / 0.35); Closer (CS) has {HUMBLE.} -> 10/45 and {DNA., HUMBLE.} -> 8/20.
+    let model = fixture();
+    let score = |strategy: Strategy, name: &str| {
+        let answer = recommend(&model, &["HUMBLE.", "DNA."], &Options { k: 5, strategy });
+        let t = answer.tracks.iter().find(|t| t.name == name).expect(name);
+        assert_eq!(t.source, Source::Rule);
+        t.score
+    };
+    let (c1, c2): (f64, f64) = (10.0 / 45.0, 0.4);
+    assert_eq!(score(Strategy::BestConfidence, "Closer"), 0.4);
+    // The original ignores {DNA., HUMBLE.} -> Closer: only HUMBLE.'s own rule counts.
+    assert_eq!(score(Strategy::Original, "Closer"), c1 as f32);
+    assert_eq!(
+        score(Strategy::Sum, "Closer"),
+        (c1 as f32 as f64 + 0.4f32 as f64) as f32
+    );
+    assert!((score(Strategy::Sum, "Closer") - (c1 + c2) as f32).abs() < 1e-6);
+    assert!(
+        (score(Strategy::NoisyOr, "Closer") - (1.0 - (1.0 - c1) * (1.0 - c2)) as f32).abs() < 1e-6
+    );
+    let (l1, l2): (f64, f64) = (c1 / 0.40, c2 / 0.40); // Closer (CS) is in 40 of 100 playlists
+    let weighted = ((c1 * l1).sqrt() + (c2 * l2).sqrt()) as f32;
+    assert!((score(Strategy::LiftWeighted, "Closer") - weighted).abs() < 1e-6);
+    // Mr. Brightside's one rule has two seeds: the original never recommends it by rule.
+    let original = recommend(
+        &model,
+        &["HUMBLE.", "DNA."],
+        &Options {
+            k: 5,
+            strategy: Strategy::Original,
+        },
+    );
+    let brightside = original.tracks.iter().find(|t| t.name == "Mr. Brightside");
+    assert!(brightside.is_none_or(|t| t.source == Source::Popular));
+    // One rule: sum and noisy-or are its confidence; lift-weighted is √(conf × lift).
+    for s in [Strategy::BestConfidence, Strategy::Sum, Strategy::NoisyOr] {
+        assert_eq!(score(s, "Mr. Brightside"), 0.6, "{s:?}");
+    }
+    let lw = score(Strategy::LiftWeighted, "Mr. Brightside");
+    assert!((lw - (0.6f64 * 0.6 / 0.35).sqrt() as f32).abs() < 1e-6);
+}
+
+#[test]
+fn strategy_names_round_trip() {
+    for s in Strategy::ALL {
+        assert_eq!(Strategy::from_name(s.name()), Some(s));
+        assert_eq!(
+            serde_json::to_string(&s).expect("serialises"),
+            format!("\"{}\"", s.name())
+        );
+    }
+    assert_eq!(Strategy::from_name("magic"), None);
 }
 
 #[test]

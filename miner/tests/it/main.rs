@@ -2,6 +2,7 @@
 
 mod cli;
 mod crash;
+mod evaluate;
 mod fpgrowth;
 mod publish;
 mod read;

@@ -71,6 +71,8 @@ fn the_command_writes_table_json_and_chart() {
             path.to_str().expect("utf-8"),
             "--supports",
             "0.05,0.01",
+            "--test-fraction",
+            "0",
         ])
         .arg("--report")
         .arg(&report)
@@ -78,6 +80,10 @@ fn the_command_writes_table_json_and_chart() {
         .expect("runs");
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("| 0.01 | 20 |"), "{}", text(&o));
+    assert!(
+        !text(&o).contains("R-precision"),
+        "no held-out part, no quality"
+    );
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(report.join("sweep.json")).expect("reads"))
             .expect("json");
@@ -87,6 +93,26 @@ fn the_command_writes_table_json_and_chart() {
         svg.starts_with("<svg") && svg.contains("rules and mining time"),
         "an SVG chart"
     );
+    // By default a fifth is held out: the rows say what each support gives in quality.
+    let o = Command::new(env!("CARGO_BIN_EXE_miner"))
+        .args(["sweep", "--input", path.to_str().expect("utf-8")])
+        .args(["--supports", "0.01"])
+        .arg("--report")
+        .arg(&report)
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("| R-precision | NDCG | hit@10 | rule-based |"),
+        "{}",
+        text(&o)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report.join("sweep.json")).expect("reads"))
+            .expect("json");
+    assert!(json[0]["quality"]["ndcg"].as_f64().expect("ndcg") > 0.0);
+    let svg = std::fs::read_to_string(report.join("sweep.svg")).expect("reads");
+    assert!(svg.contains("held-out quality"), "the quality panel");
     let o = Command::new(env!("CARGO_BIN_EXE_miner"))
         .args([
             "sweep",

@@ -18,13 +18,15 @@ fn seeds() -> Vec<String> {
     ]
 }
 
-/// What the API must answer for `songs`, built from the engine directly.
+/// What the API must answer for `songs`, built from the engine directly (default strategy).
 fn expected(songs: &[String], k: usize) -> Value {
+    expected_with(songs, k, engine::Strategy::default())
+}
+
+/// What the API must answer for `songs` with `strategy`.
+fn expected_with(songs: &[String], k: usize, strategy: engine::Strategy) -> Value {
     let (model, _) = shared_model();
-    let options = engine::Options {
-        k,
-        ..engine::Options::default()
-    };
+    let options = engine::Options { k, strategy };
     let answer = engine::recommend(model, songs, &options);
     let source = |s: engine::Source| match s {
         engine::Source::Rule => "rule",
@@ -80,6 +82,52 @@ async fn recommend_answers_what_the_engine_ranks_on_both_paths() {
             .iter()
             .all(|t| t["source"] == "popular")
     );
+}
+
+#[tokio::test]
+async fn recommend_ranks_with_the_strategy_asked_for() {
+    let state = serving();
+    let songs = seeds();
+    let mut answers = Vec::new();
+    for strategy in engine::Strategy::ALL {
+        let body = json!({"songs": songs, "k": 20, "strategy": strategy.name()}).to_string();
+        let answer = post_json(&state, "/api/recommend", body).await;
+        assert_eq!(answer.status, StatusCode::OK, "{strategy:?}");
+        let json = answer.json();
+        assert_eq!(json, expected_with(&songs, 20, strategy), "{strategy:?}");
+        answers.push(json);
+    }
+    // The strategies really differ on this request (scores at least).
+    for (i, a) in answers.iter().enumerate() {
+        for b in &answers[i + 1..] {
+            assert_ne!(a["tracks"], b["tracks"]);
+        }
+    }
+    // Omitted or null: the engine's default, which the OpenAPI description names.
+    let default = engine::Strategy::default();
+    assert_eq!(default, engine::Strategy::LiftWeighted);
+    for body in [
+        json!({"songs": songs, "k": 20}),
+        json!({"songs": songs, "k": 20, "strategy": null}),
+    ] {
+        let answer = post_json(&state, "/api/recommend", body.to_string()).await;
+        assert_eq!(answer.json(), expected_with(&songs, 20, default), "{body}");
+    }
+    // Unknown names and other spellings are rejected with the one error shape.
+    for bad in [
+        json!("magic"),
+        json!("BestConfidence"),
+        json!("noisy-or"),
+        json!(""),
+    ] {
+        let body = json!({"songs": songs, "strategy": bad}).to_string();
+        let answer = post_json(&state, "/api/recommend", body).await;
+        assert_eq!(
+            (answer.status, answer.code().as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
+            "{bad}"
+        );
+    }
 }
 
 #[tokio::test]

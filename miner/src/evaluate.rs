@@ -1,0 +1,665 @@
+//! `miner evaluate`: offline playlist-continuation quality, in the shapes and with the metrics
+//! of the RecSys Challenge 2018.
+//!
+//! - Playlists are split into train and test by a seeded hash of their position
+//!   ([`split`]); the model is mined on train with the same code and options as `mine`.
+//! - Each test playlist long enough for a [`Shape`] keeps that many tracks as seeds and holds
+//!   out the rest. A dataset holds each playlist as a *set* of tracks (the readers keep no
+//!   positions), so a playlist's order is a seeded permutation: "first n" are the first n of
+//!   that order (first 5 ⊂ first 10), "random n" are drawn by another permutation per shape.
+//! - Every [`Ranker`] ranks up to [`MAX_RANK`] tracks; [`score_list`] scores them against the
+//!   held-out tracks (tracks absent from train count as held out and can never be found).
+//!
+//! Everything is a function of the dataset, the options and the seed: the figures (all but
+//! the timings) are the same on every run and with any number of threads.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use engine::{Model, Options, Source, Strategy, TrackId, recommend};
+use plotters::prelude::*;
+use rayon::prelude::*;
+
+use crate::dataset::Dataset;
+use crate::fpgrowth::Transactions;
+use crate::mine::{MineError, MineOptions, mine};
+
+/// Length of every ranked list (the challenge's 500).
+pub const MAX_RANK: usize = 500;
+
+/// How many seeds a test case keeps, and how they are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Shape {
+    /// The first `n` tracks of the playlist.
+    First(usize),
+    /// `n` tracks drawn at random from the playlist.
+    Random(usize),
+}
+
+impl Shape {
+    /// The challenge's shapes with seeds: first 1, 5, 10, 25, 100; random 25 and 100.
+    pub const CHALLENGE: [Shape; 7] = [
+        Shape::First(1),
+        Shape::First(5),
+        Shape::First(10),
+        Shape::First(25),
+        Shape::Random(25),
+        Shape::First(100),
+        Shape::Random(100),
+    ];
+
+    /// Seeds kept.
+    pub fn seeds(self) -> usize {
+        match self {
+            Shape::First(n) | Shape::Random(n) => n,
+        }
+    }
+
+    /// A playlist is long enough when at least one track is left to hold out.
+    pub fn fits(self, len: usize) -> bool {
+        len > self.seeds()
+    }
+
+    /// Its label, e.g. `first 5`.
+    pub fn label(self) -> String {
+        match self {
+            Shape::First(n) => format!("first {n}"),
+            Shape::Random(n) => format!("random {n}"),
+        }
+    }
+}
+
+/// Something that ranks tracks for seeds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Ranker {
+    /// The most popular tracks of train (no rules): the baseline every ranking must beat.
+    Popular,
+    /// The engine with a strategy; [`Strategy::Original`] is the original service's ranking
+    /// (best confidence over single-seed rules), the other baseline.
+    Engine(Strategy),
+}
+
+impl Ranker {
+    /// The popularity baseline, then the engine with every strategy (the original's first).
+    pub fn all() -> Vec<Ranker> {
+        let mut out = vec![Ranker::Popular];
+        out.extend(Strategy::ALL.into_iter().map(Ranker::Engine));
+        out
+    }
+
+    /// Its name in reports: `popular`, or the strategy's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Ranker::Popular => "popular",
+            Ranker::Engine(s) => s.name(),
+        }
+    }
+}
+
+/// What to evaluate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EvalOptions {
+    /// Share of playlists held out as test playlists, in (0, 1).
+    pub test_fraction: f64,
+    /// Seed of the split and of the seed draws.
+    pub seed: u64,
+    /// Mining settings (as `mine`'s).
+    pub mine: MineOptions,
+    /// The rankers to compare.
+    pub rankers: Vec<Ranker>,
+    /// The shapes to evaluate.
+    pub shapes: Vec<Shape>,
+}
+
+/// One test case's figures.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct CaseMetrics {
+    /// |G ∩ R\[..|G|\]| / |G|.
+    pub r_precision: f64,
+    /// DCG / ideal DCG, binary relevance, over the ranked list.
+    pub ndcg: f64,
+    /// Pages of 10 flipped before the first relevant track (51 when none is within 500).
+    pub clicks: u32,
+    /// Whether a held-out track is among the first 10.
+    pub hit_at_10: bool,
+}
+
+/// Scores one ranked list. `relevant` holds the held-out tracks that can be ranked (sorted);
+/// `held_out` counts every held-out track, rankable or not (|G| ≥ `relevant.len()`).
+pub fn score_list(ranked: &[u32], relevant: &[u32], held_out: usize) -> CaseMetrics {
+    debug_assert!(relevant.windows(2).all(|w| w[0] < w[1]) && held_out >= relevant.len());
+    if held_out == 0 {
+        return CaseMetrics::default();
+    }
+    let ranked = &ranked[..ranked.len().min(MAX_RANK)];
+    let hit = |t: &u32| relevant.binary_search(t).is_ok();
+    let found_in_r = ranked.iter().take(held_out).filter(|t| hit(t)).count();
+    let gain = |i: usize| 1.0 / ((i + 2) as f64).log2();
+    let dcg: f64 = ranked
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| hit(t))
+        .map(|(i, _)| gain(i))
+        .sum();
+    let ideal: f64 = (0..held_out.min(MAX_RANK)).map(gain).sum();
+    let first = ranked.iter().position(hit);
+    CaseMetrics {
+        r_precision: found_in_r as f64 / held_out as f64,
+        ndcg: dcg / ideal,
+        clicks: first.map_or(51, |p| (p / 10) as u32),
+        hit_at_10: ranked.iter().take(10).any(hit),
+    }
+}
+
+/// SplitMix64, as in `synth` (small and stable forever).
+#[derive(Clone, Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64, stream: u64, index: u64) -> Self {
+        let mut r = Rng(seed ^ stream.wrapping_mul(0xA24B_AED4_963E_E407));
+        r.0 ^= r.next_u64() ^ index.wrapping_mul(0x9FB2_1C65_1E98_DF25);
+        r
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn shuffle(&mut self, items: &mut [u32]) {
+        for i in (1..items.len()).rev() {
+            let j = ((u128::from(self.next_u64()) * (i as u128 + 1)) >> 64) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+const SPLIT: u64 = 1;
+const ORDER: u64 = 2;
+const DRAW: u64 = 3;
+
+/// Splits `data` into train (a dataset of the tracks that occur in it, ids renumbered) and the
+/// test playlists (item ids of `data`). Playlist `i` is a test playlist when a hash of
+/// `(seed, i)` falls below `test_fraction`.
+pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec<u32>>) {
+    let mut new_id = vec![u32::MAX; data.tracks.len()];
+    let mut train = Transactions::new();
+    let mut tracks = Vec::new();
+    let mut test = Vec::new();
+    let mut items = Vec::new();
+    for (i, playlist) in data.transactions.iter().enumerate() {
+        if Rng::new(seed, SPLIT, i as u64).unit() < test_fraction {
+            test.push(playlist.to_vec());
+            continue;
+        }
+        items.clear();
+        for &t in playlist {
+            if new_id[t as usize] == u32::MAX {
+                new_id[t as usize] = tracks.len() as u32;
+                tracks.push(data.tracks[t as usize].clone());
+            }
+            items.push(new_id[t as usize]);
+        }
+        items.sort_unstable();
+        train.push(&items);
+    }
+    let rows = train.items.len() as u64;
+    let train = Dataset {
+        labels: data.labels.clone(),
+        tracks,
+        transactions: train,
+        rows,
+        skipped: 0,
+        skip_reasons: Vec::new(),
+    };
+    (train, test)
+}
+
+/// Figures of one ranker on one shape (or `all`: every case of every shape).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct ResultRow {
+    /// The ranker's name.
+    pub ranker: String,
+    /// The shape's label, or `all`.
+    pub shape: String,
+    /// Test cases.
+    pub cases: usize,
+    /// Mean R-precision.
+    pub r_precision: f64,
+    /// Mean NDCG.
+    pub ndcg: f64,
+    /// Mean recommended-songs clicks.
+    pub clicks: f64,
+    /// Share of cases with a held-out track in the first 10.
+    pub hit_at_10: f64,
+    /// Share of the model's tracks that appear in at least one first-10 list.
+    pub coverage: f64,
+    /// Share of cases with at least one rule-based track in the list.
+    pub rule_share: f64,
+}
+
+/// What `miner evaluate` measured.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Evaluation {
+    /// Labels of the datasets.
+    pub datasets: Vec<String>,
+    /// Playlists read.
+    pub playlists: usize,
+    /// Playlists mined.
+    pub train_playlists: usize,
+    /// Playlists held out.
+    pub test_playlists: usize,
+    /// Test fraction and seed.
+    pub test_fraction: f64,
+    /// Seed of the split and draws.
+    pub seed: u64,
+    /// Minimum count used on train.
+    pub min_count: u32,
+    /// Max itemset size.
+    pub max_len: usize,
+    /// Minimum confidence.
+    pub min_confidence: f64,
+    /// Tracks in the model.
+    pub model_tracks: usize,
+    /// Rules in the model.
+    pub rules: usize,
+    /// Seconds spent mining train.
+    pub mine_seconds: f64,
+    /// Seconds spent ranking and scoring.
+    pub rank_seconds: f64,
+    /// Per ranker: `all` first, then each shape.
+    pub results: Vec<ResultRow>,
+}
+
+/// Splits, mines train, ranks and scores.
+pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, MineError> {
+    if !(options.test_fraction > 0.0 && options.test_fraction < 1.0) {
+        return Err(MineError::BadOption(format!(
+            "--test-fraction {} must be within (0, 1)",
+            options.test_fraction
+        )));
+    }
+    let (train, test) = split(data, options.test_fraction, options.seed);
+    let start = Instant::now();
+    let mined = mine(&train, &options.mine, "1970-01-01T00:00:00Z".into())?;
+    let mine_time = start.elapsed();
+    tracing::info!(
+        train = train.transactions.len(),
+        test = test.len(),
+        rules = mined.report.rules,
+        "mined the training playlists"
+    );
+    let start = Instant::now();
+    let results = rank_and_score(&mined.model, data, &test, options);
+    Ok(Evaluation {
+        datasets: data.labels.clone(),
+        playlists: data.transactions.len(),
+        train_playlists: train.transactions.len(),
+        test_playlists: test.len(),
+        test_fraction: options.test_fraction,
+        seed: options.seed,
+        min_count: mined.report.min_count,
+        max_len: options.mine.max_len,
+        min_confidence: options.mine.min_confidence,
+        model_tracks: mined.model.track_count(),
+        rules: mined.model.rule_count(),
+        mine_seconds: secs(mine_time),
+        rank_seconds: secs(start.elapsed()),
+        results,
+    })
+}
+
+fn secs(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
+/// Appends the most popular of the `n` tracks (ids are popularity ranks) that are neither
+/// seeds (sorted) nor `taken`, up to `k` in all.
+fn popular_fill(out: &mut Vec<u32>, n: u32, seeds: &[u32], k: usize, taken: impl Fn(u32) -> bool) {
+    for id in 0..n {
+        if out.len() >= k {
+            break;
+        }
+        if seeds.binary_search(&id).is_err() && !taken(id) {
+            out.push(id);
+        }
+    }
+}
+
+/// One case's results for every ranker: its metrics, whether a rule contributed, and the first
+/// 10 tracks.
+type CaseResult = Vec<(CaseMetrics, bool, Vec<u32>)>;
+
+/// Ranks every test case with every ranker and aggregates per ranker and shape.
+/// `test` holds item ids of `data`; the model's tracks are found by URI.
+pub fn rank_and_score(
+    model: &Model,
+    data: &Dataset,
+    test: &[Vec<u32>],
+    options: &EvalOptions,
+) -> Vec<ResultRow> {
+    let n = model.track_count() as u32;
+    // Item id -> model track id; tracks absent from train get ids past the model's, distinct,
+    // so that they count as held out but are never ranked.
+    let to_model: Vec<u32> = data
+        .tracks
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            model
+                .track_by_uri(&t.uri)
+                .map_or(n.saturating_add(i as u32), |id| id.0)
+        })
+        .collect();
+    let cases: Vec<(usize, CaseResult)> = test
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(p, playlist)| {
+            let mut order: Vec<u32> = playlist.iter().map(|&t| to_model[t as usize]).collect();
+            Rng::new(options.seed, ORDER, p as u64).shuffle(&mut order);
+            let mut out = Vec::new();
+            for (s, &shape) in options.shapes.iter().enumerate() {
+                if !shape.fits(order.len()) {
+                    continue;
+                }
+                let (seeds, held): (Vec<u32>, Vec<u32>) = match shape {
+                    Shape::First(k) => (order[..k].to_vec(), order[k..].to_vec()),
+                    Shape::Random(k) => {
+                        let mut drawn = order.clone();
+                        Rng::new(options.seed, DRAW + s as u64, p as u64).shuffle(&mut drawn);
+                        (drawn[..k].to_vec(), drawn[k..].to_vec())
+                    }
+                };
+                let mut relevant: Vec<u32> = held.iter().copied().filter(|&t| t < n).collect();
+                relevant.sort_unstable();
+                let seed_uris: Vec<&str> = seeds
+                    .iter()
+                    .filter(|&&t| t < n)
+                    .map(|&t| model.track(TrackId(t)).uri)
+                    .collect();
+                let mut known: Vec<u32> = seeds.iter().copied().filter(|&t| t < n).collect();
+                known.sort_unstable();
+                let per_ranker: CaseResult = options
+                    .rankers
+                    .iter()
+                    .map(|&ranker| {
+                        let (ranked, rule) = match ranker {
+                            Ranker::Popular => {
+                                let mut out = Vec::with_capacity(MAX_RANK);
+                                popular_fill(&mut out, n, &known, MAX_RANK, |_| false);
+                                (out, false)
+                            }
+                            Ranker::Engine(strategy) => {
+                                let answer = recommend(
+                                    model,
+                                    &seed_uris,
+                                    &Options {
+                                        k: MAX_RANK,
+                                        strategy,
+                                    },
+                                );
+                                let rule = answer.tracks.iter().any(|t| t.source == Source::Rule);
+                                (answer.tracks.iter().map(|t| t.id.0).collect(), rule)
+                            }
+                        };
+                        let metrics = score_list(&ranked, &relevant, held.len());
+                        (metrics, rule, ranked.iter().take(10).copied().collect())
+                    })
+                    .collect();
+                out.push((s, per_ranker));
+            }
+            out
+        })
+        .collect();
+    aggregate(model, &cases, options)
+}
+
+fn aggregate(
+    model: &Model,
+    cases: &[(usize, CaseResult)],
+    options: &EvalOptions,
+) -> Vec<ResultRow> {
+    let tracks = model.track_count().max(1);
+    let mut rows = Vec::new();
+    for (r, ranker) in options.rankers.iter().enumerate() {
+        let shapes = std::iter::once(None).chain(options.shapes.iter().enumerate().map(Some));
+        for shape in shapes {
+            let mut seen = vec![false; tracks];
+            let (mut count, mut rp, mut ndcg, mut clicks, mut hits, mut rule) =
+                (0usize, 0.0, 0.0, 0.0, 0usize, 0usize);
+            for (s, results) in cases {
+                if shape.is_some_and(|(i, _)| i != *s) {
+                    continue;
+                }
+                let (m, fired, top) = &results[r];
+                count += 1;
+                rp += m.r_precision;
+                ndcg += m.ndcg;
+                clicks += f64::from(m.clicks);
+                hits += usize::from(m.hit_at_10);
+                rule += usize::from(*fired);
+                for &t in top {
+                    seen[t as usize] = true;
+                }
+            }
+            let mean = |x: f64| if count == 0 { 0.0 } else { x / count as f64 };
+            rows.push(ResultRow {
+                ranker: ranker.name().to_owned(),
+                shape: shape.map_or("all".to_owned(), |(_, s)| s.label()),
+                cases: count,
+                r_precision: mean(rp),
+                ndcg: mean(ndcg),
+                clicks: mean(clicks),
+                hit_at_10: mean(hits as f64),
+                coverage: seen.iter().filter(|&&b| b).count() as f64 / tracks as f64,
+                rule_share: mean(rule as f64),
+            });
+        }
+    }
+    rows
+}
+
+/// The evaluation as markdown: the setting, the overall table, then one table per shape.
+pub fn markdown(e: &Evaluation) -> String {
+    let mut out = format!(
+        "{} playlists: {} train, {} test (fraction {}, seed {}); min count {}, max len {}, \
+         min confidence {}: {} rules over {} tracks.\n\n",
+        e.playlists,
+        e.train_playlists,
+        e.test_playlists,
+        e.test_fraction,
+        e.seed,
+        e.min_count,
+        e.max_len,
+        e.min_confidence,
+        e.rules,
+        e.model_tracks
+    );
+    let header = "| ranker | cases | R-precision | NDCG | clicks | hit@10 | coverage | rule-based |\n\
+                  |---|---|---|---|---|---|---|---|\n";
+    let mut shapes: Vec<&str> = Vec::new();
+    for r in &e.results {
+        if !shapes.contains(&r.shape.as_str()) {
+            shapes.push(&r.shape);
+        }
+    }
+    for shape in shapes {
+        out.push_str(&format!("### {shape}\n\n{header}"));
+        for r in e.results.iter().filter(|r| r.shape == shape) {
+            out.push_str(&format!(
+                "| {} | {} | {:.4} | {:.4} | {:.3} | {:.2}% | {:.2}% | {:.2}% |\n",
+                r.ranker,
+                r.cases,
+                r.r_precision,
+                r.ndcg,
+                r.clicks,
+                r.hit_at_10 * 100.0,
+                r.coverage * 100.0,
+                r.rule_share * 100.0
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// An SVG chart: R-precision and NDCG per shape, one line per ranker.
+pub fn chart(e: &Evaluation, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+    let mut shapes: Vec<String> = Vec::new();
+    let mut rankers: Vec<String> = Vec::new();
+    for r in &e.results {
+        if !shapes.contains(&r.shape) {
+            shapes.push(r.shape.clone());
+        }
+        if !rankers.contains(&r.ranker) {
+            rankers.push(r.ranker.clone());
+        }
+    }
+    if shapes.is_empty() {
+        return Err("nothing to chart".into());
+    }
+    let root = SVGBackend::new(path, (1000, 820)).into_drawing_area();
+    root.fill(&WHITE)?;
+    let panels = root.split_evenly((2, 1));
+    type Metric = fn(&ResultRow) -> f64;
+    let metrics: [(&str, Metric); 2] = [("R-precision", |r| r.r_precision), ("NDCG", |r| r.ndcg)];
+    for (panel, (label, value)) in panels.iter().zip(metrics) {
+        // Head room above the data for the legend.
+        let max = e.results.iter().map(value).fold(0.0, f64::max).max(1e-3);
+        let mut chart = ChartBuilder::on(panel)
+            .caption(
+                format!("miner evaluate: {label} by seed shape"),
+                ("sans-serif", 20),
+            )
+            .margin(14)
+            .x_label_area_size(36)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5..shapes.len() as f64 - 0.5, 0.0..max * 1.6)?;
+        let names = shapes.clone();
+        chart
+            .configure_mesh()
+            .x_labels(shapes.len())
+            .x_label_formatter(&move |x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    names.get(i as usize).cloned().unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_desc(label)
+            .light_line_style(WHITE)
+            .draw()?;
+        for (i, ranker) in rankers.iter().enumerate() {
+            let color = Palette99::pick(i).to_rgba();
+            let points: Vec<(f64, f64)> = shapes
+                .iter()
+                .enumerate()
+                .filter_map(|(x, shape)| {
+                    e.results
+                        .iter()
+                        .find(|r| &r.ranker == ranker && &r.shape == shape)
+                        .map(|r| (x as f64, value(r)))
+                })
+                .collect();
+            chart
+                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+                .label(ranker.as_str())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()?;
+    }
+    root.present()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn metrics_by_hand() {
+        // G = {1, 2, 3}; R = [9, 1, 8, 2, ...]: R[..3] holds 1 of G.
+        let m = score_list(&[9, 1, 8, 2], &[1, 2, 3], 3);
+        assert!(close(m.r_precision, 1.0 / 3.0));
+        // DCG = 1/log2(3) + 1/log2(5); ideal = 1 + 1/log2(3) + 1/2.
+        let dcg = 1.0 / 3f64.log2() + 1.0 / 5f64.log2();
+        let ideal = 1.0 + 1.0 / 3f64.log2() + 0.5;
+        assert!(close(m.ndcg, dcg / ideal));
+        assert_eq!(m.clicks, 0);
+        assert!(m.hit_at_10);
+    }
+
+    #[test]
+    fn a_perfect_list_scores_one() {
+        let m = score_list(&[4, 5, 6, 7], &[4, 5], 2);
+        assert!(close(m.r_precision, 1.0) && close(m.ndcg, 1.0));
+        assert_eq!(m.clicks, 0);
+    }
+
+    #[test]
+    fn clicks_count_pages_of_ten() {
+        let ranked: Vec<u32> = (100..700).collect();
+        assert_eq!(score_list(&ranked, &[109], 1).clicks, 0);
+        assert_eq!(score_list(&ranked, &[110], 1).clicks, 1);
+        assert_eq!(score_list(&ranked, &[599], 1).clicks, 49);
+        // Beyond 500 the list is cut: as if not found.
+        assert_eq!(score_list(&ranked, &[600], 1).clicks, 51);
+        assert!(!score_list(&ranked, &[110], 1).hit_at_10);
+        assert!(score_list(&ranked, &[109], 1).hit_at_10);
+    }
+
+    #[test]
+    fn unrankable_held_out_tracks_still_count() {
+        // G has 4 tracks, only 1 of which the model knows; it is ranked first.
+        let m = score_list(&[7, 8], &[7], 4);
+        assert!(close(m.r_precision, 0.25));
+        let ideal = 1.0 + 1.0 / 3f64.log2() + 0.5 + 1.0 / 5f64.log2();
+        assert!(close(m.ndcg, 1.0 / ideal));
+        let none = score_list(&[8, 9], &[], 2);
+        assert_eq!(
+            none,
+            CaseMetrics {
+                clicks: 51,
+                ..CaseMetrics::default()
+            }
+        );
+    }
+
+    #[test]
+    fn shapes_need_a_held_out_track() {
+        assert!(!Shape::First(5).fits(5));
+        assert!(Shape::First(5).fits(6));
+        assert_eq!(Shape::Random(25).label(), "random 25");
+    }
+
+    #[test]
+    fn popular_fill_skips_seeds_and_taken() {
+        let mut out = vec![];
+        popular_fill(&mut out, 100, &[0, 2], 4, |t| t == 3);
+        assert_eq!(out, [1, 4, 5, 6]);
+        let mut short = vec![];
+        popular_fill(&mut short, 3, &[1], 10, |_| false);
+        assert_eq!(short, [0, 2], "the catalog runs out");
+    }
+}
