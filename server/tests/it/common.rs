@@ -10,6 +10,15 @@ use http_body_util::BodyExt;
 use server::{AppOptions, AppState, Limits, Loaded, Shared};
 use tower::ServiceExt;
 
+/// Serialises the tests that time real sockets and processes, so that on a two-core machine
+/// they do not starve each other (route tests, which time nothing, still run alongside).
+pub(crate) fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    HEAVY
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A model mined from `playlists` generated playlists (seed `seed`) at support 1%.
 pub(crate) fn mined(seed: u64, playlists: usize) -> engine::Model {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -96,6 +96,7 @@ fn cpu_ticks(pid: u32) -> u64 {
 
 #[test]
 fn an_idle_server_stays_idle() {
+    let _heavy = crate::common::heavy();
     // Watching the model directory must not wake the server for its own reads of `current`.
     let server = start("10s");
     std::thread::sleep(Duration::from_millis(500));
@@ -140,6 +141,7 @@ fn half_sent_request(addr: SocketAddr) -> (TcpStream, &'static [u8]) {
 
 #[test]
 fn sigterm_drains_in_flight_requests_then_exits_zero() {
+    let _heavy = crate::common::heavy();
     let mut server = start("10s");
     let (mut stream, rest) = half_sent_request(server.addr);
     std::thread::sleep(Duration::from_millis(300));
@@ -168,6 +170,7 @@ fn sigterm_drains_in_flight_requests_then_exits_zero() {
 
 #[test]
 fn a_stuck_request_cannot_hold_the_process_past_the_drain_time() {
+    let _heavy = crate::common::heavy();
     let mut server = start("1s");
     let (_stream, _) = half_sent_request(server.addr);
     std::thread::sleep(Duration::from_millis(200));
