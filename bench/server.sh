@@ -28,22 +28,7 @@ curl -s "http://127.0.0.1:$PORT/api/model" | python3 -c 'import json,sys; m=json
 # 2,000 request bodies: seeds drawn from a sample of popular tracks (names and URIs) and
 # unknown songs, 1 to 10 seeds each; a third known only, a third unknown only, a third mixed.
 curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
-python3 - "$WORK/sample.json" >"$WORK/bodies.txt" <<'PY'
-import json, random, sys
-tracks = json.load(open(sys.argv[1]))["tracks"]
-known = [t["name"] for t in tracks] + [t["uri"] for t in tracks]
-rng = random.Random(7)
-for i in range(2000):
-    n = rng.randint(1, 10)
-    kind = i % 3
-    if kind == 0:
-        songs = rng.sample(known, n)
-    elif kind == 1:
-        songs = [f"unknown song {rng.randint(0, 10**6)}" for _ in range(n)]
-    else:
-        songs = [rng.choice(known) if rng.random() < 0.5 else f"no such song {rng.randint(0, 10**6)}" for _ in range(n)]
-    print(json.dumps({"songs": songs, "k": 10}))
-PY
+python3 "$ROOT/bench/wrk/bodies.py" "$WORK/sample.json" >"$WORK/bodies.txt"
 
 run() { # label, wrk args...
   local label="$1"; shift

@@ -98,17 +98,7 @@ done
 log "3 replicas ready behind nginx on :$PORT, model $(version_of "$PORT"); poll $POLL, file-system events $FS_EVENTS"
 
 curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
-python3 - "$WORK/sample.json" >"$WORK/bodies.txt" <<'PY'
-import json, random, sys
-tracks = json.load(open(sys.argv[1]))["tracks"]
-known = [t["name"] for t in tracks] + [t["uri"] for t in tracks]
-rng = random.Random(7)
-for i in range(2000):
-    songs = rng.sample(known, rng.randint(1, 10))
-    if i % 3 == 0:
-        songs.append("no such song %d" % i)
-    print(json.dumps({"songs": songs, "k": 10}))
-PY
+python3 "$ROOT/bench/wrk/bodies.py" "$WORK/sample.json" known >"$WORK/bodies.txt"
 
 BODIES="$WORK/bodies.txt" wrk -t2 -c"$CONNECTIONS" -d"${SECONDS_TOTAL}s" --latency \
   -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" >"$WORK/wrk.txt" 2>"$WORK/wrk-errors.txt" &
