@@ -53,6 +53,9 @@ pub struct Dataset {
     pub tracks: Vec<TrackMeta>,
     /// One transaction per playlist, item ids distinct.
     pub transactions: Transactions,
+    /// With [`read_ordered`]: each playlist's tracks in the order they were read, a repeated
+    /// track at its first place (the same sets as `transactions`, playlist for playlist).
+    pub order: Option<Transactions>,
     /// Playlist entries read (a track repeated in a playlist counts each time).
     pub rows: u64,
     /// Bad rows skipped under `--skip-invalid`.
@@ -210,8 +213,24 @@ pub fn read_counted(
     options: ReadOptions,
     progress: &Arc<Counters>,
 ) -> Result<Dataset, ReadError> {
+    read_with(files, options, progress, false)
+}
+
+/// [`read`], also keeping each playlist's tracks in reading order ([`Dataset::order`]), for
+/// evaluations that seed with a playlist's first tracks. Costs a second copy of the items.
+pub fn read_ordered(files: &[PathBuf], options: ReadOptions) -> Result<Dataset, ReadError> {
+    read_with(files, options, &Arc::new(Counters::default()), true)
+}
+
+fn read_with(
+    files: &[PathBuf],
+    options: ReadOptions,
+    progress: &Arc<Counters>,
+    keep_order: bool,
+) -> Result<Dataset, ReadError> {
     let mut builder = Builder {
         progress: Arc::clone(progress),
+        order: keep_order.then(Transactions::new),
         ..Builder::default()
     };
     // MPD slices parse in parallel (bounded batches keep memory flat); the rest stream.
@@ -299,6 +318,10 @@ struct Builder {
     skip_reasons: Vec<String>,
     labels: Vec<String>,
     progress: Arc<Counters>,
+    /// Playlists in reading order, when asked for ([`read_ordered`]).
+    order: Option<Transactions>,
+    seen: rustc_hash::FxHashSet<u32>,
+    ordered: Vec<u32>,
 }
 
 impl Builder {
@@ -367,6 +390,16 @@ impl Builder {
     fn end_playlist(&mut self) {
         self.progress.rows.store(self.rows, Ordering::Relaxed);
         if !self.current.is_empty() {
+            if let Some(order) = &mut self.order {
+                self.seen.clear();
+                self.ordered.clear();
+                for &t in &self.current {
+                    if self.seen.insert(t) {
+                        self.ordered.push(t);
+                    }
+                }
+                order.push(&self.ordered);
+            }
             self.current.sort_unstable();
             self.current.dedup();
             self.transactions.push(&self.current);
@@ -387,6 +420,7 @@ impl Builder {
             labels: self.labels,
             tracks: self.tracks,
             transactions: self.transactions,
+            order: self.order,
             rows: self.rows,
             skipped: self.skipped,
             skip_reasons: self.skip_reasons,

@@ -4,9 +4,11 @@
 //! - Playlists are split into train and test by a seeded hash of their position
 //!   ([`split`]); the model is mined on train with the same code and options as `mine`.
 //! - Each test playlist long enough for a [`Shape`] keeps that many tracks as seeds and holds
-//!   out the rest. A dataset holds each playlist as a *set* of tracks (the readers keep no
-//!   positions), so a playlist's order is a seeded permutation: "first n" are the first n of
-//!   that order (first 5 ⊂ first 10), "random n" are drawn by another permutation per shape.
+//!   out the rest. "First n" are the playlist's first n tracks in the order they were read
+//!   (a repeated track at its first place) when the dataset kept it
+//!   ([`crate::dataset::read_ordered`], as `miner evaluate` and `miner sweep` read); a dataset
+//!   read as sets falls back to a seeded permutation. "Random n" are drawn by a seeded
+//!   permutation per shape.
 //! - Every [`Ranker`] ranks up to [`MAX_RANK`] tracks; [`score_list`] scores them against the
 //!   held-out tracks (tracks absent from train count as held out and can never be found).
 //!
@@ -197,7 +199,8 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
     let mut items = Vec::new();
     for (i, playlist) in data.transactions.iter().enumerate() {
         if Rng::new(seed, SPLIT, i as u64).unit() < test_fraction {
-            test.push(playlist.to_vec());
+            // In reading order when the dataset kept it.
+            test.push(data.order.as_ref().map_or(playlist, |o| o.get(i)).to_vec());
             continue;
         }
         items.clear();
@@ -216,6 +219,7 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
         labels: data.labels.clone(),
         tracks,
         transactions: train,
+        order: None,
         rows,
         skipped: 0,
         skip_reasons: Vec::new(),
@@ -364,7 +368,10 @@ pub fn rank_and_score(
         .enumerate()
         .flat_map_iter(|(p, playlist)| {
             let mut order: Vec<u32> = playlist.iter().map(|&t| to_model[t as usize]).collect();
-            Rng::new(options.seed, ORDER, p as u64).shuffle(&mut order);
+            if data.order.is_none() {
+                // No reading order kept: a seeded one stands in for it.
+                Rng::new(options.seed, ORDER, p as u64).shuffle(&mut order);
+            }
             let mut out = Vec::new();
             for (s, &shape) in options.shapes.iter().enumerate() {
                 if !shape.fits(order.len()) {

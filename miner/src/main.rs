@@ -235,13 +235,16 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
     }
     let files = miner::dataset::list_files(&args.input)?;
     let start = Instant::now();
-    let data = miner::dataset::read(
-        &files,
-        ReadOptions {
-            format: args.format,
-            skip_invalid: args.skip_invalid,
-        },
-    )
+    let read_options = ReadOptions {
+        format: args.format,
+        skip_invalid: args.skip_invalid,
+    };
+    // Quality seeds with a playlist's first tracks: keep the reading order then.
+    let data = if args.test_fraction > 0.0 {
+        miner::dataset::read_ordered(&files, read_options)
+    } else {
+        miner::dataset::read(&files, read_options)
+    }
     .context("reading the input")?;
     println!(
         "read {} playlists ({} rows, {} tracks) in {:.2?}",
@@ -289,7 +292,7 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
 fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
     let files = miner::dataset::list_files(&args.input)?;
     let start = Instant::now();
-    let data = miner::dataset::read(
+    let data = miner::dataset::read_ordered(
         &files,
         ReadOptions {
             format: args.format,

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use miner::dataset::{Dataset, Format, ReadError, ReadOptions, list_files, read};
+use miner::dataset::{Dataset, Format, ReadError, ReadOptions, list_files, read, read_ordered};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -362,4 +362,40 @@ fn basket_errors_across_chunks_keep_their_place() {
     assert_eq!(sets[250_000 - 2].len(), 1000);
     assert_eq!(sets.last().expect("a last line"), &["4", "5"]);
     assert_eq!(d.rows, 2 * (400_000 - 6) + 5 + 3 + 200_000 + 2);
+}
+
+#[test]
+fn reading_order_is_kept_on_request_and_feeds_first_n_seeds() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Interleaved pids and a repeat: playlist 1 is c, a, b (c again is dropped), 2 is x, y.
+    let csv = write(
+        dir.path(),
+        "order.csv",
+        "pid,track_uri\n1,c\n2,x\n1,a\n1,c\n2,y\n1,b\n",
+    );
+    let baskets = write(dir.path(), "order.dat", "3 1 2 1\n");
+    let uris = |d: &Dataset, ids: &[u32]| -> Vec<String> {
+        ids.iter()
+            .map(|&i| d.tracks[i as usize].uri.clone())
+            .collect()
+    };
+    let plain = read(std::slice::from_ref(&csv), opts(Format::Csv, false)).expect("reads");
+    assert!(plain.order.is_none(), "only on request");
+    let d = read_ordered(&[csv, baskets], opts(Format::Auto, false)).expect("reads");
+    let order = d.order.as_ref().expect("kept");
+    let ordered: Vec<Vec<String>> = order.iter().map(|p| uris(&d, p)).collect();
+    assert_eq!(
+        ordered,
+        [vec!["c", "a", "b"], vec!["x", "y"], vec!["3", "1", "2"]]
+    );
+    // The same sets as the transactions, playlist for playlist.
+    for (set, seq) in d.transactions.iter().zip(order.iter()) {
+        let mut sorted = seq.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(set, sorted.as_slice());
+    }
+    // Test playlists of an evaluation come in reading order ("first n" = the real first n).
+    let (_, test) = miner::evaluate::split(&d, 1.0, 7);
+    let test: Vec<Vec<String>> = test.iter().map(|p| uris(&d, p)).collect();
+    assert_eq!(test, ordered);
 }
