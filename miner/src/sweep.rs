@@ -228,10 +228,7 @@ pub fn chart(rows: &[SweepRow], path: &Path) -> Result<(), Box<dyn std::error::E
         .x_desc("minimum support (fraction of playlists)")
         .y_desc("rules (0 drawn at 0.5)")
         .x_labels(8)
-        .x_label_formatter(&|x| {
-            let s = format!("{x:.5}");
-            s.trim_end_matches('0').trim_end_matches('.').to_owned()
-        })
+        .x_label_formatter(&support_label)
         .light_line_style(WHITE)
         .draw()?;
     chart
@@ -296,10 +293,7 @@ fn quality_chart(
         .x_desc("minimum support (fraction of playlists)")
         .y_desc("NDCG")
         .x_labels(8)
-        .x_label_formatter(&|x| {
-            let s = format!("{x:.5}");
-            s.trim_end_matches('0').trim_end_matches('.').to_owned()
-        })
+        .x_label_formatter(&support_label)
         .light_line_style(WHITE)
         .draw()?;
     chart
@@ -333,4 +327,10 @@ fn quality_chart(
         .border_style(BLACK)
         .draw()?;
     Ok(())
+}
+
+/// A support as an axis label: five decimals at most, no trailing zeros (`0.0005`, `0.01`).
+fn support_label(x: &f64) -> String {
+    let s = format!("{x:.5}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
 }

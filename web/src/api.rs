@@ -142,16 +142,27 @@ mod client {
         }
     }
 
-    async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, FetchError> {
-        let response = Request::get(url)
+    /// Sends `request`; a network failure or an error answer becomes a [`FetchError`].
+    async fn send(request: Request) -> Result<Response, FetchError> {
+        let response = request
             .send()
             .await
             .map_err(|e| FetchError::Network(e.to_string()))?;
-        check(response)
-            .await?
+        check(response).await
+    }
+
+    async fn json<T: DeserializeOwned>(response: Response) -> Result<T, FetchError> {
+        response
             .json()
             .await
             .map_err(|e| FetchError::Decode(e.to_string()))
+    }
+
+    async fn get_json<T: DeserializeOwned>(url: &str) -> Result<T, FetchError> {
+        let request = Request::get(url)
+            .build()
+            .map_err(|e| FetchError::Decode(e.to_string()))?;
+        json(send(request).await?).await
     }
 
     pub(crate) async fn model() -> Result<ModelInfo, FetchError> {
@@ -181,29 +192,21 @@ mod client {
         k: usize,
         strategy: engine::Strategy,
     ) -> Result<Recommendation, FetchError> {
-        let response = Request::post("/api/recommend")
+        let request = Request::post("/api/recommend")
             .json(&RecommendRequest { songs, k, strategy })
-            .map_err(|e| FetchError::Decode(e.to_string()))?
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
-        check(response)
-            .await?
-            .json()
-            .await
-            .map_err(|e| FetchError::Decode(e.to_string()))
+            .map_err(|e| FetchError::Decode(e.to_string()))?;
+        json(send(request).await?).await
     }
 
     /// The model's blob. The browser's HTTP cache keeps it: each fetch revalidates with the
     /// stored ETag (the server sends `Cache-Control: no-cache`), so an unchanged model costs a
     /// 304, also across page loads. `None` if a 304 reaches the page itself.
     pub(crate) async fn blob() -> Result<Option<Vec<u8>>, FetchError> {
-        let response = Request::get("/api/model/blob")
+        let request = Request::get("/api/model/blob")
             .cache(web_sys::RequestCache::NoCache)
-            .send()
-            .await
-            .map_err(|e| FetchError::Network(e.to_string()))?;
-        let response = check(response).await?;
+            .build()
+            .map_err(|e| FetchError::Decode(e.to_string()))?;
+        let response = send(request).await?;
         if response.status() == 304 {
             return Ok(None);
         }
