@@ -1,6 +1,8 @@
 //! Reading playlist datasets: the course CSV, MPD JSON slices and plain baskets, plain or
 //! gzipped. A playlist becomes a transaction: the set of its track URIs.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
@@ -299,8 +301,59 @@ fn label(path: &Path) -> String {
 }
 
 /// Track URI -> item id. foldhash rather than FxHash: short, similar keys (basket tokens,
-/// URIs) collide under FxHash, and the probes' string compares dominated reading.
-type UriIndex = std::collections::HashMap<String, u32, foldhash::fast::RandomState>;
+/// URIs) collide under FxHash.
+///
+/// Keys of up to [`INLINE`] bytes (every `spotify:track:` URI, most basket tokens) live in the
+/// table's slots themselves: with 2M tracks the table is far larger than the caches, and a
+/// `String` key costs a second cache miss per lookup (its heap bytes) on top of the slot's,
+/// which made the string compare the biggest single cost of reading a million playlists.
+#[derive(Default)]
+struct UriIndex {
+    inline: HashMap<InlineKey, u32, foldhash::fast::RandomState>,
+    long: HashMap<String, u32, foldhash::fast::RandomState>,
+}
+
+/// Longest key stored inline in [`UriIndex`].
+const INLINE: usize = 39;
+
+/// A key of at most [`INLINE`] bytes, zero-padded, its length in the last byte.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct InlineKey([u8; INLINE + 1]);
+
+impl InlineKey {
+    fn new(key: &str) -> Option<Self> {
+        let bytes = key.as_bytes();
+        (bytes.len() <= INLINE).then(|| {
+            let mut k = [0; INLINE + 1];
+            k[..bytes.len()].copy_from_slice(bytes);
+            k[INLINE] = bytes.len() as u8;
+            Self(k)
+        })
+    }
+}
+
+impl UriIndex {
+    /// The id `key` already has, or `None` after registering it with the id `fresh`.
+    fn get_or_insert(&mut self, key: &str, fresh: u32) -> Option<u32> {
+        let slot = match InlineKey::new(key) {
+            Some(k) => self.inline.entry(k),
+            None => match self.long.get(key) {
+                Some(&id) => return Some(id),
+                None => {
+                    self.long.insert(key.to_owned(), fresh);
+                    return None;
+                }
+            },
+        };
+        match slot {
+            Entry::Occupied(e) => Some(*e.get()),
+            Entry::Vacant(e) => {
+                e.insert(fresh);
+                None
+            }
+        }
+    }
+}
 
 /// Item ids of basket tokens that are plain integers, indexed by the integer (`u32::MAX`: not
 /// seen yet): no hashing and no string compares for FIMI-style baskets.
@@ -331,11 +384,10 @@ impl Builder {
         if let Some(n) = small_integer(uri.as_bytes()) {
             return self.dense_item(n, || (uri.to_owned(), meta()));
         }
-        if let Some(&id) = self.index.get(uri) {
+        let fresh = self.tracks.len() as u32;
+        if let Some(id) = self.index.get_or_insert(uri, fresh) {
             return id;
         }
-        let fresh = self.tracks.len() as u32;
-        self.index.insert(uri.to_owned(), fresh);
         let mut m = meta();
         m.uri = uri.to_owned();
         self.tracks.push(m);
@@ -831,6 +883,7 @@ fn read_csv(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), Re
             for record in &batch.records[..batch.len] {
                 handle(b, record)?;
             }
+            b.progress.rows.store(b.rows, Ordering::Relaxed);
             if let Some(e) = batch.error {
                 let err = csv_error(e);
                 if !(options.skip_invalid && matches!(err, ReadError::Syntax { .. })) {

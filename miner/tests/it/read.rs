@@ -69,6 +69,60 @@ fn course_csv_with_quotes_commas_unicode_and_repeats() {
     assert_eq!(d.labels, ["ds1.csv"]);
 }
 
+/// URIs up to 39 bytes are keyed inline in the reader's index, longer ones by `String`: keys
+/// on both sides of that boundary, sharing prefixes or differing only in length, stay distinct
+/// and each is found again, in CSV and in baskets.
+#[test]
+fn uris_on_both_sides_of_the_inline_key_length_stay_distinct() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let keys: Vec<String> = [38, 39, 40, 41, 80]
+        .iter()
+        .flat_map(|&n| {
+            let base = "u".repeat(n - 1);
+            [format!("{base}a"), format!("{base}b"), "u".repeat(n)]
+        })
+        .chain(["u".into(), "uu".into()])
+        .collect();
+    // Playlist p holds every key but the p-th, each twice: all ids must be found again.
+    let mut csv = String::from("pid,track_uri\n");
+    let mut baskets = String::new();
+    for p in 0..keys.len() {
+        let others: Vec<&str> = (0..keys.len())
+            .filter(|&i| i != p)
+            .map(|i| keys[i].as_str())
+            .collect();
+        for key in others.iter().chain(&others) {
+            csv.push_str(&format!("{p},{key}\n"));
+        }
+        baskets.push_str(&others.join(" "));
+        baskets.push('\n');
+    }
+    for path in [
+        write(dir.path(), "keys.csv", &csv),
+        write(dir.path(), "keys.dat", &baskets),
+    ] {
+        let d = read(&[path], opts(Format::Auto, false)).expect("reads");
+        assert_eq!(d.tracks.len(), keys.len());
+        let mut expected: Vec<Vec<&str>> = (0..keys.len())
+            .map(|p| {
+                let mut t: Vec<&str> = (0..keys.len())
+                    .filter(|&i| i != p)
+                    .map(|i| keys[i].as_str())
+                    .collect();
+                t.sort_unstable_by_key(|k| keys.iter().position(|x| x == k));
+                t
+            })
+            .collect();
+        let mut got = playlists(&d);
+        for t in &mut got {
+            t.sort_unstable_by_key(|k| keys.iter().position(|x| x == k));
+        }
+        got.sort();
+        expected.sort();
+        assert_eq!(got, expected);
+    }
+}
+
 #[test]
 fn csv_columns_in_any_order_gzipped_and_interleaved_pids() {
     let dir = tempfile::tempdir().expect("tempdir");
