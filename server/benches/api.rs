@@ -15,6 +15,10 @@ use http_body_util::BodyExt;
 use server::{AppOptions, Limits, Loaded, Shared};
 use tower::ServiceExt;
 
+/// The server binary's allocator, so that the figures are the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p) as usize]
 }

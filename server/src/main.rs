@@ -5,6 +5,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than glibc's malloc: a recommendation allocates a few dozen small
+/// objects across tokio's worker threads, and with glibc they cost about 5 µs of the ~50 µs
+/// of CPU a request takes over HTTP (`docs/benchmarks.md`).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let config = server::Config::parse();
     let filter =
