@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Server throughput and latency with wrk on loopback: POST /api/recommend with a mix of seed
 # sets (known names and URIs, unknown songs, mixed; 1 to 10 seeds) against GET /healthz on
-# the same server in the same run, optionally while a large model is being reloaded.
+# the same server in the same run, optionally while a large model is being reloaded. Each
+# run also reports the CPU time per request of the server and of wrk (they share the cores).
 #
 #   bench/server.sh MODEL_DIR [DURATION] [CONNECTIONS]
 #
@@ -15,6 +16,7 @@ DURATION="${2:-20s}"
 CONNECTIONS="${3:-64}"
 PORT="${PORT:-31900}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 (cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
 WORK="$(mktemp -d)"
 trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -22,7 +24,9 @@ trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 "$ROOT/target/release/server" --listen "127.0.0.1:$PORT" --model-dir "$MODEL_DIR" \
   --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
 SERVER=$!
-until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.2; done
+until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do kill -0 "$SERVER"; sleep 0.2; done
+memory() { grep -E "^Vm(RSS|HWM)" "/proc/$SERVER/status" | tr -s ' \t' ' ' | paste -sd, | sed "s/^/memory $1: /"; }
+memory "once loaded"
 curl -s "http://127.0.0.1:$PORT/api/model" | python3 -c 'import json,sys; m=json.load(sys.stdin); print("model %s: %s playlists, %s tracks, %s rules" % (m["version"], m["playlists"], m["tracks"], m["rules"]))'
 
 # 2,000 request bodies: seeds drawn from a sample of popular tracks (names and URIs) and
@@ -30,10 +34,20 @@ curl -s "http://127.0.0.1:$PORT/api/model" | python3 -c 'import json,sys; m=json
 curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
 python3 "$ROOT/bench/wrk/bodies.py" "$WORK/sample.json" >"$WORK/bodies.txt"
 
+# CPU seconds the server has used so far (user + system, from /proc).
+server_cpu() { awk -v tck="$(getconf CLK_TCK)" '{ print ($14 + $15) / tck }' "/proc/$SERVER/stat"; }
 run() { # label, wrk args...
   local label="$1"; shift
   echo "== $label"
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|Socket errors"
+  local before after out
+  before="$(server_cpu)"
+  out="$(/usr/bin/time -f "wrk-cpu %U %S" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1)"
+  after="$(server_cpu)"
+  grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|Socket errors" <<<"$out"
+  # Where the two cores went, per request: the server's CPU time and wrk's.
+  awk -v before="$before" -v after="$after" '
+    / requests in / { n = $1 } /^wrk-cpu/ { wrk = $2 + $3 }
+    END { if (n > 0) printf "    CPU per request: server %.1f us, wrk %.1f us\n", (after - before) / n * 1e6, wrk / n * 1e6 }' <<<"$out"
 }
 BODIES="$WORK/bodies.txt" run "POST /api/recommend (warm-up)" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" >/dev/null
 run "GET /healthz" "http://127.0.0.1:$PORT/healthz"
@@ -46,7 +60,11 @@ if [ -n "${RELOAD_DIR:-}" ]; then
     cp "$RELOAD_DIR/$target" "$MODEL_DIR/$target.tmp" && mv "$MODEL_DIR/$target.tmp" "$MODEL_DIR/$target"
     printf '%s\n' "$target" >"$MODEL_DIR/current.tmp" && mv "$MODEL_DIR/current.tmp" "$MODEL_DIR/current"
     echo "   (published $target at $(date +%T.%N | cut -c1-12))" ) &
+  PUBLISHER=$!
   BODIES="$WORK/bodies.txt" run "POST /api/recommend while reloading" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
-  wait
+  wait "$PUBLISHER" # not a bare `wait`: that would wait for the server too
   grep "model loaded" "$WORK/server.log" | tail -1 | sed 's/\x1b\[[0-9;]*m//g'
 fi
+# Resident memory now, and at its peak (a reload holds two models for a moment).
+memory "at the end"
+
