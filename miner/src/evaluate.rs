@@ -25,6 +25,7 @@ use rayon::prelude::*;
 use crate::dataset::Dataset;
 use crate::fpgrowth::Transactions;
 use crate::mine::{MineError, MineOptions, mine};
+use crate::rng::Rng;
 
 /// Length of every ranked list (the challenge's 500).
 pub const MAX_RANK: usize = 500;
@@ -153,37 +154,6 @@ pub fn score_list(ranked: &[u32], relevant: &[u32], held_out: usize) -> CaseMetr
     }
 }
 
-/// SplitMix64, as in `synth` (small and stable forever).
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64, stream: u64, index: u64) -> Self {
-        let mut r = Rng(seed ^ stream.wrapping_mul(0xA24B_AED4_963E_E407));
-        r.0 ^= r.next_u64() ^ index.wrapping_mul(0x9FB2_1C65_1E98_DF25);
-        r
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn shuffle(&mut self, items: &mut [u32]) {
-        for i in (1..items.len()).rev() {
-            let j = ((u128::from(self.next_u64()) * (i as u128 + 1)) >> 64) as usize;
-            items.swap(i, j);
-        }
-    }
-}
-
 const SPLIT: u64 = 1;
 const ORDER: u64 = 2;
 const DRAW: u64 = 3;
@@ -198,7 +168,7 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
     let mut test = Vec::new();
     let mut items = Vec::new();
     for (i, playlist) in data.transactions.iter().enumerate() {
-        if Rng::new(seed, SPLIT, i as u64).unit() < test_fraction {
+        if Rng::stream(seed, SPLIT, i as u64).unit() < test_fraction {
             // In reading order when the dataset kept it.
             test.push(data.order.as_ref().map_or(playlist, |o| o.get(i)).to_vec());
             continue;
@@ -370,7 +340,7 @@ pub fn rank_and_score(
             let mut order: Vec<u32> = playlist.iter().map(|&t| to_model[t as usize]).collect();
             if data.order.is_none() {
                 // No reading order kept: a seeded one stands in for it.
-                Rng::new(options.seed, ORDER, p as u64).shuffle(&mut order);
+                Rng::stream(options.seed, ORDER, p as u64).shuffle(&mut order);
             }
             let mut out = Vec::new();
             for (s, &shape) in options.shapes.iter().enumerate() {
@@ -381,7 +351,7 @@ pub fn rank_and_score(
                     Shape::First(k) => (order[..k].to_vec(), order[k..].to_vec()),
                     Shape::Random(k) => {
                         let mut drawn = order.clone();
-                        Rng::new(options.seed, DRAW + s as u64, p as u64).shuffle(&mut drawn);
+                        Rng::stream(options.seed, DRAW + s as u64, p as u64).shuffle(&mut drawn);
                         (drawn[..k].to_vec(), drawn[k..].to_vec())
                     }
                 };

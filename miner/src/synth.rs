@@ -19,6 +19,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::dataset::Format;
+use crate::rng::Rng;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,42 +44,6 @@ const REPEAT: f64 = 0.013;
 const TOP_GLOBAL: f64 = 0.0016;
 /// Same inside a community.
 const TOP_COMMUNITY: f64 = 0.03;
-
-/// SplitMix64: small, fast, and stable forever (the output must not change with a crate
-/// version).
-#[derive(Clone, Debug)]
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        Rng(seed)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// An index in `0..n`, power-law skewed so that index 0 comes up with probability `top`.
-    fn skewed(&mut self, n: usize, exponent: f64) -> usize {
-        ((n as f64) * self.unit().powf(exponent)).min((n - 1) as f64) as usize
-    }
-}
 
 fn hash(seed: u64, a: u64, b: u64) -> u64 {
     Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407) ^ b.wrapping_mul(0x9FB2_1C65_1E98_DF25))
