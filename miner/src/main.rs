@@ -188,6 +188,17 @@ fn synth_if_empty(args: &RunArgs, playlists: usize) -> Result<()> {
     Ok(())
 }
 
+/// One line on what was read, for the commands that read before their own work.
+fn print_read(data: &miner::dataset::Dataset, start: Instant) {
+    println!(
+        "read {} playlists ({} rows, {} tracks) in {:.2?}",
+        data.transactions.len(),
+        data.rows,
+        data.tracks.len(),
+        start.elapsed()
+    );
+}
+
 fn print_summary(s: &RunSummary) {
     let r = &s.report;
     if s.skipped.0 > 0 {
@@ -246,13 +257,7 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
         miner::dataset::read(&files, read_options)
     }
     .context("reading the input")?;
-    println!(
-        "read {} playlists ({} rows, {} tracks) in {:.2?}",
-        data.transactions.len(),
-        data.rows,
-        data.tracks.len(),
-        start.elapsed()
-    );
+    print_read(&data, start);
     let base = MineOptions {
         min_support: None,
         min_count: None,
@@ -300,13 +305,7 @@ fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
         },
     )
     .context("reading the input")?;
-    println!(
-        "read {} playlists ({} rows, {} tracks) in {:.2?}",
-        data.transactions.len(),
-        data.rows,
-        data.tracks.len(),
-        start.elapsed()
-    );
+    print_read(&data, start);
     let options = miner::evaluate::EvalOptions {
         test_fraction: args.test_fraction,
         seed: args.seed,
