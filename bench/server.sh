@@ -8,7 +8,10 @@
 #
 # MODEL_DIR is a miner --out directory (e.g. one mined from `miner synth --playlists 100000`).
 # Environment: RELOAD_DIR: a second model directory whose current model is published into
-# MODEL_DIR halfway through a third recommend run (reload under load).
+# MODEL_DIR halfway through a third recommend run (reload under load). WRK_THREADS: wrk's
+# threads (default 2). SERVER_BIN: the server binary (default: this tree's release build).
+# STATIC_ROUTE=1: also POST the same bodies to /api/static, which only bench/ratio-bound.sh's
+# patched server has (a fixed answer of the mean recommendation size: ranking and JSON free).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODEL_DIR="$1"
@@ -17,12 +20,16 @@ CONNECTIONS="${3:-64}"
 PORT="${PORT:-31900}"
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-(cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
+WRK_THREADS="${WRK_THREADS:-2}"
+if [ -z "${SERVER_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build --locked --release -p server --quiet)
+  SERVER_BIN="$ROOT/target/release/server"
+fi
 WORK="$(mktemp -d)"
 trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-"$ROOT/target/release/server" --listen "127.0.0.1:$PORT" --model-dir "$MODEL_DIR" \
-  --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
+SEGUE_STATIC_ANSWER="$WORK/answer.json" "$SERVER_BIN" --listen "127.0.0.1:$PORT" \
+  --model-dir "$MODEL_DIR" --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do kill -0 "$SERVER"; sleep 0.2; done
 memory() { grep -E "^Vm(RSS|HWM)" "/proc/$SERVER/status" | tr -s ' \t' ' ' | paste -sd, | sed "s/^/memory $1: /"; }
@@ -41,7 +48,7 @@ run() { # label, wrk args...
   echo "== $label"
   local before after out
   before="$(server_cpu)"
-  out="$(/usr/bin/time -f "wrk-cpu %U %S" wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1)"
+  out="$(/usr/bin/time -f "wrk-cpu %U %S" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1)"
   after="$(server_cpu)"
   grep -E "Requests/sec|Latency  |50%|90%|99%|Non-2xx|Socket errors" <<<"$out"
   # Where the two cores went, per request: the server's CPU time and wrk's.
@@ -51,6 +58,18 @@ run() { # label, wrk args...
 }
 BODIES="$WORK/bodies.txt" run "POST /api/recommend (warm-up)" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT" >/dev/null
 run "GET /healthz" "http://127.0.0.1:$PORT/healthz"
+if [ "${STATIC_ROUTE:-}" = 1 ]; then
+  # The fixed answer: the real answer, among the first 200 bodies', closest to their mean size.
+  head -200 "$WORK/bodies.txt" | while IFS= read -r body; do
+    curl -s -H 'content-type: application/json' -d "$body" "http://127.0.0.1:$PORT/api/recommend"
+    echo
+  done >"$WORK/answers.txt"
+  python3 -c 'import sys; a = open(sys.argv[1]).read().splitlines(); m = sum(map(len, a)) / len(a)
+print(min(a, key=lambda x: abs(len(x) - m)), end="")' "$WORK/answers.txt" >"$WORK/answer.json"
+  echo "   (fixed answer: $(wc -c <"$WORK/answer.json") bytes)"
+  WRK_PATH=/api/static BODIES="$WORK/bodies.txt" run "POST /api/static (same bodies, fixed answer)" \
+    -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
+fi
 BODIES="$WORK/bodies.txt" run "POST /api/recommend" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
 if [ -n "${RELOAD_DIR:-}" ]; then
   secs="${DURATION%s}"

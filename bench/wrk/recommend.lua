@@ -1,8 +1,8 @@
--- wrk script: POST /api/recommend with a mix of seed sets read from the file named by the
--- environment variable BODIES (one JSON body per line). Requests are formatted once at start
--- and cycled through, each thread from a different offset, and responses are not handed to
--- Lua (wrk counts non-2xx answers itself), so that wrk spends as little of the machine's two
--- cores as it does for a plain GET.
+-- wrk script: POST /api/recommend (or the path in the environment variable WRK_PATH) with a
+-- mix of seed sets read from the file named by the environment variable BODIES (one JSON body
+-- per line). Requests are formatted once at start and cycled through, each thread from a
+-- different offset, and responses are not handed to Lua (wrk counts non-2xx answers itself),
+-- so that wrk spends as little of the machine's two cores as it does for a plain GET.
 local counter = 0
 
 function setup(thread)
@@ -13,7 +13,7 @@ end
 function init(args)
   requests = {}
   for line in io.lines(os.getenv("BODIES")) do
-    requests[#requests + 1] = wrk.format("POST", "/api/recommend",
+    requests[#requests + 1] = wrk.format("POST", os.getenv("WRK_PATH") or "/api/recommend",
       { ["Content-Type"] = "application/json" }, line)
   end
   n = offset or 0
