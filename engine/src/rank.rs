@@ -330,11 +330,11 @@ pub fn recommend<'m, S: AsRef<str>>(
     let mut tracks: Vec<Recommended<'m>> = candidates
         .iter()
         .map(|c| {
-            let t = model.track(TrackId(c.track));
+            let (uri, name, artist) = model.shown(TrackId(c.track));
             Recommended {
-                uri: t.uri,
-                name: t.name,
-                artist: t.artist,
+                uri,
+                name,
+                artist,
                 score: c.score,
                 confidence: c.confidence,
                 lift: c.lift,
@@ -434,12 +434,12 @@ fn resolve<'m, S: AsRef<str>>(
             .or_else(|| model.track_by_name(input));
         match id {
             Some(id) => {
-                let t = model.track(id);
+                let (uri, name, artist) = model.shown(id);
                 resolved.push(ResolvedSeed {
                     input: input.to_owned(),
-                    uri: t.uri,
-                    name: t.name,
-                    artist: t.artist,
+                    uri,
+                    name,
+                    artist,
                     id,
                 });
             }
