@@ -297,11 +297,12 @@ impl Model {
     /// The track with id `id`. Panics if `id` is not a track of this model.
     pub fn track(&self, id: TrackId) -> Track<'_> {
         let i = id.index();
+        let (uri, name, artist) = self.shown(id);
         Track {
             id,
-            uri: self.uris.get(i),
-            name: self.names.get(self.name_of[i] as usize),
-            artist: self.artists.get(self.artist_of[i] as usize),
+            uri,
+            name,
+            artist,
             album: self.albums.get(self.album_of[i] as usize),
             count: self.counts[i],
         }
