@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use api::Limits;
+
 /// Segue's recommendation server.
 ///
 /// Serves `POST /api/recommend` from the model published in the model directory (the
@@ -64,37 +66,6 @@ pub struct Config {
     pub limits: Limits,
 }
 
-/// Bounds on what one request may ask.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Args)]
-pub struct Limits {
-    /// Most seed songs in one request.
-    #[arg(long, env = "SEGUE_MAX_SONGS", default_value_t = 100)]
-    pub max_songs: usize,
-
-    /// Longest seed song, in bytes of UTF-8.
-    #[arg(long, env = "SEGUE_MAX_SONG_BYTES", default_value_t = 500)]
-    pub max_song_bytes: usize,
-
-    /// Largest `k` (tracks in an answer).
-    #[arg(long, env = "SEGUE_MAX_K", default_value_t = 100)]
-    pub max_k: usize,
-
-    /// Largest request body, in bytes.
-    #[arg(long, env = "SEGUE_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
-    pub max_body_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_songs: 100,
-            max_song_bytes: 500,
-            max_k: 100,
-            max_body_bytes: 64 * 1024,
-        }
-    }
-}
-
 /// How log lines are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -108,5 +79,16 @@ impl Config {
     /// The clap command, for `--help` and for checks that deployment files use real flags.
     pub fn command() -> clap::Command {
         <Self as clap::CommandFactory>::command()
+    }
+
+    /// Every option at its default, whatever the environment says: the defaults have one
+    /// home, the flags' declarations above.
+    pub fn defaults() -> Config {
+        use clap::FromArgMatches as _;
+        let command = Self::command().mut_args(|arg| arg.env(None::<&'static str>));
+        let matches = command
+            .try_get_matches_from(["server"])
+            .expect("every option has a default");
+        Config::from_arg_matches(&matches).expect("the defaults parse")
     }
 }

@@ -5,8 +5,9 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
+use std::borrow::Cow;
+
+use api::{ErrorBody, ErrorDetail};
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -54,27 +55,6 @@ pub enum ApiError {
     Internal,
 }
 
-/// The error document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// The error.
-    pub error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Machine-readable reason: `empty_songs`, `too_many_songs`, `song_too_long`, `invalid_k`,
-    /// `invalid_query`, `malformed_json`, `invalid_json`, `body_too_large`,
-    /// `unsupported_media_type`, `not_found`, `method_not_allowed`, `no_model`, `shutting_down`, `overloaded`,
-    /// `timeout`, `internal`.
-    #[schema(example = "empty_songs")]
-    pub code: &'static str,
-    /// What is wrong, for people.
-    #[schema(example = "`songs` is empty: give at least one song name or track URI")]
-    pub message: String,
-}
-
 /// Seconds a client should wait before retrying a 503.
 const RETRY_AFTER_SECONDS: &str = "2";
 
@@ -116,8 +96,8 @@ impl IntoResponse for ApiError {
         }
         let body = ErrorBody {
             error: ErrorDetail {
-                code,
-                message: self.to_string(),
+                code: Cow::Borrowed(code),
+                message: Cow::Owned(self.to_string()),
             },
         };
         let mut response = (status, Json(body)).into_response();
@@ -128,6 +108,15 @@ impl IntoResponse for ApiError {
             );
         }
         response
+    }
+}
+
+impl From<api::Invalid> for ApiError {
+    fn from(invalid: api::Invalid) -> ApiError {
+        ApiError::BadRequest {
+            code: invalid.code,
+            message: invalid.message,
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::sync::atomic::AtomicU64;
 
-use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -44,7 +44,17 @@ pub struct ModelLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ReloadLabels {
     /// `success` or `failure`.
-    pub result: &'static str,
+    pub result: ReloadResult,
+}
+
+/// The `result` label of a reload.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum ReloadResult {
+    /// A new model is being served.
+    success,
+    /// The published blob was rejected.
+    failure,
 }
 
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
@@ -128,7 +138,7 @@ impl Default for Metrics {
             rules.clone(),
         );
         // Both outcomes exist from the start, so that rate() and alerts see zeroes.
-        for result in ["success", "failure"] {
+        for result in [ReloadResult::success, ReloadResult::failure] {
             drop(reloads.get_or_create(&ReloadLabels { result }));
         }
         Metrics {
@@ -152,11 +162,5 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
-    }
-
-    /// Counts a reload attempt.
-    pub fn reload(&self, success: bool) {
-        let result = if success { "success" } else { "failure" };
-        self.reloads.get_or_create(&ReloadLabels { result }).inc();
     }
 }

@@ -6,19 +6,17 @@
 //! loaded is logged and counted, the old model keeps serving, and that pointer is not retried
 //! until it, or the blob it names, changes.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use notify::Watcher as _;
 use notify::event::{EventKind, ModifyKind};
 use tokio::sync::Notify;
 
-use crate::state::{AppState, Loaded};
+use crate::state::{AppState, Loaded, Reload};
 
-/// The pointer file's name inside the model directory.
-pub const CURRENT: &str = "current";
+pub use store::layout::CURRENT;
 
 /// What one look at the model directory did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -104,9 +102,7 @@ impl Reloader {
                     seconds = loaded.load_seconds,
                     "model loaded"
                 );
-                self.state.install(loaded);
-                self.state.reloads.fetch_add(1, Ordering::Relaxed);
-                self.state.metrics.reload(true);
+                self.state.record_reload(Reload::Loaded(Box::new(loaded)));
                 self.rejected = None;
                 Outcome::Loaded { id }
             }
@@ -123,8 +119,7 @@ impl Reloader {
                 %reason,
                 "new model rejected; the previous model keeps serving"
             );
-            self.state.reload_failures.fetch_add(1, Ordering::Relaxed);
-            self.state.metrics.reload(false);
+            self.state.record_reload(Reload::Rejected);
         }
         if stamp.is_some() {
             self.rejected = stamp;
@@ -185,7 +180,8 @@ fn watch(dir: &Path, changed: Arc<Notify>) -> Option<notify::RecommendedWatcher>
     Some(watcher)
 }
 
-/// The pointer's target, checked to stay inside the model directory. `Ok(None)`: no pointer.
+/// The blob the pointer names (`models/<id>.segue`, the store's layout). `Ok(None)`: no
+/// pointer.
 async fn read_pointer(dir: &Path) -> Result<Option<String>, String> {
     let path = dir.join(CURRENT);
     let text = match tokio::fs::read_to_string(&path).await {
@@ -193,19 +189,10 @@ async fn read_pointer(dir: &Path) -> Result<Option<String>, String> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("{}: {e}", path.display())),
     };
-    let pointer = text.trim();
-    let relative = Path::new(pointer);
-    let inside = !pointer.is_empty()
-        && relative
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
-    if !inside {
-        return Err(format!(
-            "{}: expected a path inside the model directory such as models/<id>.segue, found {pointer:?}",
-            path.display()
-        ));
+    match store::layout::parse_pointer(&text) {
+        Ok(blob) => Ok(Some(blob.to_owned())),
+        Err(e) => Err(format!("{}: {e}", path.display())),
     }
-    Ok(Some(pointer.to_owned()))
 }
 
 async fn stamp(dir: &Path, pointer: &str) -> Stamp {

@@ -3,14 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::atomic::AtomicBool;
 use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use bytes::Bytes;
 
 use crate::config::Limits;
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, ReloadLabels, ReloadResult};
 use crate::search::Catalog;
 
 /// A model loaded from its blob, with what serving it needs.
@@ -96,12 +96,26 @@ pub struct Shared {
     pub limits: Limits,
     /// Metrics.
     pub metrics: Metrics,
-    /// Successful loads so far.
-    pub reloads: AtomicU64,
-    /// Rejected blobs so far.
-    pub reload_failures: AtomicU64,
     /// Set on SIGTERM: readiness turns 503 while in-flight requests finish.
     pub draining: AtomicBool,
+}
+
+/// The outcome of one attempt to load a newly published model.
+#[derive(Debug)]
+pub enum Reload {
+    /// It loaded: serve it.
+    Loaded(Box<Loaded>),
+    /// It could not be loaded; the previous model keeps serving.
+    Rejected,
+}
+
+/// How many published models this server has loaded and rejected since it started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReloadCounts {
+    /// Models loaded.
+    pub loaded: u64,
+    /// Blobs rejected.
+    pub rejected: u64,
 }
 
 /// The handle handlers get: cheap to clone.
@@ -114,10 +128,38 @@ impl Shared {
             model: ArcSwapOption::empty(),
             limits,
             metrics: Metrics::default(),
-            reloads: AtomicU64::new(0),
-            reload_failures: AtomicU64::new(0),
             draining: AtomicBool::new(false),
         })
+    }
+
+    /// Records a reload attempt (in the metrics, which [`Shared::reload_counts`] reads) and,
+    /// if it loaded, serves the new model from now on.
+    pub fn record_reload(&self, reload: Reload) {
+        let result = match reload {
+            Reload::Loaded(loaded) => {
+                self.install(*loaded);
+                ReloadResult::success
+            }
+            Reload::Rejected => ReloadResult::failure,
+        };
+        self.metrics
+            .reloads
+            .get_or_create(&ReloadLabels { result })
+            .inc();
+    }
+
+    /// Reloads so far, by outcome.
+    pub fn reload_counts(&self) -> ReloadCounts {
+        let count = |result| {
+            self.metrics
+                .reloads
+                .get_or_create(&ReloadLabels { result })
+                .get()
+        };
+        ReloadCounts {
+            loaded: count(ReloadResult::success),
+            rejected: count(ReloadResult::failure),
+        }
     }
 
     /// Serves `loaded` from now on; requests in flight finish on the model they started with.

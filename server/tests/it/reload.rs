@@ -173,7 +173,7 @@ async fn models_switch_under_load_without_a_failed_request() {
     miner::publish::write_atomic(&dir.path().join("current"), b"models/truncated.segue\n")
         .expect("writes");
     let started = Instant::now();
-    while server.state.reload_failures.load(Ordering::Relaxed) < 1 {
+    while server.state.reload_counts().rejected < 1 {
         assert!(started.elapsed() < poll * 6, "corrupt blob not noticed");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
@@ -185,13 +185,13 @@ async fn models_switch_under_load_without_a_failed_request() {
     miner::publish::write_atomic(&dir.path().join("current"), b"models/missing.segue\n")
         .expect("writes");
     let started = Instant::now();
-    while server.state.reload_failures.load(Ordering::Relaxed) < 2 {
+    while server.state.reload_counts().rejected < 2 {
         assert!(started.elapsed() < poll * 6, "missing blob not noticed");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // Rejections are not retried while nothing changes.
     tokio::time::sleep(poll * 3).await;
-    assert_eq!(server.state.reload_failures.load(Ordering::Relaxed), 2);
+    assert_eq!(server.state.reload_counts().rejected, 2);
     assert_eq!(
         version(&client, addr).await.as_deref(),
         Some(ids[1].as_str())

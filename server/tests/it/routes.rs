@@ -23,34 +23,16 @@ fn expected(songs: &[String], k: usize) -> Value {
     expected_with(songs, k, engine::Strategy::default())
 }
 
-/// What the API must answer for `songs` with `strategy`.
+/// What the API must answer for `songs` with `strategy`: the engine's answer in the API's
+/// shape.
 fn expected_with(songs: &[String], k: usize, strategy: engine::Strategy) -> Value {
     let (model, _) = shared_model();
     let options = engine::Options { k, strategy };
     let answer = engine::recommend(model, songs, &options);
-    let source = |s: engine::Source| match s {
-        engine::Source::Rule => "rule",
-        engine::Source::Popular => "popular",
-    };
-    json!({
-        "songs": answer.tracks.iter().map(|t| t.name).collect::<Vec<_>>(),
-        "tracks": answer.tracks.iter().map(|t| json!({
-            "uri": t.uri, "name": t.name, "artist": t.artist, "score": f32_json(t.score),
-            "confidence": f32_json(t.confidence), "lift": f32_json(t.lift), "support": t.support,
-            "source": source(t.source), "because": t.because,
-        })).collect::<Vec<_>>(),
-        "resolved": answer.resolved.iter().map(|s| json!({
-            "input": s.input, "uri": s.uri, "name": s.name, "artist": s.artist,
-        })).collect::<Vec<_>>(),
-        "unknown": answer.unknown,
-        "version": model.id(),
-        "model_date": model.metadata().created_at,
-    })
-}
-
-/// An `f32` as JSON carries it: the shortest decimal that reads back as the same `f32`.
-fn f32_json(x: f32) -> Value {
-    serde_json::from_str(&serde_json::to_string(&x).expect("serializes")).expect("parses")
+    // Through text, as on the wire: an `f32` reads back as its shortest decimal.
+    let text =
+        serde_json::to_string(&api::RecommendResponse::new(answer, model)).expect("serializes");
+    serde_json::from_str(&text).expect("parses")
 }
 
 #[tokio::test]
@@ -712,5 +694,115 @@ async fn responses_carry_a_request_id() {
     assert_eq!(
         b.headers["x-request-id"], "from-the-client",
         "a client's id is kept"
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_states_the_configured_limits() {
+    let (_, blob) = shared_model();
+    let limits = Limits {
+        max_songs: 7,
+        max_song_bytes: 33,
+        max_k: 12,
+        ..Limits::default()
+    };
+    let state = Shared::new(limits);
+    state.install(crate::common::loaded(blob));
+    let doc = get(&state, "/openapi.json").await.json();
+    let request = &doc["components"]["schemas"]["RecommendRequest"]["properties"];
+    assert_eq!(request["songs"]["minItems"], 1);
+    assert_eq!(request["songs"]["maxItems"], 7);
+    assert_eq!(request["songs"]["items"]["maxLength"], 33);
+    assert_eq!(request["k"]["minimum"], 1);
+    assert_eq!(request["k"]["maximum"], 12);
+    let params = doc["paths"]["/api/tracks"]["get"]["parameters"]
+        .as_array()
+        .expect("parameters");
+    for name in ["sample", "limit"] {
+        let p = params.iter().find(|p| p["name"] == name).expect(name);
+        assert_eq!(p["schema"]["minimum"], 1, "{name}");
+        assert_eq!(p["schema"]["maximum"], api::MAX_TRACKS, "{name}");
+    }
+    // What the document allows, the server accepts; one past it, the server refuses.
+    let songs = |n: usize, len: usize| vec!["x".repeat(len); n];
+    let body = |songs: Vec<String>, k: usize| json!({"songs": songs, "k": k}).to_string();
+    let fine = post_json(&state, "/api/recommend", body(songs(7, 33), 12)).await;
+    assert_eq!(fine.status, StatusCode::OK);
+    for (bad, code) in [
+        (body(songs(8, 1), 1), "too_many_songs"),
+        (body(songs(1, 34), 1), "song_too_long"),
+        (body(songs(1, 1), 13), "invalid_k"),
+        (body(songs(0, 1), 1), "empty_songs"),
+    ] {
+        assert_eq!(post_json(&state, "/api/recommend", bad).await.code(), code);
+    }
+}
+
+#[tokio::test]
+async fn popularity_picks_carry_what_the_document_says() {
+    let state = serving();
+    let (model, _) = shared_model();
+    let answer = post_json(
+        &state,
+        "/api/recommend",
+        r#"{"songs":["No Such Song Anywhere"],"k":5}"#,
+    )
+    .await;
+    let answer: api::RecommendResponse<'static> =
+        serde_json::from_slice(&answer.body).expect("a recommendation");
+    assert_eq!(answer.tracks.len(), 5);
+    let playlists = model.metadata().playlists as f64;
+    for (i, t) in answer.tracks.iter().enumerate() {
+        let track = model.track(engine::TrackId(i as u32));
+        assert_eq!(t.source, api::SourceName::Popular);
+        assert_eq!(t.uri, track.uri);
+        assert_eq!(t.score, 0.0);
+        assert_eq!(t.confidence, (f64::from(track.count) / playlists) as f32);
+        assert_eq!(t.lift, 1.0);
+        assert_eq!(t.support, track.count);
+        assert!(t.because.is_empty());
+    }
+    let doc = get(&state, "/openapi.json").await.json();
+    let fields = &doc["components"]["schemas"]["RecommendedTrack"]["properties"];
+    let says = |field: &str, text: &str| {
+        let description = fields[field]["description"].as_str().unwrap_or_default();
+        assert!(description.contains(text), "{field}: {description:?}");
+    };
+    says("score", "0 for popularity picks");
+    says("confidence", "for popularity picks, the share of");
+    says("lift", "1 for popularity picks");
+    says("support", "for popularity picks: the track's playlists");
+    says("because", "empty for popularity picks");
+}
+
+#[tokio::test]
+async fn every_route_is_labelled_in_the_metrics() {
+    let state = serving();
+    for uri in [
+        "/api/model",
+        "/api/model/blob",
+        "/api/tracks?sample=3",
+        "/api/nope",
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/docs",
+        "/docs/",
+        "/docs/swagger-ui.css",
+    ] {
+        get(&state, uri).await;
+    }
+    for uri in ["/api/recommend", "/api/recommend/"] {
+        post_json(&state, uri, r#"{"songs":["a"]}"#).await;
+    }
+    let text = String::from_utf8(get(&state, "/metrics").await.body).expect("utf-8");
+    let requests: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("segue_http_requests_total{"))
+        .collect();
+    assert!(requests.len() >= 12, "{text}");
+    assert!(
+        !requests.iter().any(|l| l.contains(r#"route="other""#)),
+        "a route missing from the table: {requests:#?}"
     );
 }

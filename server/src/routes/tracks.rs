@@ -1,0 +1,120 @@
+//! `GET /api/tracks`: a sample of popular tracks, or a search by name.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use api::{DEFAULT_LIMIT, ErrorBody, MAX_TRACKS, TrackInfo, TrackList, TracksQuery};
+use axum::extract::State;
+use axum::response::Response;
+
+use super::{current, json_response};
+use crate::error::{ApiError, ApiQuery};
+use crate::state::AppState;
+
+/// A sample of popular tracks, or a search by song and artist name.
+#[utoipa::path(
+    get,
+    path = "/api/tracks",
+    tag = "tracks",
+    params(TracksQuery),
+    responses(
+        (status = 200, description = "Tracks", body = TrackList),
+        (status = 400, description = "Neither or both of `sample` and `q`, or a count out of range", body = ErrorBody),
+        (status = 503, description = "No model yet", body = ErrorBody),
+    )
+)]
+pub async fn tracks(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<TracksQuery>,
+) -> Result<Response, ApiError> {
+    let count = |n: usize, name: &str| match n {
+        1..=MAX_TRACKS => Ok(n),
+        n => Err(ApiError::bad_request(
+            "invalid_query",
+            format!("`{name}` is {n}; it must be between 1 and {MAX_TRACKS}"),
+        )),
+    };
+    let loaded = current(&state)?;
+    let model = &loaded.model;
+    let list = match (&query.q, query.sample) {
+        (Some(q), None) => {
+            let limit = count(query.limit.unwrap_or(DEFAULT_LIMIT), "limit")?;
+            TrackList {
+                seed: None,
+                tracks: loaded
+                    .catalog
+                    .search(q, limit)
+                    .into_iter()
+                    .map(|id| TrackInfo::new(model, id))
+                    .collect(),
+            }
+        }
+        (None, Some(n)) => {
+            let n = count(n, "sample")?;
+            let seed = query.seed.unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_nanos() as u64)
+            });
+            let mut ids = sample(model.track_count(), n, seed);
+            ids.sort_unstable();
+            TrackList {
+                seed: Some(seed),
+                tracks: ids
+                    .into_iter()
+                    .map(|i| TrackInfo::new(model, engine::TrackId(i)))
+                    .collect(),
+            }
+        }
+        _ => {
+            return Err(ApiError::bad_request(
+                "invalid_query",
+                "give either `sample=N` (popular tracks) or `q=TEXT` (search)",
+            ));
+        }
+    };
+    json_response(&list)
+}
+
+/// `n` distinct ids from the most popular `max(10n, 500)` of `tracks`, chosen by a partial
+/// Fisher-Yates shuffle driven by SplitMix64 from `seed`.
+fn sample(tracks: usize, n: usize, seed: u64) -> Vec<u32> {
+    let pool = tracks.min((10 * n).max(500));
+    let mut ids: Vec<u32> = (0..pool as u32).collect();
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    };
+    let n = n.min(pool);
+    for i in 0..n {
+        let j = i + (next() % (pool - i) as u64) as usize;
+        ids.swap(i, j);
+    }
+    ids.truncate(n);
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sample;
+
+    #[test]
+    fn samples_are_distinct_popular_and_seeded() {
+        let a = sample(10_000, 20, 7);
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 20);
+        assert!(a.iter().all(|&i| i < 500));
+        assert_eq!(a, sample(10_000, 20, 7));
+        assert_ne!(a, sample(10_000, 20, 8));
+        assert_eq!(
+            sample(3, 20, 1).len(),
+            3,
+            "a small catalog gives what it has"
+        );
+    }
+}
