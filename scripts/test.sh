@@ -10,6 +10,31 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 results="$(mktemp)"
 trap 'rm -f "$results"' EXIT
 
+# Runs a test step to the end even when it fails, so that the total below counts its
+# failures; a step that fails without a `test result:` line of its own (it did not build, or
+# it is a script) counts as one failed test.
+failed_steps=0
+tests() {
+  local before status
+  before=$(grep -c '^test result:' "$results" || true)
+  set +e
+  "$@" 2>&1 | tee -a "$results"
+  status=${PIPESTATUS[0]}
+  set -e
+  if [ "$status" -ne 0 ]; then
+    printf '\033[1;31m==> failed (exit %s): %s\033[0m\n' "$status" "$*"
+    local after failed
+    after=$(grep -c '^test result:' "$results" || true)
+    failed=$(tail -n +"$((before + 1))" "$results" | grep -c '^test result: FAILED' || true)
+    if [ "$after" -eq "$before" ] || [ "$failed" -eq 0 ]; then
+      echo "test result: FAILED. 0 passed; 1 failed; ($*)" >>"$results"
+    fi
+    failed_steps=$((failed_steps + 1))
+  elif [ "$(grep -c '^test result:' "$results" || true)" -eq "$before" ]; then
+    echo "test result: ok. 1 passed; 0 failed; ($*)" >>"$results"
+  fi
+}
+
 step "setup"
 scripts/setup.sh
 
@@ -36,14 +61,15 @@ trunk build --release --offline --quiet
 scripts/wasm-size.sh dist
 
 step "engine tests under wasm32 (node, wasm-bindgen-test)"
-cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm 2>&1 | tee -a "$results"
+tests cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm
 
 step "tests (native)"
-cargo test --locked --workspace --all-features 2>&1 | tee -a "$results"
+tests cargo test --locked --workspace --all-features --no-fail-fast
 
 step "the README's run command, end to end (scripts/demo-check.sh)"
-scripts/demo-check.sh
+tests scripts/demo-check.sh
 
 step "total"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
-     END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results"
+     END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results" &&
+  [ "$failed_steps" -eq 0 ]
