@@ -5,13 +5,14 @@
 #   docker build --target server -t segue-server .   # the API + the trunk-built page (default)
 #   docker build --target miner  -t segue-miner  .   # the batch job (`miner run` in Kubernetes)
 #
-# Stages: `rust` (the pinned toolchain) -> `deps` (every dependency, compiled from the
-# manifests alone with stub sources, so a source change does not rebuild them) -> `build`
+# Stages: `rust` (the pinned toolchain) -> `skeleton` (the workspace's manifests and stub
+# sources) -> `deps` (every dependency, compiled from the skeleton, so a source change does
+# not rebuild them) -> `build`
 # (the native binaries). `tools` (scripts/setup.sh: trunk, wasm-bindgen-cli, wasm-opt) ->
 # `web` (the page's dependencies, then `trunk build`). The runtime images are distroless
 # (glibc + libgcc, no shell) and run as the numeric non-root user 65532.
 #
-# server/tests/it/deploy.rs checks this file against the repository and the binaries:
+# deploy/tests/it/dockerfile.rs checks this file against the repository and the binaries:
 # COPY sources exist and are not excluded by .dockerignore, USER is not root, EXPOSE and
 # ENTRYPOINT agree with the server's and the miner's clap definitions.
 
@@ -25,31 +26,30 @@ COPY rust-toolchain.toml ./
 # The toolchain file names 1.95.0 (the image's) plus rustfmt, clippy and the wasm32 target.
 RUN rustup component add rustfmt clippy && rustup target add wasm32-unknown-unknown
 
-# Manifests and stub sources (a `main` for every binary and every `[[bench]]` a manifest
-# declares, since cargo checks they exist): this layer's compiled dependencies stay cached
-# until Cargo.toml or Cargo.lock change.
+# Every manifest of the workspace, with a stub for each source root it has (src/lib.rs,
+# src/main.rs) and each `[[bench]]` it declares (cargo checks they exist), found rather than
+# listed, so a new crate needs no change here. Its output changes only with the manifests,
+# so the dependency layers below stay cached across source changes.
+FROM rust AS skeleton
+COPY . /full
+RUN mkdir /skeleton && cd /full \
+ && cp Cargo.lock /skeleton/ \
+ && find . -name target -prune -o -name Cargo.toml -print | while read -r manifest; do \
+      dir=$(dirname "$manifest"); mkdir -p "/skeleton/$dir/src"; cp "$manifest" "/skeleton/$dir/"; \
+      if [ -f "$dir/src/lib.rs" ]; then touch "/skeleton/$dir/src/lib.rs"; fi; \
+      if [ -f "$dir/src/main.rs" ]; then echo 'fn main() {}' > "/skeleton/$dir/src/main.rs"; fi; \
+      for b in $(sed -n '/^\[\[bench\]\]/,/^name/ s/^name = "\(.*\)"/\1/p' "$manifest"); do \
+        mkdir -p "/skeleton/$dir/benches" && echo 'fn main() {}' > "/skeleton/$dir/benches/$b.rs"; done; \
+    done
+
 FROM rust AS deps
-COPY Cargo.toml Cargo.lock ./
-COPY engine/Cargo.toml engine/
-COPY miner/Cargo.toml miner/
-COPY server/Cargo.toml server/
-COPY web/Cargo.toml web/
-RUN mkdir -p engine/src miner/src server/src web/src \
- && touch engine/src/lib.rs miner/src/lib.rs server/src/lib.rs \
- && for f in miner/src/main.rs server/src/main.rs web/src/main.rs; do \
-      echo 'fn main() {}' > "$f"; done \
- && for m in engine miner server web; do \
-      for b in $(sed -n '/^\[\[bench\]\]/,/^name/ s/^name = "\(.*\)"/\1/p' "$m/Cargo.toml"); do \
-        mkdir -p "$m/benches" && echo 'fn main() {}' > "$m/benches/$b.rs"; done; done \
- && cargo build --locked --release -p server -p miner
+COPY --from=skeleton /skeleton ./
+RUN cargo build --locked --release -p server -p miner
 
 FROM deps AS build
-COPY engine engine
-COPY miner miner
-COPY server server
-COPY web web
+COPY . .
 # COPY keeps the files' times, which may be older than the stubs': make cargo see them as new.
-RUN find engine miner server web -name '*.rs' -exec touch {} + \
+RUN find . -name target -prune -o -name '*.rs' -exec touch {} + \
  && cargo build --locked --release -p server -p miner
 
 # trunk, wasm-bindgen-cli and wasm-opt as scripts/setup.sh pins them (about 12 minutes, once).
@@ -70,22 +70,11 @@ RUN scripts/setup.sh && rm Cargo.lock
 ENV PATH=/src/.tools/node_modules/.bin:$PATH
 
 FROM tools AS web
-COPY Cargo.toml Cargo.lock Trunk.toml index.html ./
-COPY engine/Cargo.toml engine/
-COPY miner/Cargo.toml miner/
-COPY server/Cargo.toml server/
-COPY web/Cargo.toml web/
-RUN mkdir -p engine/src miner/src server/src web/src \
- && touch engine/src/lib.rs miner/src/lib.rs server/src/lib.rs \
- && for f in miner/src/main.rs server/src/main.rs web/src/main.rs; do \
-      echo 'fn main() {}' > "$f"; done \
- && for m in engine miner server web; do \
-      for b in $(sed -n '/^\[\[bench\]\]/,/^name/ s/^name = "\(.*\)"/\1/p' "$m/Cargo.toml"); do \
-        mkdir -p "$m/benches" && echo 'fn main() {}' > "$m/benches/$b.rs"; done; done \
- && cargo build --locked -p web --target wasm32-unknown-unknown --profile wasm-release
-COPY engine engine
-COPY web web
-RUN find engine web -name '*.rs' -exec touch {} + \
+COPY --from=skeleton /skeleton ./
+COPY Trunk.toml index.html ./
+RUN cargo build --locked -p web --target wasm32-unknown-unknown --profile wasm-release
+COPY . .
+RUN find . -name target -prune -o -name '*.rs' -exec touch {} + \
  && trunk build --release --offline
 
 FROM ${RUNTIME_IMAGE} AS miner
