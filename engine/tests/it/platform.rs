@@ -25,7 +25,10 @@ macro_rules! snapshot {
     }};
 }
 
-/// The cases answered with the original's strategy, in full.
+/// The cases answered with [`Strategy::BestConfidence`], in full: the default when this
+/// snapshot was taken (before [`Strategy::Original`] existed), pinned so that the snapshot keeps
+/// checking the same answers, and able to fire the fixture's two-track antecedents, which
+/// `Original` ignores.
 fn run_cases(model: &Model, cases: &[(&str, Vec<&str>, usize)]) -> String {
     let mut out = String::new();
     for (label, seeds, k) in cases {
