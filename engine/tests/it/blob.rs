@@ -6,8 +6,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use engine::{DecodeError, HEADER_LEN, InvalidModel, Model};
 use serde::{Deserialize, Serialize};
-
-use crate::fixture::{empty, fixture};
+use testkit::fixture::{empty, fixture};
 
 /// An independent statement of the payload layout (field order = wire order), used to forge
 /// payloads that are well-formed postcard but break the model's invariants.

@@ -1,8 +1,6 @@
 //! The engine's integration tests: one binary, natively and under wasm32.
 
 mod blob;
-mod fixture;
-mod generated;
 mod platform;
 #[cfg(not(target_arch = "wasm32"))]
 mod props;

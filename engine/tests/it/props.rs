@@ -2,9 +2,9 @@
 
 use engine::{DecodeError, HEADER_LEN, Model, Options, Source, Strategy as Ranking, recommend};
 use proptest::prelude::*;
+use testkit::fixture::fixture;
+use testkit::{Shape, generate, rng, seed_lists};
 
-use crate::fixture::fixture;
-use crate::generated::{Rng, Shape, generate, seed_lists};
 use crate::rank::{oracle, summary};
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -50,7 +50,7 @@ proptest! {
     ) {
         prop_assume!(shape.tracks > 0);
         let model = generate(&shape);
-        let mut rng = Rng::new(seed);
+        let mut rng = rng(seed);
         for seeds in seed_lists(&model, &mut rng, 8, 8) {
             let answer = recommend(&model, &seeds, &Options { k, strategy });
             prop_assert!(answer.tracks.len() <= k);
