@@ -1,7 +1,8 @@
 //! Assembling a model from tracks and rules given in any order.
 
+use crate::columns::{Columns, Ends, Offsets, RuleRec, StrPool};
 use crate::error::BuildError;
-use crate::model::{Metadata, Model, RuleRec, StrPool, rule_scores};
+use crate::model::{Metadata, Model, rule_scores};
 use crate::normalize::normalize_name;
 
 /// One track as the miner knows it.
@@ -292,24 +293,26 @@ impl ModelBuilder {
                 max_len,
                 miner_version,
             },
-            uris,
-            names,
-            name_of,
-            artists,
-            artist_of,
-            albums,
-            album_of,
-            counts,
-            name_keys,
-            name_key_track,
+            columns: Columns {
+                uris,
+                names,
+                name_of,
+                artists,
+                artist_of,
+                albums,
+                album_of,
+                counts,
+                name_keys,
+                name_key_track,
+                ante_by_first: Offsets(ante_by_first),
+                ante_tail_end: Ends(ante_tail_end),
+                ante_tail_items,
+                ante_count,
+                ante_rule_end: Ends(ante_rule_end),
+                rules: rule_recs,
+            },
             uri_index: Default::default(),
             name_index: Default::default(),
-            ante_by_first,
-            ante_tail_end,
-            ante_tail_items,
-            ante_count,
-            ante_rule_end,
-            rules: rule_recs,
         };
         crate::validate::validate(&model)?;
         model.meta.model_id = crate::blob::content_id(&model);

@@ -44,6 +44,7 @@
 
 mod blob;
 mod builder;
+mod columns;
 mod error;
 mod index;
 mod model;

@@ -254,7 +254,7 @@ pub fn recommend<'m, S: AsRef<str>>(
     let strategy = options.strategy;
     let mut fire = |first: u32, ante: usize| {
         for r in model.rules_of(ante) {
-            let rule = model.rules[r];
+            let rule = model.columns.rules[r];
             let y = rule.consequent;
             if is_seed(y) {
                 continue;
@@ -344,7 +344,7 @@ pub fn recommend<'m, S: AsRef<str>>(
                 // would be a binary search over every track.
                 because: std::iter::once(c.first)
                     .chain(model.tail_of(c.ante as usize).iter().copied())
-                    .map(|t| model.uris.get(t as usize))
+                    .map(|t| model.columns.uris.get(t as usize))
                     .collect(),
                 id: TrackId(c.track),
             }
