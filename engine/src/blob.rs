@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::columns::{Columns, WireColumns};
 use crate::error::{DecodeError, InvalidModel};
-use crate::model::{Metadata, Model};
+use crate::model::{Encoded, Metadata, Model};
 use crate::validate::validate;
 
 /// The first bytes of every blob.
@@ -55,36 +55,48 @@ fn body(m: &Model) -> Body<'_> {
     }
 }
 
-fn encode_body(m: &Model) -> Vec<u8> {
-    postcard::to_allocvec(&body(m)).expect("postcard cannot fail to encode into a Vec")
+/// The blob of `m` (its id is not part of it), encoded in one pass, and its content id: the
+/// XXH3-128 of the body's bytes, in hex.
+pub(crate) fn encode(m: &Model) -> (Vec<u8>, String) {
+    let infallible = "postcard cannot fail to encode into a Vec";
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 16]); // payload length and checksum, filled in below
+    let out = postcard::to_extend(&m.meta.created_at, out).expect(infallible);
+    let body_start = out.len();
+    let mut out = postcard::to_extend(&body(m), out).expect(infallible);
+    out.shrink_to_fit();
+    let payload_len = (out.len() - HEADER_LEN) as u64;
+    out[12..20].copy_from_slice(&payload_len.to_le_bytes());
+    let checksum = xxhash_rust::xxh3::xxh3_64(&out[HEADER_LEN..]);
+    out[20..28].copy_from_slice(&checksum.to_le_bytes());
+    let id = id_of(&out[body_start..]);
+    (out, id)
 }
 
 fn id_of(body: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(body))
 }
 
-/// The content id of a model: the XXH3-128 of its encoded body, in hex.
-pub(crate) fn content_id(m: &Model) -> String {
-    id_of(&encode_body(m))
-}
-
 impl Model {
-    /// Encodes the model as a blob. Deterministic: equal models give equal bytes.
+    /// Encodes the model as a blob. Deterministic: equal models give equal bytes. A built
+    /// model returns a copy of the blob the builder encoded (once, to compute the id); a
+    /// decoded model encodes again (to the bytes it was decoded from).
     pub fn to_blob(&self) -> Vec<u8> {
-        let created_at = postcard::to_allocvec(&self.meta.created_at)
-            .expect("postcard cannot fail to encode into a Vec");
-        let body = encode_body(self);
-        let payload_len = created_at.len() + body.len();
-        let mut out = Vec::with_capacity(HEADER_LEN + payload_len);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(payload_len as u64).to_le_bytes());
-        out.extend_from_slice(&[0; 8]); // checksum, filled in below
-        out.extend_from_slice(&created_at);
-        out.extend_from_slice(&body);
-        let checksum = xxhash_rust::xxh3::xxh3_64(&out[HEADER_LEN..]);
-        out[20..28].copy_from_slice(&checksum.to_le_bytes());
-        out
+        match &self.encoded {
+            Encoded::Kept(blob) => blob.to_vec(),
+            Encoded::Len(_) => encode(self).0,
+        }
+    }
+
+    /// The length of [`Model::to_blob`]'s bytes, without encoding: a built model keeps its
+    /// blob, a decoded one the length of the blob it came from.
+    pub fn blob_len(&self) -> usize {
+        match &self.encoded {
+            Encoded::Kept(blob) => blob.len(),
+            &Encoded::Len(len) => len,
+        }
     }
 
     /// Decodes and fully validates a blob. Any byte string gives a model or a typed error,
@@ -107,7 +119,7 @@ impl Model {
                 extra: rest.len() as u64,
             });
         }
-        let model = from_body(body, created_at, id_of(body_bytes))?;
+        let model = from_body(body, created_at, id_of(body_bytes), bytes.len())?;
         validate(&model)?;
         Ok(model.finish()?)
     }
@@ -164,7 +176,14 @@ fn check_header(bytes: &[u8]) -> Result<&[u8], DecodeError> {
     Ok(payload)
 }
 
-fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model, InvalidModel> {
+/// The model of a decoded body, not yet validated; `blob_len` is the size of its blob (every
+/// accepted blob is canonical: re-encoding the model gives those bytes).
+fn from_body(
+    body: Body<'_>,
+    created_at: &str,
+    model_id: String,
+    blob_len: usize,
+) -> Result<Model, InvalidModel> {
     Ok(Model {
         meta: Metadata {
             format_version: FORMAT_VERSION,
@@ -181,5 +200,6 @@ fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model
         columns: Columns::from_wire(body.columns)?,
         uri_index: Default::default(),
         name_index: Default::default(),
+        encoded: Encoded::Len(blob_len),
     })
 }

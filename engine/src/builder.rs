@@ -2,7 +2,7 @@
 
 use crate::columns::{Columns, Ends, Offsets, RuleRec, StrPool};
 use crate::error::BuildError;
-use crate::model::{Metadata, Model, rule_scores};
+use crate::model::{Encoded, Metadata, Model, rule_scores};
 use crate::normalize::normalize_name;
 
 /// One track as the miner knows it.
@@ -402,17 +402,20 @@ fn metadata(params: ModelParams) -> Metadata {
     }
 }
 
-/// The finished model: checks every invariant, names it by the hash of its body and derives
-/// its indexes.
+/// The finished model: checks every invariant, encodes the blob (once: the model keeps it for
+/// [`Model::to_blob`]), names the model by the hash of the blob's body and derives its indexes.
 fn seal(meta: Metadata, columns: Columns) -> Result<Model, BuildError> {
     let mut model = Model {
         meta,
         columns,
         uri_index: Default::default(),
         name_index: Default::default(),
+        encoded: Encoded::Len(0), // set below, once valid
     };
     crate::validate::validate(&model)?;
-    model.meta.model_id = crate::blob::content_id(&model);
+    let (blob, id) = crate::blob::encode(&model);
+    model.meta.model_id = id;
+    model.encoded = Encoded::Kept(blob.into_boxed_slice());
     Ok(model.finish()?)
 }
 

@@ -121,6 +121,8 @@ pub struct MemoryUsage {
     pub tracks: usize,
     /// Antecedents and rules.
     pub rules: usize,
+    /// The blob a built model keeps for [`Model::to_blob`] (0 for a decoded model).
+    pub blob: usize,
 }
 
 /// A decoded, validated model: tracks, rules and the indexes that ranking uses.
@@ -136,7 +138,7 @@ pub struct MemoryUsage {
 /// - rules grouped by antecedent, each group sorted by consequent.
 ///
 /// The stored columns, and how the blob holds each, are declared in one list (`columns.rs`).
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Model {
     pub(crate) meta: Metadata,
     /// Everything the blob stores besides the metadata.
@@ -145,6 +147,27 @@ pub struct Model {
     pub(crate) uri_index: HashIndex,
     /// Derived at load: normalised name -> position in `name_keys`.
     pub(crate) name_index: HashIndex,
+    /// What the model keeps of its blob.
+    pub(crate) encoded: Encoded,
+}
+
+/// What a model keeps of its own blob.
+#[derive(Clone)]
+pub(crate) enum Encoded {
+    /// A built model: its blob, encoded once when the builder hashed the body for the id, so
+    /// that [`Model::to_blob`] copies it instead of encoding again.
+    Kept(Box<[u8]>),
+    /// A decoded model: the length of the blob it came from. The caller has the bytes; a
+    /// second copy would double a server's memory for the model.
+    Len(usize),
+}
+
+/// Models are equal when their content is: metadata and columns (the indexes are derived
+/// from the columns, and a built and a decoded model keep different things of their blob).
+impl PartialEq for Model {
+    fn eq(&self, other: &Model) -> bool {
+        self.meta == other.meta && self.columns == other.columns
+    }
 }
 
 impl fmt::Debug for Model {
@@ -276,6 +299,9 @@ impl Model {
                 .iter()
                 .map(String::capacity)
                 .sum::<usize>();
+        if let Encoded::Kept(blob) = &self.encoded {
+            usage.blob = blob.len();
+        }
         usage
     }
 

@@ -96,6 +96,23 @@ fn round_trip_is_exact_and_deterministic() {
 }
 
 #[test]
+fn blob_len_and_the_kept_blob() {
+    for model in [fixture(), empty()] {
+        let blob = model.to_blob();
+        assert_eq!(model.blob_len(), blob.len());
+        let decoded = Model::from_blob(&blob).expect("decodes");
+        assert_eq!(decoded.blob_len(), blob.len());
+        // A built model keeps the blob it encoded for its id; a decoded one keeps no copy.
+        assert_eq!(model.memory().blob, blob.len());
+        assert_eq!(decoded.memory().blob, 0);
+        assert_eq!(
+            (decoded.memory().tracks, decoded.memory().rules),
+            (model.memory().tracks, model.memory().rules)
+        );
+    }
+}
+
+#[test]
 fn forge_helper_reproduces_the_encoder() {
     let blob = fixture().to_blob();
     let (created_at, body) = split(&blob);

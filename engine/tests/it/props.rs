@@ -38,6 +38,7 @@ proptest! {
         let blob = model.to_blob();
         let decoded = Model::from_blob(&blob).expect("decodes");
         prop_assert_eq!(&decoded, &model);
+        prop_assert_eq!((model.blob_len(), decoded.blob_len()), (blob.len(), blob.len()));
         prop_assert_eq!(decoded.to_blob(), blob);
     }
 
