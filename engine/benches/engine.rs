@@ -9,19 +9,15 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion};
 use engine::{Model, Options, Strategy, TrackId, recommend};
-
-#[path = "../tests/it/generated.rs"]
-mod generated;
-
-use generated::{Rng, Shape, generate};
+use testkit::{Shape, cubed, generate};
 
 /// Seed lists of `n` URIs drawn like real seeds: mostly popular tracks, heavy-tailed.
 fn seed_lists(model: &Model, n: usize, lists: usize) -> Vec<Vec<&str>> {
-    let mut rng = Rng::new(n as u64);
+    let mut rng = testkit::rng(n as u64);
     (0..lists)
         .map(|_| {
             (0..n)
-                .map(|_| model.track(TrackId(rng.skewed(20_000) as u32)).uri)
+                .map(|_| model.track(TrackId(cubed(&mut rng, 20_000) as u32)).uri)
                 .collect()
         })
         .collect()

@@ -4,10 +4,7 @@
 //!
 //! `cargo run --release -p engine --example mpd_blob -- DIR [SEED]`
 
-#[path = "../tests/it/generated.rs"]
-mod generated;
-
-use generated::{Shape, generate};
+use testkit::{Shape, generate};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -10,15 +10,14 @@
 //! ```
 //!
 //! The body holds everything but the creation time; the model id is the XXH3-128 of the body's
-//! bytes, so mining the same input the same way gives the same id. Column lengths are stored
-//! instead of offsets (smaller varints); the decoder rebuilds the offsets with overflow checks.
-
-use std::borrow::Cow;
+//! bytes, so mining the same input the same way gives the same id. The body's columns, and how
+//! each is stored, are declared in `columns.rs`.
 
 use serde::{Deserialize, Serialize};
 
+use crate::columns::{Columns, WireColumns};
 use crate::error::{DecodeError, InvalidModel};
-use crate::model::{Metadata, Model, RuleRec, StrPool};
+use crate::model::{Encoded, Metadata, Model};
 use crate::validate::validate;
 
 /// The first bytes of every blob.
@@ -28,13 +27,7 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 28;
 
-#[derive(Serialize, Deserialize)]
-struct WirePool<'a> {
-    #[serde(borrow)]
-    data: &'a str,
-    lens: Cow<'a, [u32]>,
-}
-
+/// The payload after the creation time: the metadata, then the columns.
 #[derive(Serialize, Deserialize)]
 struct Body<'a> {
     #[serde(borrow)]
@@ -46,50 +39,7 @@ struct Body<'a> {
     max_len: u32,
     miner_version: &'a str,
     #[serde(borrow)]
-    uris: WirePool<'a>,
-    #[serde(borrow)]
-    names: WirePool<'a>,
-    name_of: Cow<'a, [u32]>,
-    #[serde(borrow)]
-    artists: WirePool<'a>,
-    artist_of: Cow<'a, [u32]>,
-    #[serde(borrow)]
-    albums: WirePool<'a>,
-    album_of: Cow<'a, [u32]>,
-    counts: Cow<'a, [u32]>,
-    #[serde(borrow)]
-    name_keys: WirePool<'a>,
-    name_key_track: Cow<'a, [u32]>,
-    /// Number of antecedents whose first track is each track.
-    antes_per_track: Cow<'a, [u32]>,
-    /// Number of tracks after the first, per antecedent.
-    ante_tail_len: Cow<'a, [u32]>,
-    ante_tail_items: Cow<'a, [u32]>,
-    ante_count: Cow<'a, [u32]>,
-    /// Number of rules per antecedent.
-    ante_rules: Cow<'a, [u32]>,
-    rule_consequent: Cow<'a, [u32]>,
-    rule_count: Cow<'a, [u32]>,
-    rule_confidence: Cow<'a, [f32]>,
-    rule_lift: Cow<'a, [f32]>,
-}
-
-fn lens_of(ends: &[u32]) -> Vec<u32> {
-    let mut prev = 0;
-    ends.iter()
-        .map(|&e| {
-            let len = e - prev;
-            prev = e;
-            len
-        })
-        .collect()
-}
-
-fn wire_pool(pool: &StrPool) -> WirePool<'_> {
-    WirePool {
-        data: &pool.data,
-        lens: Cow::Owned(lens_of(&pool.ends)),
-    }
+    columns: WireColumns<'a>,
 }
 
 fn body(m: &Model) -> Body<'_> {
@@ -101,58 +51,52 @@ fn body(m: &Model) -> Body<'_> {
         min_confidence: m.meta.min_confidence,
         max_len: m.meta.max_len,
         miner_version: &m.meta.miner_version,
-        uris: wire_pool(&m.uris),
-        names: wire_pool(&m.names),
-        name_of: Cow::Borrowed(&m.name_of),
-        artists: wire_pool(&m.artists),
-        artist_of: Cow::Borrowed(&m.artist_of),
-        albums: wire_pool(&m.albums),
-        album_of: Cow::Borrowed(&m.album_of),
-        counts: Cow::Borrowed(&m.counts),
-        name_keys: wire_pool(&m.name_keys),
-        name_key_track: Cow::Borrowed(&m.name_key_track),
-        antes_per_track: Cow::Owned(m.ante_by_first.windows(2).map(|w| w[1] - w[0]).collect()),
-        ante_tail_len: Cow::Owned(lens_of(&m.ante_tail_end)),
-        ante_tail_items: Cow::Borrowed(&m.ante_tail_items),
-        ante_count: Cow::Borrowed(&m.ante_count),
-        ante_rules: Cow::Owned(lens_of(&m.ante_rule_end)),
-        rule_consequent: Cow::Owned(m.rules.iter().map(|r| r.consequent).collect()),
-        rule_count: Cow::Owned(m.rules.iter().map(|r| r.count).collect()),
-        rule_confidence: Cow::Owned(m.rules.iter().map(|r| r.confidence).collect()),
-        rule_lift: Cow::Owned(m.rules.iter().map(|r| r.lift).collect()),
+        columns: m.columns.to_wire(),
     }
 }
 
-fn encode_body(m: &Model) -> Vec<u8> {
-    postcard::to_allocvec(&body(m)).expect("postcard cannot fail to encode into a Vec")
+/// The blob of `m` (its id is not part of it), encoded in one pass, and its content id: the
+/// XXH3-128 of the body's bytes, in hex.
+pub(crate) fn encode(m: &Model) -> (Vec<u8>, String) {
+    let infallible = "postcard cannot fail to encode into a Vec";
+    let mut out = Vec::new();
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&[0; 16]); // payload length and checksum, filled in below
+    let out = postcard::to_extend(&m.meta.created_at, out).expect(infallible);
+    let body_start = out.len();
+    let mut out = postcard::to_extend(&body(m), out).expect(infallible);
+    out.shrink_to_fit();
+    let payload_len = (out.len() - HEADER_LEN) as u64;
+    out[12..20].copy_from_slice(&payload_len.to_le_bytes());
+    let checksum = xxhash_rust::xxh3::xxh3_64(&out[HEADER_LEN..]);
+    out[20..28].copy_from_slice(&checksum.to_le_bytes());
+    let id = id_of(&out[body_start..]);
+    (out, id)
 }
 
 fn id_of(body: &[u8]) -> String {
     format!("{:032x}", xxhash_rust::xxh3::xxh3_128(body))
 }
 
-/// The content id of a model: the XXH3-128 of its encoded body, in hex.
-pub(crate) fn content_id(m: &Model) -> String {
-    id_of(&encode_body(m))
-}
-
 impl Model {
-    /// Encodes the model as a blob. Deterministic: equal models give equal bytes.
+    /// Encodes the model as a blob. Deterministic: equal models give equal bytes. A built
+    /// model returns a copy of the blob the builder encoded (once, to compute the id); a
+    /// decoded model encodes again (to the bytes it was decoded from).
     pub fn to_blob(&self) -> Vec<u8> {
-        let created_at = postcard::to_allocvec(&self.meta.created_at)
-            .expect("postcard cannot fail to encode into a Vec");
-        let body = encode_body(self);
-        let payload_len = created_at.len() + body.len();
-        let mut out = Vec::with_capacity(HEADER_LEN + payload_len);
-        out.extend_from_slice(&MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(payload_len as u64).to_le_bytes());
-        out.extend_from_slice(&[0; 8]); // checksum, filled in below
-        out.extend_from_slice(&created_at);
-        out.extend_from_slice(&body);
-        let checksum = xxhash_rust::xxh3::xxh3_64(&out[HEADER_LEN..]);
-        out[20..28].copy_from_slice(&checksum.to_le_bytes());
-        out
+        match &self.encoded {
+            Encoded::Kept(blob) => blob.to_vec(),
+            Encoded::Len(_) => encode(self).0,
+        }
+    }
+
+    /// The length of [`Model::to_blob`]'s bytes, without encoding: a built model keeps its
+    /// blob, a decoded one the length of the blob it came from.
+    pub fn blob_len(&self) -> usize {
+        match &self.encoded {
+            Encoded::Kept(blob) => blob.len(),
+            &Encoded::Len(len) => len,
+        }
     }
 
     /// Decodes and fully validates a blob. Any byte string gives a model or a typed error,
@@ -175,7 +119,7 @@ impl Model {
                 extra: rest.len() as u64,
             });
         }
-        let model = from_body(body, created_at, id_of(body_bytes))?;
+        let model = from_body(body, created_at, id_of(body_bytes), bytes.len())?;
         validate(&model)?;
         Ok(model.finish()?)
     }
@@ -232,73 +176,14 @@ fn check_header(bytes: &[u8]) -> Result<&[u8], DecodeError> {
     Ok(payload)
 }
 
-/// Rebuilds a pool's offsets from its lengths.
-fn pool_from_wire(pool: &'static str, wire: WirePool<'_>) -> Result<StrPool, InvalidModel> {
-    let bad = |detail: String| InvalidModel::BadStringPool { pool, detail };
-    let ends = ends_from_lens(&wire.lens).ok_or_else(|| bad("lengths overflow".into()))?;
-    let total = ends.last().map_or(0, |&e| e as usize);
-    if total != wire.data.len() {
-        return Err(bad(format!(
-            "lengths add up to {total}, text has {} bytes",
-            wire.data.len()
-        )));
-    }
-    if let Some(i) = ends
-        .iter()
-        .position(|&e| !wire.data.is_char_boundary(e as usize))
-    {
-        return Err(bad(format!("string {i} ends inside a UTF-8 character")));
-    }
-    Ok(StrPool {
-        data: wire.data.to_owned(),
-        ends,
-    })
-}
-
-/// Prefix sums, or `None` on overflow of `u32`.
-fn ends_from_lens(lens: &[u32]) -> Option<Vec<u32>> {
-    let mut total = 0u32;
-    lens.iter()
-        .map(|&len| {
-            total = total.checked_add(len)?;
-            Some(total)
-        })
-        .collect()
-}
-
-/// Zips the rule columns into records; all four must be equally long.
-fn rule_records(body: &Body<'_>) -> Result<Vec<RuleRec>, InvalidModel> {
-    let n = body.rule_consequent.len();
-    for (column, len) in [
-        ("rule_count", body.rule_count.len()),
-        ("rule_confidence", body.rule_confidence.len()),
-        ("rule_lift", body.rule_lift.len()),
-    ] {
-        if len != n {
-            return Err(InvalidModel::LengthMismatch {
-                column,
-                expected: n as u64,
-                found: len as u64,
-            });
-        }
-    }
-    Ok((0..n)
-        .map(|r| RuleRec {
-            consequent: body.rule_consequent[r],
-            count: body.rule_count[r],
-            confidence: body.rule_confidence[r],
-            lift: body.rule_lift[r],
-        })
-        .collect())
-}
-
-fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model, InvalidModel> {
-    let overflow = |column| InvalidModel::Inconsistent(format!("`{column}` lengths overflow"));
-    let rules = rule_records(&body)?;
-    let mut ante_by_first = Vec::with_capacity(body.antes_per_track.len() + 1);
-    ante_by_first.push(0);
-    ante_by_first
-        .extend(ends_from_lens(&body.antes_per_track).ok_or_else(|| overflow("antes_per_track"))?);
+/// The model of a decoded body, not yet validated; `blob_len` is the size of its blob (every
+/// accepted blob is canonical: re-encoding the model gives those bytes).
+fn from_body(
+    body: Body<'_>,
+    created_at: &str,
+    model_id: String,
+    blob_len: usize,
+) -> Result<Model, InvalidModel> {
     Ok(Model {
         meta: Metadata {
             format_version: FORMAT_VERSION,
@@ -312,24 +197,9 @@ fn from_body(body: Body<'_>, created_at: &str, model_id: String) -> Result<Model
             max_len: body.max_len,
             miner_version: body.miner_version.to_owned(),
         },
-        uris: pool_from_wire("uris", body.uris)?,
-        names: pool_from_wire("names", body.names)?,
-        name_of: body.name_of.into_owned(),
-        artists: pool_from_wire("artists", body.artists)?,
-        artist_of: body.artist_of.into_owned(),
-        albums: pool_from_wire("albums", body.albums)?,
-        album_of: body.album_of.into_owned(),
-        counts: body.counts.into_owned(),
-        name_keys: pool_from_wire("name_keys", body.name_keys)?,
-        name_key_track: body.name_key_track.into_owned(),
+        columns: Columns::from_wire(body.columns)?,
         uri_index: Default::default(),
         name_index: Default::default(),
-        ante_by_first,
-        ante_tail_end: ends_from_lens(&body.ante_tail_len)
-            .ok_or_else(|| overflow("ante_tail_len"))?,
-        ante_tail_items: body.ante_tail_items.into_owned(),
-        ante_count: body.ante_count.into_owned(),
-        ante_rule_end: ends_from_lens(&body.ante_rules).ok_or_else(|| overflow("ante_rules"))?,
-        rules,
+        encoded: Encoded::Len(blob_len),
     })
 }

@@ -1,7 +1,8 @@
 //! Assembling a model from tracks and rules given in any order.
 
+use crate::columns::{Columns, Ends, Offsets, RuleRec, StrPool};
 use crate::error::BuildError;
-use crate::model::{Metadata, Model, RuleRec, StrPool, rule_scores};
+use crate::model::{Encoded, Metadata, Model, rule_scores};
 use crate::normalize::normalize_name;
 
 /// One track as the miner knows it.
@@ -120,204 +121,15 @@ impl ModelBuilder {
             tracks,
             rules,
         } = self;
-        check_params(&params)?;
-        let n = tracks.len();
-        if u32::try_from(n).is_err() {
-            return Err(BuildError::BadParameter {
-                name: "tracks",
-                value: n.to_string(),
-                why: "at most 2^32 - 1 tracks",
-            });
-        }
-
-        // Canonical track order: most popular first, then by URI.
-        let order = sort_by_text(
-            n,
-            |i| u64::from(u32::MAX - tracks[i].count),
-            |i| &tracks[i].uri,
-        );
-        let mut new_id = vec![0u32; n];
-        for (new, &old) in order.iter().enumerate() {
-            new_id[old as usize] = new as u32;
-        }
-        let sorted: Vec<&TrackInput> = order.iter().map(|&old| &tracks[old as usize]).collect();
-
-        let mut uris = StrPool::default();
-        for t in &sorted {
-            uris.push(&t.uri);
-        }
-        let (names, name_of) = intern(sorted.iter().map(|t| t.name.as_str()));
-        let (artists, artist_of) = intern(sorted.iter().map(|t| t.artist.as_str()));
-        let (albums, album_of) = intern(sorted.iter().map(|t| t.album.as_str()));
-        let counts: Vec<u32> = sorted.iter().map(|t| t.count).collect();
-
-        // Name index: each distinct normalised name to its most popular track (lowest id).
-        let name_key_of: Vec<String> = names.iter().map(normalize_name).collect();
-        // Sorted by (key, track id) with `sort_by_text` (fixed-size keys first: a plain sort
-        // of (&str, u32) pairs spent most of its time in memcmp at 2M tracks).
-        let keyed: Vec<(&str, u32)> = name_of
-            .iter()
-            .enumerate()
-            .map(|(id, &name)| (name_key_of[name as usize].as_str(), id as u32))
-            .filter(|(key, _)| !key.is_empty())
-            .collect();
-        let mut name_keys = StrPool::default();
-        let mut name_key_track = Vec::new();
-        let mut prev: Option<&str> = None;
-        for i in sort_by_text(keyed.len(), |_| 0, |i| keyed[i].0) {
-            let (key, id) = keyed[i as usize];
-            if prev != Some(key) {
-                name_keys.push(key);
-                name_key_track.push(id);
-                prev = Some(key);
-            }
-        }
-
-        // Rules: remap, sort each antecedent, then sort rules by (antecedent, consequent).
-        struct Prepared {
-            antecedent: Vec<u32>,
-            consequent: u32,
-            count: u32,
-            antecedent_count: u32,
-            input: usize,
-        }
-        let mut prepared = Vec::with_capacity(rules.len());
-        for (i, rule) in rules.into_iter().enumerate() {
-            let map = |t: u32| {
-                new_id
-                    .get(t as usize)
-                    .copied()
-                    .ok_or(BuildError::UnknownTrack {
-                        rule: i,
-                        track: t,
-                        tracks: n,
-                    })
-            };
-            if rule.antecedent.is_empty() {
-                return Err(BuildError::EmptyAntecedent { rule: i });
-            }
-            let mut antecedent = rule
-                .antecedent
-                .iter()
-                .map(|&t| map(t))
-                .collect::<Result<Vec<_>, _>>()?;
-            antecedent.sort_unstable();
-            if let Some(w) = antecedent.windows(2).find(|w| w[0] == w[1]) {
-                return Err(BuildError::RepeatedTrack {
-                    rule: i,
-                    track: order[w[0] as usize],
-                });
-            }
-            prepared.push(Prepared {
-                antecedent,
-                consequent: map(rule.consequent)?,
-                count: rule.count,
-                antecedent_count: rule.antecedent_count,
-                input: i,
-            });
-        }
-        prepared.sort_unstable_by(|a, b| {
-            a.antecedent
-                .cmp(&b.antecedent)
-                .then(a.consequent.cmp(&b.consequent))
-        });
-
-        let mut ante_by_first = vec![0u32; n + 1];
-        let mut ante_tail_end = Vec::new();
-        let mut ante_tail_items = Vec::new();
-        let mut ante_count = Vec::new();
-        let mut ante_rule_end = Vec::new();
-        let mut rule_recs = Vec::with_capacity(prepared.len());
-        for (i, rule) in prepared.iter().enumerate() {
-            let new_group = i == 0 || prepared[i - 1].antecedent != rule.antecedent;
-            if new_group {
-                ante_by_first[rule.antecedent[0] as usize + 1] += 1;
-                ante_tail_items.extend_from_slice(&rule.antecedent[1..]);
-                ante_tail_end.push(ante_tail_items.len() as u32);
-                ante_count.push(rule.antecedent_count);
-                ante_rule_end.push(0);
-            } else {
-                let prev = &prepared[i - 1];
-                if prev.consequent == rule.consequent {
-                    return Err(BuildError::DuplicateRule {
-                        first: prev.input,
-                        second: rule.input,
-                    });
-                }
-                if prev.antecedent_count != rule.antecedent_count {
-                    return Err(BuildError::AntecedentCountMismatch {
-                        first: prev.input,
-                        second: rule.input,
-                    });
-                }
-            }
-            let y_count = counts[rule.consequent as usize];
-            let (confidence, lift) = if rule.antecedent_count == 0 || params.playlists == 0 {
-                (f32::NAN, f32::NAN) // rejected below by validation, with the counts named
-            } else {
-                rule_scores(rule.count, rule.antecedent_count, y_count, params.playlists)
-            };
-            rule_recs.push(RuleRec {
-                consequent: rule.consequent,
-                count: rule.count,
-                confidence,
-                lift,
-            });
-            *ante_rule_end.last_mut().expect("a group was opened") = rule_recs.len() as u32;
-        }
-        for t in 0..n {
-            ante_by_first[t + 1] += ante_by_first[t];
-        }
-
-        let ModelParams {
-            created_at,
-            datasets,
-            playlists,
-            min_support,
-            min_count,
-            min_confidence,
-            max_len,
-            miner_version,
-        } = params;
-        let mut model = Model {
-            meta: Metadata {
-                format_version: crate::blob::FORMAT_VERSION,
-                model_id: String::new(),
-                created_at,
-                datasets,
-                playlists,
-                min_support,
-                min_count,
-                min_confidence,
-                max_len,
-                miner_version,
-            },
-            uris,
-            names,
-            name_of,
-            artists,
-            artist_of,
-            albums,
-            album_of,
-            counts,
-            name_keys,
-            name_key_track,
-            uri_index: Default::default(),
-            name_index: Default::default(),
-            ante_by_first,
-            ante_tail_end,
-            ante_tail_items,
-            ante_count,
-            ante_rule_end,
-            rules: rule_recs,
-        };
-        crate::validate::validate(&model)?;
-        model.meta.model_id = crate::blob::content_id(&model);
-        Ok(model.finish()?)
+        check_params(&params, tracks.len())?;
+        let order = popularity_order(&tracks);
+        let columns = columns(&tracks, &order, rules, params.playlists)?;
+        seal(metadata(params), columns)
     }
 }
 
-fn check_params(p: &ModelParams) -> Result<(), BuildError> {
+/// Checks the parameters and the number of tracks before any work.
+fn check_params(p: &ModelParams, tracks: usize) -> Result<(), BuildError> {
     let bad = |name, value: String, why| Err(BuildError::BadParameter { name, value, why });
     if !(0.0..=1.0).contains(&p.min_support) {
         return bad(
@@ -340,7 +152,271 @@ fn check_params(p: &ModelParams) -> Result<(), BuildError> {
             "must be RFC 3339 UTC, e.g. 2026-01-31T12:00:00Z",
         );
     }
+    if u32::try_from(tracks).is_err() {
+        return bad("tracks", tracks.to_string(), "at most 2^32 - 1 tracks");
+    }
     Ok(())
+}
+
+/// The canonical track order, most popular first, then by URI: `order[id] = index added`.
+fn popularity_order(tracks: &[TrackInput]) -> Vec<u32> {
+    sort_by_text(
+        tracks.len(),
+        |i| u64::from(u32::MAX - tracks[i].count),
+        |i| &tracks[i].uri,
+    )
+}
+
+/// Every column of the model, from the tracks as added, their canonical `order` and the rules
+/// as added (tracks first: their temporaries are freed before the rules are prepared).
+fn columns(
+    tracks: &[TrackInput],
+    order: &[u32],
+    rules: Vec<RuleInput>,
+    playlists: u32,
+) -> Result<Columns, BuildError> {
+    let sorted: Vec<&TrackInput> = order.iter().map(|&old| &tracks[old as usize]).collect();
+    let mut uris = StrPool::default();
+    for t in &sorted {
+        uris.push(&t.uri);
+    }
+    let (names, name_of) = intern(sorted.iter().map(|t| t.name.as_str()));
+    let (artists, artist_of) = intern(sorted.iter().map(|t| t.artist.as_str()));
+    let (albums, album_of) = intern(sorted.iter().map(|t| t.album.as_str()));
+    let counts: Vec<u32> = sorted.iter().map(|t| t.count).collect();
+    let (name_keys, name_key_track) = name_keys(&names, &name_of);
+
+    let rules = prepare_rules(rules, order)?;
+    let grouped = group_rules(&rules, &counts, playlists)?;
+    Ok(Columns {
+        uris,
+        names,
+        name_of,
+        artists,
+        artist_of,
+        albums,
+        album_of,
+        counts,
+        name_keys,
+        name_key_track,
+        ante_by_first: grouped.ante_by_first,
+        ante_tail_end: grouped.ante_tail_end,
+        ante_tail_items: grouped.ante_tail_items,
+        ante_count: grouped.ante_count,
+        ante_rule_end: grouped.ante_rule_end,
+        rules: grouped.rules,
+    })
+}
+
+/// The name index: each distinct non-empty normalised name, sorted, with its most popular
+/// track (the lowest id), from the interned names and each track's name.
+fn name_keys(names: &StrPool, name_of: &[u32]) -> (StrPool, Vec<u32>) {
+    let name_key_of: Vec<String> = names.iter().map(normalize_name).collect();
+    // Sorted by (key, track id) with `sort_by_text` (fixed-size keys first: a plain sort
+    // of (&str, u32) pairs spent most of its time in memcmp at 2M tracks).
+    let keyed: Vec<(&str, u32)> = name_of
+        .iter()
+        .enumerate()
+        .map(|(id, &name)| (name_key_of[name as usize].as_str(), id as u32))
+        .filter(|(key, _)| !key.is_empty())
+        .collect();
+    let mut name_keys = StrPool::default();
+    let mut name_key_track = Vec::new();
+    let mut prev: Option<&str> = None;
+    for i in sort_by_text(keyed.len(), |_| 0, |i| keyed[i].0) {
+        let (key, id) = keyed[i as usize];
+        if prev != Some(key) {
+            name_keys.push(key);
+            name_key_track.push(id);
+            prev = Some(key);
+        }
+    }
+    (name_keys, name_key_track)
+}
+
+/// A rule with its tracks renumbered to canonical ids, its antecedent sorted.
+struct Prepared {
+    antecedent: Vec<u32>,
+    consequent: u32,
+    count: u32,
+    antecedent_count: u32,
+    /// Its position among the rules as added, for errors.
+    input: usize,
+}
+
+/// Every rule renumbered to canonical track ids (see [`prepare_rule`]), sorted by
+/// (antecedent, consequent).
+fn prepare_rules(rules: Vec<RuleInput>, order: &[u32]) -> Result<Vec<Prepared>, BuildError> {
+    let mut new_id = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_id[old as usize] = new as u32;
+    }
+    let mut prepared = Vec::with_capacity(rules.len());
+    for (i, rule) in rules.into_iter().enumerate() {
+        prepared.push(prepare_rule(i, rule, &new_id, order)?);
+    }
+    prepared.sort_unstable_by(|a, b| {
+        a.antecedent
+            .cmp(&b.antecedent)
+            .then(a.consequent.cmp(&b.consequent))
+    });
+    Ok(prepared)
+}
+
+/// Rule `i` renumbered through `new_id` (index added -> id), its antecedent sorted; its
+/// antecedent must be non-empty, its tracks known and distinct.
+fn prepare_rule(
+    i: usize,
+    rule: RuleInput,
+    new_id: &[u32],
+    order: &[u32],
+) -> Result<Prepared, BuildError> {
+    let map = |t: u32| {
+        new_id
+            .get(t as usize)
+            .copied()
+            .ok_or(BuildError::UnknownTrack {
+                rule: i,
+                track: t,
+                tracks: new_id.len(),
+            })
+    };
+    if rule.antecedent.is_empty() {
+        return Err(BuildError::EmptyAntecedent { rule: i });
+    }
+    let mut antecedent = rule
+        .antecedent
+        .iter()
+        .map(|&t| map(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    antecedent.sort_unstable();
+    if let Some(w) = antecedent.windows(2).find(|w| w[0] == w[1]) {
+        return Err(BuildError::RepeatedTrack {
+            rule: i,
+            track: order[w[0] as usize],
+        });
+    }
+    Ok(Prepared {
+        antecedent,
+        consequent: map(rule.consequent)?,
+        count: rule.count,
+        antecedent_count: rule.antecedent_count,
+        input: i,
+    })
+}
+
+/// The antecedent and rule columns (see [`Columns`]).
+struct Grouped {
+    ante_by_first: Offsets,
+    ante_tail_end: Ends,
+    ante_tail_items: Vec<u32>,
+    ante_count: Vec<u32>,
+    ante_rule_end: Ends,
+    rules: Vec<RuleRec>,
+}
+
+/// Groups the sorted rules by antecedent into the CSR columns and scores each rule
+/// ([`rule_scores`]). The rules of one antecedent must have distinct consequents and agree on
+/// the antecedent's count; `counts` are the tracks' counts, by id.
+fn group_rules(rules: &[Prepared], counts: &[u32], playlists: u32) -> Result<Grouped, BuildError> {
+    let n = counts.len();
+    let mut ante_by_first = vec![0u32; n + 1];
+    let mut ante_tail_end = Vec::new();
+    let mut ante_tail_items = Vec::new();
+    let mut ante_count = Vec::new();
+    let mut ante_rule_end = Vec::new();
+    let mut rule_recs = Vec::with_capacity(rules.len());
+    for (i, rule) in rules.iter().enumerate() {
+        let new_group = i == 0 || rules[i - 1].antecedent != rule.antecedent;
+        if new_group {
+            ante_by_first[rule.antecedent[0] as usize + 1] += 1;
+            ante_tail_items.extend_from_slice(&rule.antecedent[1..]);
+            ante_tail_end.push(ante_tail_items.len() as u32);
+            ante_count.push(rule.antecedent_count);
+            ante_rule_end.push(0);
+        } else {
+            let prev = &rules[i - 1];
+            if prev.consequent == rule.consequent {
+                return Err(BuildError::DuplicateRule {
+                    first: prev.input,
+                    second: rule.input,
+                });
+            }
+            if prev.antecedent_count != rule.antecedent_count {
+                return Err(BuildError::AntecedentCountMismatch {
+                    first: prev.input,
+                    second: rule.input,
+                });
+            }
+        }
+        let y_count = counts[rule.consequent as usize];
+        let (confidence, lift) = if rule.antecedent_count == 0 || playlists == 0 {
+            (f32::NAN, f32::NAN) // rejected by validation, with the counts named
+        } else {
+            rule_scores(rule.count, rule.antecedent_count, y_count, playlists)
+        };
+        rule_recs.push(RuleRec {
+            consequent: rule.consequent,
+            count: rule.count,
+            confidence,
+            lift,
+        });
+        *ante_rule_end.last_mut().expect("a group was opened") = rule_recs.len() as u32;
+    }
+    for t in 0..n {
+        ante_by_first[t + 1] += ante_by_first[t];
+    }
+    Ok(Grouped {
+        ante_by_first: Offsets(ante_by_first),
+        ante_tail_end: Ends(ante_tail_end),
+        ante_tail_items,
+        ante_count,
+        ante_rule_end: Ends(ante_rule_end),
+        rules: rule_recs,
+    })
+}
+
+/// The metadata of a model built with `params` (its id is set by [`seal`]).
+fn metadata(params: ModelParams) -> Metadata {
+    let ModelParams {
+        created_at,
+        datasets,
+        playlists,
+        min_support,
+        min_count,
+        min_confidence,
+        max_len,
+        miner_version,
+    } = params;
+    Metadata {
+        format_version: crate::blob::FORMAT_VERSION,
+        model_id: String::new(),
+        created_at,
+        datasets,
+        playlists,
+        min_support,
+        min_count,
+        min_confidence,
+        max_len,
+        miner_version,
+    }
+}
+
+/// The finished model: checks every invariant, encodes the blob (once: the model keeps it for
+/// [`Model::to_blob`]), names the model by the hash of the blob's body and derives its indexes.
+fn seal(meta: Metadata, columns: Columns) -> Result<Model, BuildError> {
+    let mut model = Model {
+        meta,
+        columns,
+        uri_index: Default::default(),
+        name_index: Default::default(),
+        encoded: Encoded::Len(0), // set below, once valid
+    };
+    crate::validate::validate(&model)?;
+    let (blob, id) = crate::blob::encode(&model);
+    model.meta.model_id = id;
+    model.encoded = Encoded::Kept(blob.into_boxed_slice());
+    Ok(model.finish()?)
 }
 
 /// Distinct strings sorted ascending, and each input's index among them.

@@ -3,7 +3,9 @@
 //! The miner builds a [`Model`] with [`ModelBuilder`] and publishes [`Model::to_blob`]; the
 //! server and the browser load it with [`Model::from_blob`] and answer requests with
 //! [`recommend`]. The engine does no I/O and reads no clock, so the same blob and the same
-//! seeds give the same answer natively and in WebAssembly.
+//! seeds give the same answer natively and in WebAssembly. [`SplitMix64`], the workspace's
+//! one seeded generator (for generated data and tests), lives here too: deterministic, it
+//! draws no entropy.
 //!
 //! ```
 //! use engine::{Model, ModelBuilder, ModelParams, Options, RuleInput, Source, TrackInput, recommend};
@@ -42,11 +44,13 @@
 
 mod blob;
 mod builder;
+mod columns;
 mod error;
 mod index;
 mod model;
 mod normalize;
 mod rank;
+mod rng;
 mod validate;
 #[cfg(feature = "wasm")]
 pub mod wasm;
@@ -59,4 +63,5 @@ pub use normalize::normalize_name;
 pub use rank::{
     DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source, Strategy, recommend,
 };
+pub use rng::SplitMix64;
 pub use validate::is_rfc3339_utc;

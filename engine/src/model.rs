@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::columns::Columns;
 use crate::index::HashIndex;
 
 /// Dense id of a track inside one model: its rank by popularity (0 is the most popular).
@@ -120,44 +121,8 @@ pub struct MemoryUsage {
     pub tracks: usize,
     /// Antecedents and rules.
     pub rules: usize,
-}
-
-/// A list of strings stored as one buffer and the end offset of each string.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub(crate) struct StrPool {
-    pub(crate) data: String,
-    pub(crate) ends: Vec<u32>,
-}
-
-impl StrPool {
-    pub(crate) fn len(&self) -> usize {
-        self.ends.len()
-    }
-
-    pub(crate) fn get(&self, i: usize) -> &str {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.data[start..self.ends[i] as usize]
-    }
-
-    pub(crate) fn push(&mut self, s: &str) {
-        self.data.push_str(s);
-        self.ends
-            .push(u32::try_from(self.data.len()).expect("string pool over 4 GiB"));
-    }
-
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
-        (0..self.len()).map(|i| self.get(i))
-    }
-
-    pub(crate) fn heap_bytes(&self) -> usize {
-        self.data.capacity() + self.ends.capacity() * 4
-    }
-}
-
-impl fmt::Debug for StrPool {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
+    /// The blob a built model keeps for [`Model::to_blob`] (0 for a decoded model).
+    pub blob: usize,
 }
 
 /// A decoded, validated model: tracks, rules and the indexes that ranking uses.
@@ -171,44 +136,38 @@ impl fmt::Debug for StrPool {
 ///   smallest track is `t` are one contiguous run `ante_by_first[t]..ante_by_first[t + 1]`:
 ///   the index from a track to every rule that can fire when it is a seed;
 /// - rules grouped by antecedent, each group sorted by consequent.
-#[derive(Clone, PartialEq)]
+///
+/// The stored columns, and how the blob holds each, are declared in one list (`columns.rs`).
+#[derive(Clone)]
 pub struct Model {
     pub(crate) meta: Metadata,
-    pub(crate) uris: StrPool,
-    pub(crate) names: StrPool,
-    pub(crate) name_of: Vec<u32>,
-    pub(crate) artists: StrPool,
-    pub(crate) artist_of: Vec<u32>,
-    pub(crate) albums: StrPool,
-    pub(crate) album_of: Vec<u32>,
-    pub(crate) counts: Vec<u32>,
-    /// Distinct normalised names, sorted, and the most popular track for each.
-    pub(crate) name_keys: StrPool,
-    pub(crate) name_key_track: Vec<u32>,
+    /// Everything the blob stores besides the metadata.
+    pub(crate) columns: Columns,
     /// Derived at load: URI -> track id.
     pub(crate) uri_index: HashIndex,
     /// Derived at load: normalised name -> position in `name_keys`.
     pub(crate) name_index: HashIndex,
-    /// CSR over antecedents by their first (smallest) track; `tracks + 1` entries.
-    pub(crate) ante_by_first: Vec<u32>,
-    /// CSR over `ante_tail_items`: the tracks after the first; `antecedents + 1` entries.
-    pub(crate) ante_tail_end: Vec<u32>,
-    pub(crate) ante_tail_items: Vec<u32>,
-    pub(crate) ante_count: Vec<u32>,
-    /// CSR over rules by antecedent; `antecedents + 1` entries.
-    pub(crate) ante_rule_end: Vec<u32>,
-    /// Rules as 16-byte records: ranking reads a rule's fields together, and a group's rules
-    /// share cache lines.
-    pub(crate) rules: Vec<RuleRec>,
+    /// What the model keeps of its blob.
+    pub(crate) encoded: Encoded,
 }
 
-/// One rule's consequent, support count and scores, stored together.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct RuleRec {
-    pub(crate) consequent: u32,
-    pub(crate) count: u32,
-    pub(crate) confidence: f32,
-    pub(crate) lift: f32,
+/// What a model keeps of its own blob.
+#[derive(Clone)]
+pub(crate) enum Encoded {
+    /// A built model: its blob, encoded once when the builder hashed the body for the id, so
+    /// that [`Model::to_blob`] copies it instead of encoding again.
+    Kept(Box<[u8]>),
+    /// A decoded model: the length of the blob it came from. The caller has the bytes; a
+    /// second copy would double a server's memory for the model.
+    Len(usize),
+}
+
+/// Models are equal when their content is: metadata and columns (the indexes are derived
+/// from the columns, and a built and a decoded model keep different things of their blob).
+impl PartialEq for Model {
+    fn eq(&self, other: &Model) -> bool {
+        self.meta == other.meta && self.columns == other.columns
+    }
 }
 
 impl fmt::Debug for Model {
@@ -226,38 +185,14 @@ impl Model {
     /// Derives the lookup indexes and trims spare capacity. Called once by the builder and the
     /// decoder, after validation.
     pub(crate) fn finish(mut self) -> Result<Model, crate::InvalidModel> {
-        for v in [
-            &mut self.name_of,
-            &mut self.artist_of,
-            &mut self.album_of,
-            &mut self.counts,
-            &mut self.name_key_track,
-            &mut self.ante_by_first,
-            &mut self.ante_tail_end,
-            &mut self.ante_tail_items,
-            &mut self.ante_count,
-            &mut self.ante_rule_end,
-        ] {
-            v.shrink_to_fit();
-        }
-        self.rules.shrink_to_fit();
-        for pool in [
-            &mut self.uris,
-            &mut self.names,
-            &mut self.artists,
-            &mut self.albums,
-            &mut self.name_keys,
-        ] {
-            pool.data.shrink_to_fit();
-            pool.ends.shrink_to_fit();
-        }
-        let uris = &self.uris;
+        self.columns.shrink_to_fit();
+        let uris = &self.columns.uris;
         self.uri_index = HashIndex::build(uris.len(), |i| uris.get(i)).map_err(|dup| {
             crate::InvalidModel::DuplicateUri {
                 uri: uris.get(dup).to_owned(),
             }
         })?;
-        let keys = &self.name_keys;
+        let keys = &self.columns.name_keys;
         // Keys are validated strictly ascending, so they cannot repeat.
         self.name_index = HashIndex::build(keys.len(), |i| keys.get(i)).map_err(|dup| {
             crate::InvalidModel::NotSorted {
@@ -281,41 +216,41 @@ impl Model {
 
     /// Number of tracks.
     pub fn track_count(&self) -> usize {
-        self.counts.len()
+        self.columns.counts.len()
     }
 
     /// Number of rules.
     pub fn rule_count(&self) -> usize {
-        self.rules.len()
+        self.columns.rules.len()
     }
 
     /// Number of distinct antecedents.
     pub fn antecedent_count(&self) -> usize {
-        self.ante_count.len()
+        self.columns.ante_count.len()
     }
 
     /// The track with id `id`. Panics if `id` is not a track of this model.
     pub fn track(&self, id: TrackId) -> Track<'_> {
-        let i = id.index();
+        let (i, c) = (id.index(), &self.columns);
         let (uri, name, artist) = self.shown(id);
         Track {
             id,
             uri,
             name,
             artist,
-            album: self.albums.get(self.album_of[i] as usize),
-            count: self.counts[i],
+            album: c.albums.get(c.album_of[i] as usize),
+            count: c.counts[i],
         }
     }
 
     /// A track's URI, name and artist: what an answer shows. Cheaper than [`Model::track`] on
     /// a hot path, since on a large model every column read is a cache miss.
     pub(crate) fn shown(&self, id: TrackId) -> (&str, &str, &str) {
-        let i = id.index();
+        let (i, c) = (id.index(), &self.columns);
         (
-            self.uris.get(i),
-            self.names.get(self.name_of[i] as usize),
-            self.artists.get(self.artist_of[i] as usize),
+            c.uris.get(i),
+            c.names.get(c.name_of[i] as usize),
+            c.artists.get(c.artist_of[i] as usize),
         )
     }
 
@@ -326,7 +261,9 @@ impl Model {
 
     /// The track whose URI is exactly `uri`.
     pub fn track_by_uri(&self, uri: &str) -> Option<TrackId> {
-        self.uri_index.get(uri, |i| self.uris.get(i)).map(TrackId)
+        self.uri_index
+            .get(uri, |i| self.columns.uris.get(i))
+            .map(TrackId)
     }
 
     /// The most popular track whose normalised name (see [`crate::normalize_name`]) equals the
@@ -338,8 +275,8 @@ impl Model {
 
     pub(crate) fn track_by_name_key(&self, key: &str) -> Option<TrackId> {
         self.name_index
-            .get(key, |i| self.name_keys.get(i))
-            .map(|i| TrackId(self.name_key_track[i as usize]))
+            .get(key, |i| self.columns.name_keys.get(i))
+            .map(|i| TrackId(self.columns.name_key_track[i as usize]))
     }
 
     /// Every rule, grouped by antecedent (antecedents in lexicographic order of their ids),
@@ -353,19 +290,8 @@ impl Model {
 
     /// Heap bytes held by the model, by part.
     pub fn memory(&self) -> MemoryUsage {
-        let v = |v: &Vec<u32>| v.capacity() * 4;
-        let tracks = self.uris.heap_bytes()
-            + self.names.heap_bytes()
-            + self.artists.heap_bytes()
-            + self.albums.heap_bytes()
-            + self.name_keys.heap_bytes()
-            + v(&self.name_of)
-            + v(&self.artist_of)
-            + v(&self.album_of)
-            + v(&self.counts)
-            + v(&self.name_key_track)
-            + v(&self.ante_by_first)
-            + self.uri_index.heap_bytes()
+        let mut usage = self.columns.memory();
+        usage.tracks += self.uri_index.heap_bytes()
             + self.name_index.heap_bytes()
             + self
                 .meta
@@ -373,17 +299,16 @@ impl Model {
                 .iter()
                 .map(String::capacity)
                 .sum::<usize>();
-        let rules = v(&self.ante_tail_end)
-            + v(&self.ante_tail_items)
-            + v(&self.ante_count)
-            + v(&self.ante_rule_end)
-            + self.rules.capacity() * std::mem::size_of::<RuleRec>();
-        MemoryUsage { tracks, rules }
+        if let Encoded::Kept(blob) = &self.encoded {
+            usage.blob = blob.len();
+        }
+        usage
     }
 
     pub(crate) fn first_of(&self, ante: usize) -> TrackId {
         // The run of antecedents starting at a track is found by binary search on the CSR.
         let t = self
+            .columns
             .ante_by_first
             .partition_point(|&start| start as usize <= ante)
             - 1;
@@ -391,12 +316,7 @@ impl Model {
     }
 
     pub(crate) fn tail_of(&self, ante: usize) -> &[u32] {
-        let start = if ante == 0 {
-            0
-        } else {
-            self.ante_tail_end[ante - 1] as usize
-        };
-        &self.ante_tail_items[start..self.ante_tail_end[ante] as usize]
+        &self.columns.ante_tail_items[self.columns.ante_tail_end.run(ante)]
     }
 
     pub(crate) fn antecedent(&self, ante: usize) -> Antecedent<'_> {
@@ -407,26 +327,21 @@ impl Model {
     }
 
     pub(crate) fn antecedents_of(&self, first: TrackId) -> std::ops::Range<usize> {
-        let t = first.index();
-        self.ante_by_first[t] as usize..self.ante_by_first[t + 1] as usize
+        let (t, offsets) = (first.index(), &self.columns.ante_by_first);
+        offsets[t] as usize..offsets[t + 1] as usize
     }
 
     pub(crate) fn rules_of(&self, ante: usize) -> std::ops::Range<usize> {
-        let start = if ante == 0 {
-            0
-        } else {
-            self.ante_rule_end[ante - 1] as usize
-        };
-        start..self.ante_rule_end[ante] as usize
+        self.columns.ante_rule_end.run(ante)
     }
 
     pub(crate) fn rule(&self, ante: usize, r: usize) -> Rule<'_> {
-        let rec = self.rules[r];
+        let rec = self.columns.rules[r];
         Rule {
             antecedent: self.antecedent(ante),
             consequent: TrackId(rec.consequent),
             count: rec.count,
-            antecedent_count: self.ante_count[ante],
+            antecedent_count: self.columns.ante_count[ante],
             confidence: rec.confidence,
             lift: rec.lift,
         }

@@ -243,20 +243,70 @@ pub fn recommend<'m, S: AsRef<str>>(
     options: &Options,
 ) -> Recommendation<'m> {
     let (resolved, unknown) = resolve(model, seeds);
-    let mut seed_ids: Vec<u32> = resolved.iter().map(|s| s.id.0).collect();
-    seed_ids.sort_unstable();
-    seed_ids.dedup();
-    let is_seed = |t: u32| seed_ids.binary_search(&t).is_ok();
+    let seeds = Seeds::new(&resolved);
+    let mut found = Candidates::new(options.strategy);
+    fire_rules(model, &seeds, &mut found);
+    let mut tracks: Vec<Recommended<'m>> = found
+        .best(options.k)
+        .iter()
+        .map(|c| rule_pick(model, c))
+        .collect();
+    fill_with_popular(model, &seeds, &found, options.k, &mut tracks);
+    Recommendation {
+        resolved,
+        unknown,
+        tracks,
+    }
+}
 
-    let mut candidates: Vec<Candidate> = Vec::new();
-    // Sized for a typical request's candidates, so that it rarely grows.
-    let mut slot: FxHashMap<u32, u32> = FxHashMap::with_capacity_and_hasher(64, Default::default());
-    let strategy = options.strategy;
-    let mut fire = |first: u32, ante: usize| {
+/// The resolved seeds' track ids, ascending and distinct.
+struct Seeds(Vec<u32>);
+
+impl Seeds {
+    fn new(resolved: &[ResolvedSeed<'_>]) -> Seeds {
+        let mut ids: Vec<u32> = resolved.iter().map(|s| s.id.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Seeds(ids)
+    }
+
+    fn contains(&self, track: u32) -> bool {
+        self.0.binary_search(&track).is_ok()
+    }
+}
+
+/// The candidates found so far, each with its best rule and the strategy's evidence.
+struct Candidates {
+    strategy: Strategy,
+    list: Vec<Candidate>,
+    /// Candidate track -> its position in `list`.
+    slot: FxHashMap<u32, u32>,
+}
+
+impl Candidates {
+    fn new(strategy: Strategy) -> Candidates {
+        Candidates {
+            strategy,
+            list: Vec::new(),
+            // Sized for a typical request's candidates, so that it rarely grows.
+            slot: FxHashMap::with_capacity_and_hasher(64, Default::default()),
+        }
+    }
+
+    /// Whether a rule fired for `track`.
+    fn contains(&self, track: u32) -> bool {
+        self.slot.contains_key(&track)
+    }
+
+    /// Fires the rules of antecedent `ante`, whose first track is `first`: each one whose
+    /// consequent is not a seed adds its evidence to that candidate, and becomes its best rule
+    /// if it is better ([`better_rule`]).
+    fn fire(&mut self, model: &Model, seeds: &Seeds, first: u32, ante: usize) {
+        let strategy = self.strategy;
         for r in model.rules_of(ante) {
-            let rule = model.rules[r];
+            let rule = model.columns.rules[r];
             let y = rule.consequent;
-            if is_seed(y) {
+            if seeds.contains(y) {
                 continue;
             }
             let fired = Candidate {
@@ -269,9 +319,9 @@ pub fn recommend<'m, S: AsRef<str>>(
                 acc: strategy.start(),
                 score: 0.0,
             };
-            match slot.get(&y) {
+            match self.slot.get(&y) {
                 Some(&i) => {
-                    let best = &mut candidates[i as usize];
+                    let best = &mut self.list[i as usize];
                     let acc = strategy.add(best.acc, rule.confidence, rule.lift);
                     if better_rule(&fired, best) == Ordering::Less {
                         *best = fired;
@@ -279,107 +329,122 @@ pub fn recommend<'m, S: AsRef<str>>(
                     best.acc = acc;
                 }
                 None => {
-                    slot.insert(y, candidates.len() as u32);
-                    candidates.push(Candidate {
+                    self.slot.insert(y, self.list.len() as u32);
+                    self.list.push(Candidate {
                         acc: strategy.add(fired.acc, rule.confidence, rule.lift),
                         ..fired
                     });
                 }
             }
         }
-    };
-    // An antecedent fires iff all its tracks are seeds. Its first (smallest) track is a seed
-    // `s`, so it lies in `s`'s run; within the run, antecedents are sorted by their tails, so
-    // the ones whose second track is a later seed `t` form a sub-run found by binary search.
-    // The cost follows the rules that fire, not the size of a popular seed's run.
-    for (i, &seed) in seed_ids.iter().enumerate() {
+    }
+
+    /// The `k` best candidates with their scores, best first ([`rank_order`]). Candidates
+    /// beyond `k` are dropped from the list (but still count for [`Candidates::contains`]).
+    fn best(&mut self, k: usize) -> &[Candidate] {
+        for c in &mut self.list {
+            c.score = self.strategy.finish(c.acc);
+        }
+        if self.list.len() > k {
+            if k > 0 {
+                self.list.select_nth_unstable_by(k - 1, rank_order);
+            }
+            self.list.truncate(k);
+        }
+        self.list.sort_unstable_by(rank_order);
+        &self.list
+    }
+}
+
+/// Fires every rule whose whole antecedent is among the seeds (for [`Strategy::Original`],
+/// single-track antecedents only), in firing order: antecedents lexicographic, each one's
+/// rules by consequent.
+///
+/// An antecedent fires iff all its tracks are seeds. Its first (smallest) track is a seed
+/// `s`, so it lies in `s`'s run; within the run, antecedents are sorted by their tails, so
+/// the ones whose second track is a later seed `t` form a sub-run found by binary search.
+/// The cost follows the rules that fire, not the size of a popular seed's run.
+fn fire_rules(model: &Model, seeds: &Seeds, found: &mut Candidates) {
+    for (i, &seed) in seeds.0.iter().enumerate() {
         let run = model.antecedents_of(TrackId(seed));
         if run.is_empty() {
             continue;
         }
+        // The single-track antecedent {seed}, if any, sorts first in the run.
         if model.tail_of(run.start).is_empty() {
-            fire(seed, run.start); // the single-track antecedent {seed} sorts first
+            found.fire(model, seeds, seed, run.start);
         }
-        if strategy == Strategy::Original {
+        if found.strategy == Strategy::Original {
             continue; // single-track antecedents only
         }
-        for &next in &seed_ids[i + 1..] {
+        for &next in &seeds.0[i + 1..] {
             let second = |a: usize| model.tail_of(a).first().copied();
             let lo = lower_bound(run.clone(), |a| second(a) < Some(next));
             let hi = gallop(lo..run.end, |a| second(a) <= Some(next));
             for ante in lo..hi {
-                if model.tail_of(ante)[1..].iter().all(|&t| is_seed(t)) {
-                    fire(seed, ante);
+                if model.tail_of(ante)[1..].iter().all(|&t| seeds.contains(t)) {
+                    found.fire(model, seeds, seed, ante);
                 }
             }
         }
     }
-    for c in &mut candidates {
-        c.score = strategy.finish(c.acc);
-    }
+}
 
-    let k = options.k;
-    if candidates.len() > k {
-        if k > 0 {
-            candidates.select_nth_unstable_by(k - 1, rank_order);
+/// The recommendation of candidate `c`, from its best rule.
+fn rule_pick<'m>(model: &'m Model, c: &Candidate) -> Recommended<'m> {
+    let (uri, name, artist) = model.shown(TrackId(c.track));
+    Recommended {
+        uri,
+        name,
+        artist,
+        score: c.score,
+        confidence: c.confidence,
+        lift: c.lift,
+        support: c.support,
+        source: Source::Rule,
+        // The first track is carried from the search: finding it from the antecedent would be
+        // a binary search over every track.
+        because: std::iter::once(c.first)
+            .chain(model.tail_of(c.ante as usize).iter().copied())
+            .map(|t| model.columns.uris.get(t as usize))
+            .collect(),
+        id: TrackId(c.track),
+    }
+}
+
+/// Fills `tracks` up to `k` with the most popular tracks that are neither seeds nor
+/// candidates. Track ids are popularity ranks, so it walks them in order.
+fn fill_with_popular<'m>(
+    model: &'m Model,
+    seeds: &Seeds,
+    found: &Candidates,
+    k: usize,
+    tracks: &mut Vec<Recommended<'m>>,
+) {
+    if tracks.len() >= k {
+        return;
+    }
+    let playlists = model.meta.playlists.max(1);
+    for id in 0..model.track_count() as u32 {
+        if tracks.len() == k {
+            break;
         }
-        candidates.truncate(k);
-    }
-    candidates.sort_unstable_by(rank_order);
-
-    let mut tracks: Vec<Recommended<'m>> = candidates
-        .iter()
-        .map(|c| {
-            let (uri, name, artist) = model.shown(TrackId(c.track));
-            Recommended {
-                uri,
-                name,
-                artist,
-                score: c.score,
-                confidence: c.confidence,
-                lift: c.lift,
-                support: c.support,
-                source: Source::Rule,
-                // The first track is carried from the search: finding it from the antecedent
-                // would be a binary search over every track.
-                because: std::iter::once(c.first)
-                    .chain(model.tail_of(c.ante as usize).iter().copied())
-                    .map(|t| model.uris.get(t as usize))
-                    .collect(),
-                id: TrackId(c.track),
-            }
-        })
-        .collect();
-
-    // Popularity fill: track ids are popularity ranks, so walk them in order.
-    if tracks.len() < k {
-        let playlists = model.meta.playlists.max(1);
-        for id in 0..model.track_count() as u32 {
-            if tracks.len() == k {
-                break;
-            }
-            if is_seed(id) || slot.contains_key(&id) {
-                continue;
-            }
-            let t = model.track(TrackId(id));
-            tracks.push(Recommended {
-                uri: t.uri,
-                name: t.name,
-                artist: t.artist,
-                score: 0.0,
-                confidence: (f64::from(t.count) / f64::from(playlists)) as f32,
-                lift: 1.0,
-                support: t.count,
-                source: Source::Popular,
-                because: Vec::new(),
-                id: TrackId(id),
-            });
+        if seeds.contains(id) || found.contains(id) {
+            continue;
         }
-    }
-    Recommendation {
-        resolved,
-        unknown,
-        tracks,
+        let t = model.track(TrackId(id));
+        tracks.push(Recommended {
+            uri: t.uri,
+            name: t.name,
+            artist: t.artist,
+            score: 0.0,
+            confidence: (f64::from(t.count) / f64::from(playlists)) as f32,
+            lift: 1.0,
+            support: t.count,
+            source: Source::Popular,
+            because: Vec::new(),
+            id: TrackId(id),
+        });
     }
 }
 

@@ -3,8 +3,9 @@
 //! A model that passes cannot make ranking panic or index out of bounds, and it is canonical:
 //! one content has exactly one valid layout, so equal models encode to equal bytes.
 
+use crate::columns::StrPool;
 use crate::error::InvalidModel;
-use crate::model::{Model, StrPool, rule_scores};
+use crate::model::{Model, rule_scores};
 
 fn inconsistent(msg: String) -> InvalidModel {
     InvalidModel::Inconsistent(msg)
@@ -50,7 +51,7 @@ fn check_sorted_pool(column: &'static str, pool: &StrPool) -> Result<(), Invalid
 
 /// Checks every invariant of `m` (see the module documentation).
 pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
-    let meta = &m.meta;
+    let (meta, c) = (&m.meta, &m.columns);
     for (name, value) in [
         ("min_support", meta.min_support),
         ("min_confidence", meta.min_confidence),
@@ -69,27 +70,27 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
     }
 
     // Tracks.
-    let n = m.counts.len();
-    check_len("uris", m.uris.len(), n)?;
-    check_len("name_of", m.name_of.len(), n)?;
-    check_len("artist_of", m.artist_of.len(), n)?;
-    check_len("album_of", m.album_of.len(), n)?;
-    check_ids("name_of", &m.name_of, m.names.len())?;
-    check_ids("artist_of", &m.artist_of, m.artists.len())?;
-    check_ids("album_of", &m.album_of, m.albums.len())?;
-    check_sorted_pool("names", &m.names)?;
-    check_sorted_pool("artists", &m.artists)?;
-    check_sorted_pool("albums", &m.albums)?;
-    for (i, &count) in m.counts.iter().enumerate() {
+    let n = c.counts.len();
+    check_len("uris", c.uris.len(), n)?;
+    check_len("name_of", c.name_of.len(), n)?;
+    check_len("artist_of", c.artist_of.len(), n)?;
+    check_len("album_of", c.album_of.len(), n)?;
+    check_ids("name_of", &c.name_of, c.names.len())?;
+    check_ids("artist_of", &c.artist_of, c.artists.len())?;
+    check_ids("album_of", &c.album_of, c.albums.len())?;
+    check_sorted_pool("names", &c.names)?;
+    check_sorted_pool("artists", &c.artists)?;
+    check_sorted_pool("albums", &c.albums)?;
+    for (i, &count) in c.counts.iter().enumerate() {
         if count == 0 || count > meta.playlists {
             return Err(inconsistent(format!(
                 "track {i} ({:?}) is in {count} playlists, outside 1..={}",
-                m.uris.get(i),
+                c.uris.get(i),
                 meta.playlists
             )));
         }
         // Canonical order: most popular first, ties by URI.
-        if i > 0 && (m.counts[i - 1], m.uris.get(i)) <= (count, m.uris.get(i - 1)) {
+        if i > 0 && (c.counts[i - 1], c.uris.get(i)) <= (count, c.uris.get(i - 1)) {
             return Err(InvalidModel::NotSorted {
                 column: "tracks (by count descending, then URI)",
                 index: i,
@@ -97,22 +98,22 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
             });
         }
     }
-    check_len("name_key_track", m.name_key_track.len(), m.name_keys.len())?;
-    check_sorted_pool("name_keys", &m.name_keys)?;
-    check_ids("name_key_track", &m.name_key_track, n)?;
+    check_len("name_key_track", c.name_key_track.len(), c.name_keys.len())?;
+    check_sorted_pool("name_keys", &c.name_keys)?;
+    check_ids("name_key_track", &c.name_key_track, n)?;
 
     // Antecedents.
-    let antes = m.ante_count.len();
-    check_len("ante_by_first", m.ante_by_first.len(), n + 1)?;
-    check_len("ante_tail_end", m.ante_tail_end.len(), antes)?;
-    check_len("ante_rule_end", m.ante_rule_end.len(), antes)?;
-    check_csr("ante_by_first", &m.ante_by_first, antes)?;
-    check_ends("ante_tail_end", &m.ante_tail_end, m.ante_tail_items.len())?;
-    check_ends("ante_rule_end", &m.ante_rule_end, m.rules.len())?;
-    check_ids("ante_tail_items", &m.ante_tail_items, n)?;
+    let antes = c.ante_count.len();
+    check_len("ante_by_first", c.ante_by_first.len(), n + 1)?;
+    check_len("ante_tail_end", c.ante_tail_end.len(), antes)?;
+    check_len("ante_rule_end", c.ante_rule_end.len(), antes)?;
+    check_csr("ante_by_first", &c.ante_by_first, antes)?;
+    check_ends("ante_tail_end", &c.ante_tail_end, c.ante_tail_items.len())?;
+    check_ends("ante_rule_end", &c.ante_rule_end, c.rules.len())?;
+    check_ids("ante_tail_items", &c.ante_tail_items, n)?;
     let max_ante_len = (meta.max_len as usize).saturating_sub(1);
     for first in 0..n {
-        let run = m.ante_by_first[first] as usize..m.ante_by_first[first + 1] as usize;
+        let run = c.ante_by_first[first] as usize..c.ante_by_first[first + 1] as usize;
         for a in run.clone() {
             let tail = m.tail_of(a);
             let mut prev = first as u32;
@@ -131,10 +132,10 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
                     1 + tail.len()
                 )));
             }
-            let count = m.ante_count[a];
+            let count = c.ante_count[a];
             let min_item = std::iter::once(first as u32)
                 .chain(tail.iter().copied())
-                .map(|t| m.counts[t as usize])
+                .map(|t| c.counts[t as usize])
                 .min()
                 .unwrap_or(0);
             if count == 0 || count > min_item {
@@ -149,14 +150,15 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
 }
 
 fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), InvalidModel> {
+    let c = &m.columns;
     let rules = m.rules_of(a);
     if rules.is_empty() {
         return Err(InvalidModel::EmptyAntecedentGroup { index: a });
     }
-    let ante_count = m.ante_count[a];
-    let n = m.counts.len();
+    let ante_count = c.ante_count[a];
+    let n = c.counts.len();
     for r in rules.clone() {
-        let rec = m.rules[r];
+        let rec = c.rules[r];
         let y = rec.consequent;
         if y as usize >= n {
             return Err(InvalidModel::OutOfRange {
@@ -166,7 +168,7 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
                 limit: n as u64,
             });
         }
-        if r > rules.start && m.rules[r - 1].consequent >= y {
+        if r > rules.start && c.rules[r - 1].consequent >= y {
             return Err(InvalidModel::NotSorted {
                 column: "rule_consequent",
                 index: r,
@@ -177,7 +179,7 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
             return Err(InvalidModel::ConsequentInAntecedent { index: r });
         }
         let count = rec.count;
-        let y_count = m.counts[y as usize];
+        let y_count = c.counts[y as usize];
         if count < m.meta.min_count.max(1) || count > ante_count.min(y_count) {
             return Err(inconsistent(format!(
                 "rule {r} has count {count}, outside {}..={} (min count; counts of its antecedent and consequent)",

@@ -112,7 +112,7 @@ fn sweep_inner<Q: Into<Option<SweepQuality>>>(
                 peak_rss_bytes: crate::progress::peak_rss(),
                 itemsets_by_len: mined.report.itemsets_by_len.clone(),
                 rules: mined.report.rules,
-                model_bytes: mined.model.to_blob().len(),
+                model_bytes: mined.model.blob_len(),
                 tracks_with_rule: mined.report.tracks_with_rule,
                 quality: quality(&mined.model).into(),
             },

@@ -6,8 +6,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use engine::{DecodeError, HEADER_LEN, InvalidModel, Model};
 use serde::{Deserialize, Serialize};
-
-use crate::fixture::{empty, fixture};
+use testkit::fixture::{empty, fixture};
 
 /// An independent statement of the payload layout (field order = wire order), used to forge
 /// payloads that are well-formed postcard but break the model's invariants.
@@ -93,6 +92,23 @@ fn round_trip_is_exact_and_deterministic() {
         assert_eq!(decoded, model);
         assert_eq!(decoded.to_blob(), blob, "re-encoding gives the same bytes");
         assert_eq!(fixture().to_blob(), fixture().to_blob());
+    }
+}
+
+#[test]
+fn blob_len_and_the_kept_blob() {
+    for model in [fixture(), empty()] {
+        let blob = model.to_blob();
+        assert_eq!(model.blob_len(), blob.len());
+        let decoded = Model::from_blob(&blob).expect("decodes");
+        assert_eq!(decoded.blob_len(), blob.len());
+        // A built model keeps the blob it encoded for its id; a decoded one keeps no copy.
+        assert_eq!(model.memory().blob, blob.len());
+        assert_eq!(decoded.memory().blob, 0);
+        assert_eq!(
+            (decoded.memory().tracks, decoded.memory().rules),
+            (model.memory().tracks, model.memory().rules)
+        );
     }
 }
 

@@ -1,8 +1,7 @@
 //! The engine's integration tests: one binary, natively and under wasm32.
 
 mod blob;
-mod fixture;
-mod generated;
+mod build;
 mod platform;
 #[cfg(not(target_arch = "wasm32"))]
 mod props;

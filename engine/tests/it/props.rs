@@ -2,9 +2,9 @@
 
 use engine::{DecodeError, HEADER_LEN, Model, Options, Source, Strategy as Ranking, recommend};
 use proptest::prelude::*;
+use testkit::fixture::fixture;
+use testkit::{Shape, generate, rng, seed_lists};
 
-use crate::fixture::fixture;
-use crate::generated::{Rng, Shape, generate, seed_lists};
 use crate::rank::{oracle, summary};
 
 fn shape() -> impl Strategy<Value = Shape> {
@@ -38,6 +38,7 @@ proptest! {
         let blob = model.to_blob();
         let decoded = Model::from_blob(&blob).expect("decodes");
         prop_assert_eq!(&decoded, &model);
+        prop_assert_eq!((model.blob_len(), decoded.blob_len()), (blob.len(), blob.len()));
         prop_assert_eq!(decoded.to_blob(), blob);
     }
 
@@ -50,7 +51,7 @@ proptest! {
     ) {
         prop_assume!(shape.tracks > 0);
         let model = generate(&shape);
-        let mut rng = Rng::new(seed);
+        let mut rng = rng(seed);
         for seeds in seed_lists(&model, &mut rng, 8, 8) {
             let answer = recommend(&model, &seeds, &Options { k, strategy });
             prop_assert!(answer.tracks.len() <= k);

@@ -7,9 +7,8 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 use engine::{
     Model, Options, Recommendation, Source, Strategy, TrackId, normalize_name, recommend,
 };
-
-use crate::fixture::{self, fixture};
-use crate::generated::{Rng, Shape, generate, seed_lists};
+use testkit::fixture::{self, fixture};
+use testkit::{Shape, generate, rng, seed_lists};
 
 /// A strategy's score spelled out from the confidences and lifts of the rules that fire, in
 /// firing order (antecedents lexicographic, as `Model::rules` lists them).
@@ -153,11 +152,11 @@ fn matches_the_oracle_on_a_generated_model() {
         hot: 150,
         seed: 3,
     });
-    let mut rng = Rng::new(11);
+    let mut rng = rng(11);
     let lists = seed_lists(&model, &mut rng, 150, 6);
     let mut fired = 0;
     for (i, seeds) in lists.iter().enumerate() {
-        let k = 1 + rng.below(40) as usize;
+        let k = 1 + rng.below(40);
         let strategy = Strategy::ALL[i % Strategy::ALL.len()];
         let answer = recommend(&model, seeds, &Options { k, strategy });
         let expected = oracle(&model, seeds, k, strategy);

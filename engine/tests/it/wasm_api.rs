@@ -5,8 +5,7 @@ use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use engine::wasm::Engine;
 use engine::{Options, Strategy, recommend};
-
-use crate::fixture::{cases, fixture};
+use testkit::fixture::{cases, fixture};
 
 #[test]
 fn js_api_answers_like_the_rust_api() {

@@ -1,9 +1,9 @@
-//! A hand-made model whose every rule can be checked by hand (playlists = 100).
-
-#![allow(dead_code, unreachable_pub)]
+//! A hand-made model whose every rule can be checked by hand (playlists = 100), and the
+//! requests the engine's tests ask of it.
 
 use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
 
+// The fixture's tracks, by URI.
 pub const HUMBLE: &str = "spotify:track:7KXjTSCq5nL1LoYtL7XAwS";
 pub const DNA: &str = "spotify:track:6HZILIRieu8S0iqY8kIKhj";
 pub const CLOSER_CS: &str = "spotify:track:7BKLCZ1jbUBVqRi2FVlTVw";
@@ -17,6 +17,7 @@ pub const HURT: &str = "spotify:track:7ueP5u2qkdZbIPN2YA6LR0";
 pub const BRIGHTSIDE: &str = "spotify:track:003vvx7Niy0yvhvHt4a68B";
 pub const LONELY: &str = "spotify:track:0lonelySong00000000000";
 
+/// The fixture's parameters, out of `playlists` playlists.
 pub fn params(playlists: u32) -> ModelParams {
     ModelParams {
         created_at: "2026-11-28T12:00:00Z".into(),
@@ -91,6 +92,7 @@ pub fn fixture() -> Model {
     b.build().expect("fixture is valid")
 }
 
+/// A model without tracks or rules.
 pub fn empty() -> Model {
     ModelBuilder::new(params(0))
         .build()

@@ -1,52 +1,37 @@
 //! Deterministic generated models of any size with MPD-like shape: heavy-tailed popularity,
-//! names shared by different songs, rules concentrated on popular tracks.
-//! Shared by the tests and the benchmarks (`#[path]`-included there); no `rand`, so that it runs
-//! the same natively and in wasm.
+//! names shared by different songs, rules concentrated on popular tracks. Drawn with
+//! [`engine::SplitMix64`] (no `rand`), so that they are the same natively and in wasm.
 
-#![allow(dead_code, unreachable_pub)]
+use engine::{Model, ModelBuilder, ModelParams, RuleInput, SplitMix64, TrackId, TrackInput};
 
-use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
-
-/// SplitMix64: tiny, deterministic, good enough for test data.
-#[derive(Clone, Debug)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n` (n > 0).
-    pub fn below(&mut self, n: u64) -> u64 {
-        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Skewed towards 0: `floor(n * u^3)`, so low indexes (popular tracks) come up far more often.
-    pub fn skewed(&mut self, n: u64) -> u64 {
-        let u = self.unit();
-        ((n as f64) * u * u * u) as u64
-    }
+/// The generator the models and seed lists are drawn with: [`SplitMix64`] started at
+/// `seed ^ 0x9E37_79B9_7F4A_7C15`, as it always was here (the snapshots of generated models
+/// depend on it).
+pub fn rng(seed: u64) -> SplitMix64 {
+    SplitMix64::new(seed ^ 0x9E37_79B9_7F4A_7C15)
 }
 
+/// An index in `0..n` skewed towards 0, `floor(n * u^3)`, so that low indexes (popular
+/// tracks) come up far more often. Not [`SplitMix64::skewed`]`(n, 3.0)`: `u * u * u` and
+/// `powf` may round differently, and the generated models must not change.
+pub fn cubed(rng: &mut SplitMix64, n: u64) -> u64 {
+    let u = rng.unit();
+    ((n as f64) * u * u * u) as u64
+}
+
+/// `rng.below(n)` for the `u64` counts of the generator (all below 2^32, so the same on wasm32).
+fn below(rng: &mut SplitMix64, n: u64) -> u64 {
+    rng.below(n as usize) as u64
+}
+
+/// The characters of a Spotify id.
 pub const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-pub fn uri(rng: &mut Rng) -> String {
+/// A random Spotify track URI.
+pub fn uri(rng: &mut SplitMix64) -> String {
     let mut s = String::from("spotify:track:");
     for _ in 0..22 {
-        s.push(BASE62[rng.below(62) as usize] as char);
+        s.push(BASE62[rng.below(62)] as char);
     }
     s
 }
@@ -54,11 +39,15 @@ pub fn uri(rng: &mut Rng) -> String {
 /// Shape of a generated model.
 #[derive(Clone, Copy, Debug)]
 pub struct Shape {
+    /// Number of tracks.
     pub tracks: usize,
+    /// Number of rules asked for (small shapes may not have room for them all).
     pub rules: usize,
+    /// Number of playlists the counts are out of.
     pub playlists: u32,
     /// Antecedents and consequents are drawn from the `hot` most popular tracks.
     pub hot: usize,
+    /// Seed of the generator.
     pub seed: u64,
 }
 
@@ -89,8 +78,9 @@ pub fn counts(shape: &Shape) -> Vec<u32> {
         .collect()
 }
 
+/// The model of `shape`: a pure function of it.
 pub fn generate(shape: &Shape) -> Model {
-    let mut rng = Rng::new(shape.seed);
+    let mut rng = rng(shape.seed);
     let counts = counts(shape);
     let mut b = ModelBuilder::new(ModelParams {
         created_at: "2026-11-28T00:00:00Z".into(),
@@ -106,11 +96,11 @@ pub fn generate(shape: &Shape) -> Model {
     let artists = (shape.tracks / 8).max(1) as u64;
     for (i, &count) in counts.iter().enumerate() {
         let name = match i % 97 {
-            0 => format!("Canción Nº {}", rng.below(names)),
-            1 => format!("夜に駆ける {}", rng.below(names)),
-            _ => format!("Song {}", rng.below(names)),
+            0 => format!("Canción Nº {}", below(&mut rng, names)),
+            1 => format!("夜に駆ける {}", below(&mut rng, names)),
+            _ => format!("Song {}", below(&mut rng, names)),
         };
-        let artist = rng.below(artists);
+        let artist = below(&mut rng, artists);
         b.add_track(TrackInput {
             uri: uri(&mut rng),
             name,
@@ -126,11 +116,11 @@ pub fn generate(shape: &Shape) -> Model {
     let mut attempts = 0usize;
     while made < shape.rules && attempts < 100 * shape.rules + 1_000 {
         attempts += 1;
-        let a = rng.skewed(hot) as u32;
+        let a = cubed(&mut rng, hot) as u32;
         let antecedent = if rng.below(10) < 4 {
             vec![a]
         } else {
-            let b2 = rng.skewed(hot) as u32;
+            let b2 = cubed(&mut rng, hot) as u32;
             if b2 == a {
                 continue;
             }
@@ -149,15 +139,15 @@ pub fn generate(shape: &Shape) -> Model {
         let antecedent_count = if antecedent.len() == 1 {
             min_item
         } else {
-            1 + rng.below(u64::from(min_item)) as u32
+            1 + below(&mut rng, u64::from(min_item)) as u32
         };
-        let group = (1 + rng.below(4) as usize).min(shape.rules - made);
+        let group = (1 + rng.below(4)).min(shape.rules - made);
         let mut consequents: Vec<u32> = Vec::new();
         for _ in 0..group * 3 {
             if consequents.len() == group {
                 break;
             }
-            let y = rng.skewed(hot * 2).min(shape.tracks as u64 - 1) as u32;
+            let y = cubed(&mut rng, hot * 2).min(shape.tracks as u64 - 1) as u32;
             if !antecedent.contains(&y) && !consequents.contains(&y) {
                 consequents.push(y);
             }
@@ -167,7 +157,7 @@ pub fn generate(shape: &Shape) -> Model {
             b.add_rule(RuleInput {
                 antecedent: antecedent.clone(),
                 consequent: y,
-                count: 1 + rng.below(u64::from(cap)) as u32,
+                count: 1 + below(&mut rng, u64::from(cap)) as u32,
                 antecedent_count,
             });
             made += 1;
@@ -179,17 +169,17 @@ pub fn generate(shape: &Shape) -> Model {
 /// Seed lists as users send them: popular tracks by URI or by name, some unknown.
 pub fn seed_lists(
     model: &Model,
-    rng: &mut Rng,
+    rng: &mut SplitMix64,
     lists: usize,
     max_seeds: usize,
 ) -> Vec<Vec<String>> {
     let n = model.track_count() as u64;
     (0..lists)
         .map(|_| {
-            let len = 1 + rng.below(max_seeds as u64) as usize;
+            let len = 1 + rng.below(max_seeds);
             (0..len)
                 .map(|_| {
-                    let t = model.track(engine::TrackId(rng.skewed(n.min(2_000)) as u32));
+                    let t = model.track(TrackId(cubed(rng, n.min(2_000)) as u32));
                     match rng.below(10) {
                         0 => format!("unknown song {}", rng.below(1000)),
                         1..=3 => t.name.to_uppercase(),

@@ -1,0 +1,400 @@
+//! The columns a model stores, declared once: the list in this file gives [`Columns`], its form
+//! in the blob body, its decoding with typed errors, shrinking and memory accounting.
+//!
+//! A column's type says how it is stored ([`Column`]): a [`StrPool`] as its text and the length
+//! of each string, a `Vec<u32>` as is, [`Offsets`] and [`Ends`] as the lengths of their runs
+//! (smaller varints; decoding rebuilds the offsets with overflow checks), the rules as four
+//! columns. Postcard writes a struct as its fields one after the other, so the list's order is
+//! the body's layout: reordering it changes the format.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::InvalidModel;
+use crate::model::MemoryUsage;
+
+/// How one column lives in memory and in the blob body.
+pub(crate) trait Column: Sized {
+    /// The column as the blob body stores it, borrowing from the model (to encode) or from the
+    /// blob (to decode).
+    type Wire<'a>: Serialize
+    where
+        Self: 'a;
+
+    /// The column in its stored form.
+    fn to_wire(&self) -> Self::Wire<'_>;
+
+    /// The column from its stored form, checked only as far as building it needs (the
+    /// validator checks the rest); `name` is its name in the body, for errors.
+    fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel>;
+
+    /// Drops spare capacity: a finished model never grows.
+    fn shrink_to_fit(&mut self);
+
+    /// Heap bytes held.
+    fn heap_bytes(&self) -> usize;
+}
+
+/// Declares [`Columns`] and everything that follows from its list. An entry is a column's doc
+/// comment, `name: Type as "name in the body" in part`, where `part` is the field of
+/// [`MemoryUsage`] it counts toward.
+macro_rules! columns {
+    ($(
+        $(#[doc = $doc:literal])*
+        $field:ident: $ty:ty as $wire:literal in $part:ident,
+    )*) => {
+        /// The columns of a model, in blob-body order (all ids are track ids, tracks in
+        /// popularity order, most popular first).
+        #[derive(Clone, Default, PartialEq)]
+        pub(crate) struct Columns {
+            $($(#[doc = $doc])* pub(crate) $field: $ty,)*
+        }
+
+        /// [`Columns`] as the blob body stores them.
+        #[derive(Serialize, Deserialize)]
+        pub(crate) struct WireColumns<'a> {
+            $(#[serde(borrow)] $field: <$ty as Column>::Wire<'a>,)*
+        }
+
+        impl Columns {
+            /// The columns in their stored form.
+            pub(crate) fn to_wire(&self) -> WireColumns<'_> {
+                WireColumns { $($field: self.$field.to_wire(),)* }
+            }
+
+            /// The columns from their stored form, in body order (the first bad one is named).
+            pub(crate) fn from_wire(wire: WireColumns<'_>) -> Result<Columns, InvalidModel> {
+                Ok(Columns { $($field: Column::from_wire(wire.$field, $wire)?,)* })
+            }
+
+            /// Drops spare capacity in every column.
+            pub(crate) fn shrink_to_fit(&mut self) {
+                $(self.$field.shrink_to_fit();)*
+            }
+
+            /// Heap bytes of the columns, by part.
+            pub(crate) fn memory(&self) -> MemoryUsage {
+                let mut usage = MemoryUsage::default();
+                $(usage.$part += self.$field.heap_bytes();)*
+                usage
+            }
+        }
+    };
+}
+
+columns! {
+    /// Track URIs, in track order (each unique).
+    uris: StrPool as "uris" in tracks,
+    /// Distinct song names, sorted.
+    names: StrPool as "names" in tracks,
+    /// Each track's name, as a position in `names`.
+    name_of: Vec<u32> as "name_of" in tracks,
+    /// Distinct artist names, sorted.
+    artists: StrPool as "artists" in tracks,
+    /// Each track's artist, as a position in `artists`.
+    artist_of: Vec<u32> as "artist_of" in tracks,
+    /// Distinct album names, sorted.
+    albums: StrPool as "albums" in tracks,
+    /// Each track's album, as a position in `albums`.
+    album_of: Vec<u32> as "album_of" in tracks,
+    /// Number of playlists that contain each track (descending: ids are popularity ranks).
+    counts: Vec<u32> as "counts" in tracks,
+    /// Distinct normalised names, sorted.
+    name_keys: StrPool as "name_keys" in tracks,
+    /// The most popular track of each normalised name.
+    name_key_track: Vec<u32> as "name_key_track" in tracks,
+    /// CSR over antecedents by their first (smallest) track; `tracks + 1` entries. Stored as
+    /// the number of antecedents per track.
+    ante_by_first: Offsets as "antes_per_track" in tracks,
+    /// CSR over `ante_tail_items`: the tracks after the first; `antecedents` entries. Stored as
+    /// the number of tracks after the first, per antecedent.
+    ante_tail_end: Ends as "ante_tail_len" in rules,
+    /// The tracks after the first of every antecedent, ascending within each.
+    ante_tail_items: Vec<u32> as "ante_tail_items" in rules,
+    /// Support count of each antecedent.
+    ante_count: Vec<u32> as "ante_count" in rules,
+    /// CSR over rules by antecedent; `antecedents` entries. Stored as the number of rules per
+    /// antecedent.
+    ante_rule_end: Ends as "ante_rules" in rules,
+    /// Rules grouped by antecedent, each group by consequent, as 16-byte records: ranking reads
+    /// a rule's fields together, and a group's rules share cache lines. Stored as four
+    /// columns (`rule_consequent`, `rule_count`, `rule_confidence`, `rule_lift`).
+    rules: Vec<RuleRec> as "rule_*" in rules,
+}
+
+impl Column for Vec<u32> {
+    type Wire<'a> = Cow<'a, [u32]>;
+
+    fn to_wire(&self) -> Self::Wire<'_> {
+        Cow::Borrowed(self)
+    }
+
+    fn from_wire(wire: Self::Wire<'_>, _: &'static str) -> Result<Self, InvalidModel> {
+        Ok(wire.into_owned())
+    }
+
+    fn shrink_to_fit(&mut self) {
+        Vec::shrink_to_fit(self);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.capacity() * 4
+    }
+}
+
+/// A list of strings stored as one buffer and the end offset of each string.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub(crate) struct StrPool {
+    pub(crate) data: String,
+    pub(crate) ends: Vec<u32>,
+}
+
+impl StrPool {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.data[start..self.ends[i] as usize]
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends
+            .push(u32::try_from(self.data.len()).expect("string pool over 4 GiB"));
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+}
+
+impl fmt::Debug for StrPool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A string pool as the body stores it: the text, and the length of each string.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct WirePool<'a> {
+    #[serde(borrow)]
+    data: &'a str,
+    lens: Cow<'a, [u32]>,
+}
+
+impl Column for StrPool {
+    type Wire<'a> = WirePool<'a>;
+
+    fn to_wire(&self) -> Self::Wire<'_> {
+        WirePool {
+            data: &self.data,
+            lens: Cow::Owned(lens_of(&self.ends)),
+        }
+    }
+
+    /// Rebuilds the offsets from the lengths; they must cut the text at character boundaries
+    /// and add up to its size.
+    fn from_wire(wire: Self::Wire<'_>, pool: &'static str) -> Result<Self, InvalidModel> {
+        let bad = |detail: String| InvalidModel::BadStringPool { pool, detail };
+        let ends = ends_from_lens(&wire.lens).ok_or_else(|| bad("lengths overflow".into()))?;
+        let total = ends.last().map_or(0, |&e| e as usize);
+        if total != wire.data.len() {
+            return Err(bad(format!(
+                "lengths add up to {total}, text has {} bytes",
+                wire.data.len()
+            )));
+        }
+        if let Some(i) = ends
+            .iter()
+            .position(|&e| !wire.data.is_char_boundary(e as usize))
+        {
+            return Err(bad(format!("string {i} ends inside a UTF-8 character")));
+        }
+        Ok(StrPool {
+            data: wire.data.to_owned(),
+            ends,
+        })
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.data.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.data.capacity() + self.ends.capacity() * 4
+    }
+}
+
+/// CSR offsets: run `i` is `self[i]..self[i + 1]`; one more entry than runs, the first 0.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Offsets(pub(crate) Vec<u32>);
+
+impl Deref for Offsets {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        &self.0
+    }
+}
+
+impl Column for Offsets {
+    type Wire<'a> = Cow<'a, [u32]>;
+
+    fn to_wire(&self) -> Self::Wire<'_> {
+        Cow::Owned(self.windows(2).map(|w| w[1] - w[0]).collect())
+    }
+
+    fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel> {
+        let mut offsets = Vec::with_capacity(wire.len() + 1);
+        offsets.push(0);
+        offsets.extend(ends_from_lens(&wire).ok_or_else(|| overflow(name))?);
+        Ok(Offsets(offsets))
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.capacity() * 4
+    }
+}
+
+/// The end of each run, runs back to back from 0: run `i` is `self[i - 1]..self[i]` (from 0
+/// for the first).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Ends(pub(crate) Vec<u32>);
+
+impl Ends {
+    /// The range of run `i`.
+    pub(crate) fn run(&self, i: usize) -> std::ops::Range<usize> {
+        let start = if i == 0 { 0 } else { self.0[i - 1] as usize };
+        start..self.0[i] as usize
+    }
+}
+
+impl Deref for Ends {
+    type Target = [u32];
+
+    fn deref(&self) -> &[u32] {
+        &self.0
+    }
+}
+
+impl Column for Ends {
+    type Wire<'a> = Cow<'a, [u32]>;
+
+    fn to_wire(&self) -> Self::Wire<'_> {
+        Cow::Owned(lens_of(self))
+    }
+
+    fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel> {
+        Ok(Ends(ends_from_lens(&wire).ok_or_else(|| overflow(name))?))
+    }
+
+    fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.0.capacity() * 4
+    }
+}
+
+/// One rule's consequent, support count and scores, stored together.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RuleRec {
+    pub(crate) consequent: u32,
+    pub(crate) count: u32,
+    pub(crate) confidence: f32,
+    pub(crate) lift: f32,
+}
+
+/// The rules as the body stores them: one column per field.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct WireRules<'a> {
+    consequent: Cow<'a, [u32]>,
+    count: Cow<'a, [u32]>,
+    confidence: Cow<'a, [f32]>,
+    lift: Cow<'a, [f32]>,
+}
+
+impl Column for Vec<RuleRec> {
+    type Wire<'a> = WireRules<'a>;
+
+    fn to_wire(&self) -> Self::Wire<'_> {
+        WireRules {
+            consequent: Cow::Owned(self.iter().map(|r| r.consequent).collect()),
+            count: Cow::Owned(self.iter().map(|r| r.count).collect()),
+            confidence: Cow::Owned(self.iter().map(|r| r.confidence).collect()),
+            lift: Cow::Owned(self.iter().map(|r| r.lift).collect()),
+        }
+    }
+
+    /// Zips the four columns into records; they must be equally long.
+    fn from_wire(wire: Self::Wire<'_>, _: &'static str) -> Result<Self, InvalidModel> {
+        let n = wire.consequent.len();
+        for (column, len) in [
+            ("rule_count", wire.count.len()),
+            ("rule_confidence", wire.confidence.len()),
+            ("rule_lift", wire.lift.len()),
+        ] {
+            if len != n {
+                return Err(InvalidModel::LengthMismatch {
+                    column,
+                    expected: n as u64,
+                    found: len as u64,
+                });
+            }
+        }
+        Ok((0..n)
+            .map(|r| RuleRec {
+                consequent: wire.consequent[r],
+                count: wire.count[r],
+                confidence: wire.confidence[r],
+                lift: wire.lift[r],
+            })
+            .collect())
+    }
+
+    fn shrink_to_fit(&mut self) {
+        Vec::shrink_to_fit(self);
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.capacity() * std::mem::size_of::<RuleRec>()
+    }
+}
+
+fn overflow(name: &'static str) -> InvalidModel {
+    InvalidModel::Inconsistent(format!("`{name}` lengths overflow"))
+}
+
+/// The length of each run, from the end of each.
+fn lens_of(ends: &[u32]) -> Vec<u32> {
+    let mut prev = 0;
+    ends.iter()
+        .map(|&e| {
+            let len = e - prev;
+            prev = e;
+            len
+        })
+        .collect()
+}
+
+/// Prefix sums, or `None` on overflow of `u32`.
+fn ends_from_lens(lens: &[u32]) -> Option<Vec<u32>> {
+    let mut total = 0u32;
+    lens.iter()
+        .map(|&len| {
+            total = total.checked_add(len)?;
+            Some(total)
+        })
+        .collect()
+}

@@ -1,0 +1,18 @@
+//! Segue's test support, one home for every crate's tests, benchmarks and examples: the
+//! generated models of any size with MPD-like shape ([`generated`]) and the hand-made fixture
+//! whose every rule can be checked by hand ([`fixture`]).
+//!
+//! Dev-only (`publish = false`); it depends on `engine`, and `engine` has it as a
+//! dev-dependency, which cargo allows for integration tests, benchmarks and examples (they
+//! link the same `engine` library that this crate does).
+//!
+//! ```
+//! use testkit::{Shape, generate};
+//! let model = generate(&Shape { tracks: 50, rules: 40, hot: 20, ..Shape::SMALL });
+//! assert_eq!(model.track_count(), 50);
+//! ```
+
+pub mod fixture;
+pub mod generated;
+
+pub use generated::{Shape, cubed, generate, rng, seed_lists};
