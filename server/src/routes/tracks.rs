@@ -80,17 +80,10 @@ pub async fn tracks(
 fn sample(tracks: usize, n: usize, seed: u64) -> Vec<u32> {
     let pool = tracks.min((10 * n).max(500));
     let mut ids: Vec<u32> = (0..pool as u32).collect();
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
+    let mut rng = engine::SplitMix64::new(seed);
     let n = n.min(pool);
     for i in 0..n {
-        let j = i + (next() % (pool - i) as u64) as usize;
+        let j = i + (rng.next_u64() % (pool - i) as u64) as usize;
         ids.swap(i, j);
     }
     ids.truncate(n);
