@@ -84,9 +84,15 @@ impl Model {
     /// model returns a copy of the blob the builder encoded (once, to compute the id); a
     /// decoded model encodes again (to the bytes it was decoded from).
     pub fn to_blob(&self) -> Vec<u8> {
+        self.blob().into_owned()
+    }
+
+    /// The blob, borrowed where the model keeps it (a built model: no copy of a blob that can
+    /// be hundreds of megabytes), encoded where it does not (a decoded model).
+    pub fn blob(&self) -> std::borrow::Cow<'_, [u8]> {
         match &self.encoded {
-            Encoded::Kept(blob) => blob.to_vec(),
-            Encoded::Len(_) => encode(self).0,
+            Encoded::Kept(blob) => std::borrow::Cow::Borrowed(blob),
+            Encoded::Len(_) => std::borrow::Cow::Owned(encode(self).0),
         }
     }
 
