@@ -23,7 +23,7 @@ use plotters::prelude::*;
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
-use crate::fpgrowth::Transactions;
+use crate::dataset::Transactions;
 use crate::mine::{MineError, MineOptions, mine};
 use crate::rng::Rng;
 

@@ -1,6 +1,7 @@
 //! Rules: a hand-checked fixture and the definition applied to brute-force counts.
 
-use miner::fpgrowth::{Transactions, frequent_itemsets};
+use miner::dataset::Transactions;
+use miner::fpgrowth::frequent_itemsets;
 use miner::mine::derive_rules;
 
 use crate::fpgrowth::brute_force;
