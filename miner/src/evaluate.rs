@@ -6,7 +6,7 @@
 //! - Each test playlist long enough for a [`Shape`] keeps that many tracks as seeds and holds
 //!   out the rest. "First n" are the playlist's first n tracks in the order they were read
 //!   (a repeated track at its first place) when the dataset kept it
-//!   ([`crate::dataset::read_ordered`], as `miner evaluate` and `miner sweep` read); a dataset
+//!   ([`crate::dataset::ReadRequest::keep_order`], as `miner evaluate` and `miner sweep` read); a dataset
 //!   read as sets falls back to a seeded permutation. "Random n" are drawn by a seeded
 //!   permutation per shape.
 //! - Every [`Ranker`] ranks up to [`MAX_RANK`] tracks; [`score_list`] scores them against the

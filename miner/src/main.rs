@@ -9,7 +9,7 @@ use clap::Parser;
 use miner::cli::{
     Cli, Command, EvaluateArgs, InspectArgs, LogFormat, MineArgs, RunArgs, SweepArgs, SynthArgs,
 };
-use miner::dataset::{Format, ReadOptions};
+use miner::dataset::{Format, ReadOptions, ReadRequest};
 use miner::mine::MineOptions;
 use miner::pipeline::{RunSummary, mine_and_publish};
 use miner::{publish, rotate};
@@ -251,12 +251,11 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
         skip_invalid: args.skip_invalid,
     };
     // Quality seeds with a playlist's first tracks: keep the reading order then.
-    let data = if args.test_fraction > 0.0 {
-        miner::dataset::read_ordered(&files, read_options)
-    } else {
-        miner::dataset::read(&files, read_options)
-    }
-    .context("reading the input")?;
+    let request = ReadRequest {
+        keep_order: args.test_fraction > 0.0,
+        ..ReadRequest::from(read_options)
+    };
+    let data = miner::dataset::read(&files, request).context("reading the input")?;
     print_read(&data, start);
     let base = MineOptions {
         min_support: None,
@@ -264,7 +263,7 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
         max_len: args.max_len,
         min_confidence: args.min_confidence,
     };
-    let rows = if args.test_fraction > 0.0 {
+    if args.test_fraction > 0.0 {
         if args.test_fraction >= 1.0 {
             bail!(
                 "--test-fraction {} is not within [0, 1)",
@@ -276,17 +275,14 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
             args.test_fraction * 100.0,
             args.seed
         );
-        miner::sweep::sweep_with_quality(
-            &data,
-            &base,
-            &args.supports,
-            args.test_fraction,
-            args.seed,
-        )
-    } else {
-        miner::sweep::sweep(&data, &base, &args.supports)
     }
-    .context("mining")?;
+    let options = miner::sweep::SweepOptions {
+        mine: base,
+        supports: args.supports,
+        test_fraction: args.test_fraction,
+        seed: args.seed,
+    };
+    let rows = miner::sweep::sweep(&data, &options).context("mining")?;
     let table = miner::sweep::markdown(&rows);
     print!("{table}");
     write_report(&args.report, "sweep", &table, &rows, |svg| {
@@ -297,14 +293,15 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
 fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
     let files = miner::dataset::list_files(&args.input)?;
     let start = Instant::now();
-    let data = miner::dataset::read_ordered(
-        &files,
-        ReadOptions {
+    let request = ReadRequest {
+        options: ReadOptions {
             format: args.format,
             skip_invalid: args.skip_invalid,
         },
-    )
-    .context("reading the input")?;
+        keep_order: true,
+        progress: None,
+    };
+    let data = miner::dataset::read(&files, request).context("reading the input")?;
     print_read(&data, start);
     let options = miner::evaluate::EvalOptions {
         test_fraction: args.test_fraction,

@@ -135,22 +135,34 @@ pub struct Mined {
     pub itemsets: Vec<Itemset>,
 }
 
-/// Mines `dataset` into a model. `created_at` is RFC 3339 UTC.
-pub fn mine(
-    dataset: &Dataset,
-    options: &MineOptions,
-    created_at: String,
-) -> Result<Mined, MineError> {
-    mine_counted(dataset, options, created_at, &Counters::default())
+/// One mining run: its settings, and where it reports progress.
+///
+/// A plain `&MineOptions` converts into a request that counts nowhere.
+#[derive(Clone, Copy, Debug)]
+pub struct MineRequest<'a> {
+    /// The settings.
+    pub options: &'a MineOptions,
+    /// Counters to advance while finding frequent itemsets (total = frequent items, done =
+    /// items mined).
+    pub progress: Option<&'a Counters>,
 }
 
-/// [`mine`], advancing `progress` while finding frequent itemsets.
-pub fn mine_counted(
+impl<'a> From<&'a MineOptions> for MineRequest<'a> {
+    fn from(options: &'a MineOptions) -> Self {
+        MineRequest {
+            options,
+            progress: None,
+        }
+    }
+}
+
+/// Mines `dataset` into a model. `created_at` is RFC 3339 UTC.
+pub fn mine<'a>(
     dataset: &Dataset,
-    options: &MineOptions,
+    request: impl Into<MineRequest<'a>>,
     created_at: String,
-    progress: &Counters,
 ) -> Result<Mined, MineError> {
+    let MineRequest { options, progress } = request.into();
     if !(0.0..=1.0).contains(&options.min_confidence) {
         return Err(MineError::BadOption(format!(
             "--min-confidence {} must be within [0, 1]",
@@ -172,7 +184,13 @@ pub fn mine_counted(
     let min_count = min_count_for(options, playlists)?;
     let start = Instant::now();
     let counts = item_counts(tx, dataset.tracks.len());
-    let itemsets = frequent_itemsets_counted(tx, &counts, min_count, options.max_len, progress);
+    let itemsets = frequent_itemsets_counted(
+        tx,
+        &counts,
+        min_count,
+        options.max_len,
+        progress.unwrap_or(&Counters::default()),
+    );
     let mine_time = start.elapsed();
     if itemsets.is_empty() {
         return Err(MineError::NothingFrequent {

@@ -4,9 +4,9 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::dataset::{self, ReadError, ReadOptions};
+use crate::dataset::{self, ReadError, ReadOptions, ReadRequest};
 use crate::fpgrowth::Itemset;
-use crate::mine::{MineError, MineOptions, MineReport, mine_counted};
+use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
 use crate::progress::{Progress, peak_rss};
 use crate::publish::{self, Published};
 
@@ -96,7 +96,12 @@ pub fn mine_and_publish(
         .sum();
     let data = {
         let progress = Progress::start("read", total_bytes, true);
-        dataset::read_counted(&files, options.read, &progress.counters())?
+        let request = ReadRequest {
+            options: options.read,
+            keep_order: false,
+            progress: Some(progress.counters()),
+        };
+        dataset::read(&files, request)?
     };
     let read_time = start.elapsed();
     tracing::info!(
@@ -108,7 +113,12 @@ pub fn mine_and_publish(
     );
     let mined = {
         let progress = Progress::start("mine", 0, false);
-        mine_counted(&data, &options.mine, created_at, &progress.counters())?
+        let counters = progress.counters();
+        let request = MineRequest {
+            options: &options.mine,
+            progress: Some(&counters),
+        };
+        mine(&data, request, created_at)?
     };
     if let Some(path) = &options.itemsets {
         write_itemsets(path, &data, &mined.itemsets).map_err(|source| PipelineError::Itemsets {

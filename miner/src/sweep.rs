@@ -47,53 +47,58 @@ pub struct SweepQuality {
     pub rule_share: f64,
 }
 
-/// Like [`sweep`], but first holds out `test_fraction` of the playlists (seeded, as
-/// `miner evaluate` does), mines the rest at each support, and measures each model's quality
-/// on the held-out playlists. Time, memory and sizes are those of mining the training part.
-pub fn sweep_with_quality(
-    data: &Dataset,
-    base: &MineOptions,
-    supports: &[f64],
-    test_fraction: f64,
-    seed: u64,
-) -> Result<Vec<SweepRow>, MineError> {
-    let (train, test) = split(data, test_fraction, seed);
-    let options = EvalOptions {
-        test_fraction,
-        seed,
+/// What to sweep.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepOptions {
+    /// Every mining setting but the support (`min_support` and `min_count` are replaced by
+    /// each support in turn).
+    pub mine: MineOptions,
+    /// The minimum supports to mine at (fractions), in order.
+    pub supports: Vec<f64>,
+    /// Share of the playlists held out (seeded, as `miner evaluate` does) to measure each
+    /// support's quality on; every support then mines the rest. 0 measures no quality and
+    /// mines every playlist.
+    pub test_fraction: f64,
+    /// Seed of the held-out split.
+    pub seed: u64,
+}
+
+/// Mines `data` at each support. Supports with nothing frequent get a row with zero rules.
+/// With a held-out share, time, memory and sizes are those of mining the training part, and
+/// each row has the model's quality on the held-out playlists.
+pub fn sweep(data: &Dataset, options: &SweepOptions) -> Result<Vec<SweepRow>, MineError> {
+    let (base, supports) = (&options.mine, options.supports.as_slice());
+    let holding_out = options.test_fraction > 0.0;
+    if !holding_out {
+        return sweep_inner(data, base, supports, |_| None);
+    }
+    let (train, test) = split(data, options.test_fraction, options.seed);
+    let eval = EvalOptions {
+        test_fraction: options.test_fraction,
+        seed: options.seed,
         mine: base.clone(),
         rankers: vec![Ranker::Engine(engine::Strategy::default())],
         shapes: Shape::CHALLENGE.to_vec(),
     };
     sweep_inner(&train, base, supports, |model| {
-        let all = rank_and_score(model, data, &test, &options)
+        let all = rank_and_score(model, data, &test, &eval)
             .into_iter()
             .next()
             .expect("the `all` row comes first");
-        SweepQuality {
+        Some(SweepQuality {
             r_precision: all.r_precision,
             ndcg: all.ndcg,
             hit_at_10: all.hit_at_10,
             rule_share: all.rule_share,
-        }
+        })
     })
 }
 
-/// Mines `data` at each support (other settings from `base`). Supports with nothing frequent
-/// get a row with zero rules.
-pub fn sweep(
+fn sweep_inner(
     data: &Dataset,
     base: &MineOptions,
     supports: &[f64],
-) -> Result<Vec<SweepRow>, MineError> {
-    sweep_inner(data, base, supports, |_| None)
-}
-
-fn sweep_inner<Q: Into<Option<SweepQuality>>>(
-    data: &Dataset,
-    base: &MineOptions,
-    supports: &[f64],
-    quality: impl Fn(&engine::Model) -> Q,
+    quality: impl Fn(&engine::Model) -> Option<SweepQuality>,
 ) -> Result<Vec<SweepRow>, MineError> {
     let mut rows = Vec::new();
     for &support in supports {
@@ -114,7 +119,7 @@ fn sweep_inner<Q: Into<Option<SweepQuality>>>(
                 rules: mined.report.rules,
                 model_bytes: mined.model.to_blob().len(),
                 tracks_with_rule: mined.report.tracks_with_rule,
-                quality: quality(&mined.model).into(),
+                quality: quality(&mined.model),
             },
             Err(MineError::NothingFrequent { min_count, .. }) => SweepRow {
                 support,

@@ -78,7 +78,7 @@ pub struct Dataset {
     pub tracks: Vec<TrackMeta>,
     /// One transaction per playlist, item ids distinct.
     pub transactions: Transactions,
-    /// With [`read_ordered`]: each playlist's tracks in the order they were read, a repeated
+    /// With [`ReadRequest::keep_order`]: each playlist's tracks in the order they were read, a repeated
     /// track at its first place (the same sets as `transactions`, playlist for playlist).
     pub order: Option<Transactions>,
     /// Playlist entries read (a track repeated in a playlist counts each time).
@@ -98,33 +98,38 @@ pub struct ReadOptions {
     pub skip_invalid: bool,
 }
 
+/// One read: how to parse, what to keep besides the playlists' sets, and where to count.
+///
+/// Plain [`ReadOptions`] convert into a request that keeps no order and counts nowhere.
+#[derive(Clone, Debug)]
+pub struct ReadRequest {
+    /// Format and bad rows.
+    pub options: ReadOptions,
+    /// Also keep each playlist's tracks in reading order ([`Dataset::order`]), for
+    /// evaluations that seed with a playlist's first tracks. Costs a second copy of the items.
+    pub keep_order: bool,
+    /// Counters to advance while reading (done = bytes read from the files, rows = entries).
+    pub progress: Option<Arc<Counters>>,
+}
+
+impl From<ReadOptions> for ReadRequest {
+    fn from(options: ReadOptions) -> Self {
+        ReadRequest {
+            options,
+            keep_order: false,
+            progress: None,
+        }
+    }
+}
+
 /// Reads every file into one dataset, playlists in file order.
-pub fn read(files: &[PathBuf], options: ReadOptions) -> Result<Dataset, ReadError> {
-    read_counted(files, options, &Arc::new(Counters::default()))
-}
-
-/// [`read`], advancing `progress` (done = bytes read from the files, rows = entries).
-pub fn read_counted(
-    files: &[PathBuf],
-    options: ReadOptions,
-    progress: &Arc<Counters>,
-) -> Result<Dataset, ReadError> {
-    read_with(files, options, progress, false)
-}
-
-/// [`read`], also keeping each playlist's tracks in reading order ([`Dataset::order`]), for
-/// evaluations that seed with a playlist's first tracks. Costs a second copy of the items.
-pub fn read_ordered(files: &[PathBuf], options: ReadOptions) -> Result<Dataset, ReadError> {
-    read_with(files, options, &Arc::new(Counters::default()), true)
-}
-
-fn read_with(
-    files: &[PathBuf],
-    options: ReadOptions,
-    progress: &Arc<Counters>,
-    keep_order: bool,
-) -> Result<Dataset, ReadError> {
-    let mut builder = Builder::new(Arc::clone(progress), keep_order);
+pub fn read(files: &[PathBuf], request: impl Into<ReadRequest>) -> Result<Dataset, ReadError> {
+    let ReadRequest {
+        options,
+        keep_order,
+        progress,
+    } = request.into();
+    let mut builder = Builder::new(progress.unwrap_or_default(), keep_order);
     // MPD slices parse in parallel (bounded batches keep memory flat); the rest stream.
     let mut i = 0;
     while i < files.len() {

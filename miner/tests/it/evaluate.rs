@@ -6,6 +6,7 @@ use std::process::Command;
 use miner::dataset::{Dataset, Format, ReadOptions, read};
 use miner::evaluate::{EvalOptions, Ranker, Shape, evaluate, markdown, split};
 use miner::mine::MineOptions;
+use miner::sweep::SweepOptions;
 use miner::synth::{SynthOptions, write};
 
 use crate::text;
@@ -181,14 +182,18 @@ fn the_command_writes_table_json_and_chart() {
 #[test]
 fn the_sweep_measures_quality_per_support() {
     let (_dir, _path, data) = generated(4_000, 9);
-    let base = MineOptions {
-        min_support: None,
-        min_count: None,
-        max_len: 3,
-        min_confidence: 0.05,
+    let options = SweepOptions {
+        mine: MineOptions {
+            min_support: None,
+            min_count: None,
+            max_len: 3,
+            min_confidence: 0.05,
+        },
+        supports: vec![0.2, 0.01, 0.004],
+        test_fraction: 0.2,
+        seed: 1,
     };
-    let rows = miner::sweep::sweep_with_quality(&data, &base, &[0.2, 0.01, 0.004], 0.2, 1)
-        .expect("sweeps");
+    let rows = miner::sweep::sweep(&data, &options).expect("sweeps");
     assert_eq!(rows[0].quality, None, "nothing frequent at 20%");
     let q: Vec<_> = rows[1..]
         .iter()

@@ -4,7 +4,7 @@ use std::process::Command;
 
 use miner::dataset::{Format, ReadOptions, read};
 use miner::mine::{MineOptions, mine};
-use miner::sweep::{markdown, sweep};
+use miner::sweep::{SweepOptions, markdown, sweep};
 use miner::synth::{SynthOptions, write};
 
 use crate::text;
@@ -35,7 +35,13 @@ fn rows_match_single_runs_and_fall_with_support() {
         min_confidence: 0.05,
     };
     let supports = [0.2, 0.02, 0.01, 0.005];
-    let rows = sweep(&data, &base, &supports).expect("sweeps");
+    let options = SweepOptions {
+        mine: base.clone(),
+        supports: supports.to_vec(),
+        test_fraction: 0.0,
+        seed: 1,
+    };
+    let rows = sweep(&data, &options).expect("sweeps");
     assert_eq!(rows.iter().map(|r| r.support).collect::<Vec<_>>(), supports);
     assert_eq!(
         rows[0].rules, 0,
