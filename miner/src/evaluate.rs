@@ -253,14 +253,23 @@ pub struct Evaluation {
     pub results: Vec<ResultRow>,
 }
 
+impl EvalOptions {
+    /// Checks every setting that needs no data (the test fraction is within (0, 1), then the
+    /// mining settings), so that a typo fails before any input is read.
+    pub fn validate(&self) -> Result<(), MineError> {
+        if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
+            return Err(MineError::BadOption(format!(
+                "--test-fraction {} must be within (0, 1)",
+                self.test_fraction
+            )));
+        }
+        self.mine.validate()
+    }
+}
+
 /// Splits, mines train, ranks and scores.
 pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, MineError> {
-    if !(options.test_fraction > 0.0 && options.test_fraction < 1.0) {
-        return Err(MineError::BadOption(format!(
-            "--test-fraction {} must be within (0, 1)",
-            options.test_fraction
-        )));
-    }
+    options.validate()?;
     let (train, test) = split(data, options.test_fraction, options.seed);
     let start = Instant::now();
     let mined = mine(&train, &options.mine, "1970-01-01T00:00:00Z".into())?;

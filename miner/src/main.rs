@@ -61,6 +61,10 @@ fn mine_cmd(args: MineArgs) -> Result<()> {
 }
 
 fn run_cmd(args: RunArgs) -> Result<()> {
+    args.settings
+        .pipeline()
+        .validate()
+        .context("nothing was published; the previous model, if any, stays current")?;
     let out = &args.settings.out;
     if args.if_no_model {
         let current = publish::current(out)
@@ -241,9 +245,18 @@ fn print_summary(s: &RunSummary) {
 }
 
 fn sweep_cmd(args: SweepArgs) -> Result<()> {
-    if let Some(bad) = args.supports.iter().find(|s| !(**s > 0.0 && **s <= 1.0)) {
-        bail!("--supports: {bad} is not within (0, 1]");
-    }
+    let options = miner::sweep::SweepOptions {
+        mine: MineOptions {
+            min_support: None,
+            min_count: None,
+            max_len: args.max_len,
+            min_confidence: args.min_confidence,
+        },
+        supports: args.supports,
+        test_fraction: args.test_fraction,
+        seed: args.seed,
+    };
+    options.validate()?;
     let files = miner::dataset::list_files(&args.input)?;
     let start = Instant::now();
     let read_options = ReadOptions {
@@ -257,31 +270,13 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
     };
     let data = miner::dataset::read(&files, request).context("reading the input")?;
     print_read(&data, start);
-    let base = MineOptions {
-        min_support: None,
-        min_count: None,
-        max_len: args.max_len,
-        min_confidence: args.min_confidence,
-    };
     if args.test_fraction > 0.0 {
-        if args.test_fraction >= 1.0 {
-            bail!(
-                "--test-fraction {} is not within [0, 1)",
-                args.test_fraction
-            );
-        }
         println!(
             "holding out {}% of the playlists (seed {}) to measure quality; mining the rest",
             args.test_fraction * 100.0,
             args.seed
         );
     }
-    let options = miner::sweep::SweepOptions {
-        mine: base,
-        supports: args.supports,
-        test_fraction: args.test_fraction,
-        seed: args.seed,
-    };
     let rows = miner::sweep::sweep(&data, &options).context("mining")?;
     let table = miner::sweep::markdown(&rows);
     print!("{table}");
@@ -291,18 +286,6 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
 }
 
 fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
-    let files = miner::dataset::list_files(&args.input)?;
-    let start = Instant::now();
-    let request = ReadRequest {
-        options: ReadOptions {
-            format: args.format,
-            skip_invalid: args.skip_invalid,
-        },
-        keep_order: true,
-        progress: None,
-    };
-    let data = miner::dataset::read(&files, request).context("reading the input")?;
-    print_read(&data, start);
     let options = miner::evaluate::EvalOptions {
         test_fraction: args.test_fraction,
         seed: args.seed,
@@ -315,6 +298,19 @@ fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
         rankers: miner::evaluate::Ranker::all(),
         shapes: miner::evaluate::Shape::CHALLENGE.to_vec(),
     };
+    options.validate()?;
+    let files = miner::dataset::list_files(&args.input)?;
+    let start = Instant::now();
+    let request = ReadRequest {
+        options: ReadOptions {
+            format: args.format,
+            skip_invalid: args.skip_invalid,
+        },
+        keep_order: true,
+        progress: None,
+    };
+    let data = miner::dataset::read(&files, request).context("reading the input")?;
+    print_read(&data, start);
     let evaluation = miner::evaluate::evaluate(&data, &options).context("evaluating")?;
     let table = miner::evaluate::markdown(&evaluation);
     print!("{table}");

@@ -22,6 +22,49 @@ pub struct MineOptions {
     pub min_confidence: f64,
 }
 
+impl MineOptions {
+    /// Checks every setting that needs no data, so that a typo fails before any input is
+    /// read: the minimum confidence is within [0, 1], the largest itemset has at least 2
+    /// items, and the minimum support is within (0, 1] unless a minimum count replaces it.
+    pub fn validate(&self) -> Result<(), MineError> {
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            return Err(MineError::BadOption(format!(
+                "--min-confidence {} must be within [0, 1]",
+                self.min_confidence
+            )));
+        }
+        if self.max_len < 2 {
+            return Err(MineError::BadOption(format!(
+                "--max-len {} must be at least 2 (rules need two tracks)",
+                self.max_len
+            )));
+        }
+        self.support().map(|_| ())
+    }
+
+    /// The minimum count, or else the checked support fraction (1% when neither is set).
+    fn support(&self) -> Result<Support, MineError> {
+        if let Some(count) = self.min_count {
+            return Ok(Support::Count(count));
+        }
+        let fraction = self.min_support.unwrap_or(0.01);
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(MineError::BadOption(format!(
+                "--min-support {fraction} must be within (0, 1]"
+            )));
+        }
+        Ok(Support::Fraction(fraction))
+    }
+}
+
+/// How the minimum support is given.
+enum Support {
+    /// As a count of playlists.
+    Count(u32),
+    /// As a fraction of the playlists, within (0, 1].
+    Fraction(f64),
+}
+
 /// Why mining produced no model.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
@@ -79,16 +122,10 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 /// The minimum count for `playlists` playlists: `min_count`, or `ceil(min_support × playlists)`,
 /// at least 1.
 pub fn min_count_for(options: &MineOptions, playlists: u32) -> Result<u32, MineError> {
-    if let Some(count) = options.min_count {
-        return Ok(count.max(1));
-    }
-    let fraction = options.min_support.unwrap_or(0.01);
-    if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(MineError::BadOption(format!(
-            "--min-support {fraction} must be within (0, 1]"
-        )));
-    }
-    Ok(((fraction * f64::from(playlists)).ceil() as u32).max(1))
+    Ok(match options.support()? {
+        Support::Count(count) => count.max(1),
+        Support::Fraction(fraction) => ((fraction * f64::from(playlists)).ceil() as u32).max(1),
+    })
 }
 
 /// Every rule X -> y with one consequent from the frequent itemsets of size ≥ 2, kept when
@@ -163,18 +200,7 @@ pub fn mine<'a>(
     created_at: String,
 ) -> Result<Mined, MineError> {
     let MineRequest { options, progress } = request.into();
-    if !(0.0..=1.0).contains(&options.min_confidence) {
-        return Err(MineError::BadOption(format!(
-            "--min-confidence {} must be within [0, 1]",
-            options.min_confidence
-        )));
-    }
-    if options.max_len < 2 {
-        return Err(MineError::BadOption(format!(
-            "--max-len {} must be at least 2 (rules need two tracks)",
-            options.max_len
-        )));
-    }
+    options.validate()?;
     let tx = &dataset.transactions;
     let playlists = u32::try_from(tx.len())
         .map_err(|_| MineError::BadOption("more than 2^32 playlists".into()))?;

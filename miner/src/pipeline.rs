@@ -25,6 +25,14 @@ pub struct PipelineOptions {
     pub itemsets: Option<PathBuf>,
 }
 
+impl PipelineOptions {
+    /// Checks every setting that needs no data (the mining settings; any format, directory
+    /// and number of models to keep will do), so that a typo fails before any input is read.
+    pub fn validate(&self) -> Result<(), PipelineError> {
+        Ok(self.mine.validate()?)
+    }
+}
+
 /// Why a run published nothing. The previous model, if any, stays current.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -78,14 +86,15 @@ pub struct RunSummary {
     pub peak_rss: Option<u64>,
 }
 
-/// Reads `inputs`, mines them and publishes the model. Nothing is published unless every step
-/// before publishing succeeded.
+/// Checks the options, reads `inputs`, mines them and publishes the model. Nothing is
+/// published unless every step before publishing succeeded.
 pub fn mine_and_publish(
     inputs: &[PathBuf],
     options: &PipelineOptions,
     created_at: String,
 ) -> Result<RunSummary, PipelineError> {
     let total = Instant::now();
+    options.validate()?;
     let files = dataset::list_files(inputs)?;
     tracing::info!(files = files.len(), "reading");
     let start = Instant::now();

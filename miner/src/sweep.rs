@@ -63,24 +63,54 @@ pub struct SweepOptions {
     pub seed: u64,
 }
 
+impl SweepOptions {
+    /// Checks every setting that needs no data, so that a typo fails before any input is
+    /// read: each support is within (0, 1], the held-out share within [0, 1), and the mining
+    /// settings at each support are valid.
+    pub fn validate(&self) -> Result<(), MineError> {
+        if let Some(bad) = self.supports.iter().find(|s| !(**s > 0.0 && **s <= 1.0)) {
+            return Err(MineError::BadOption(format!(
+                "--supports: {bad} is not within (0, 1]"
+            )));
+        }
+        if !(0.0..1.0).contains(&self.test_fraction) {
+            return Err(MineError::BadOption(format!(
+                "--test-fraction {} is not within [0, 1)",
+                self.test_fraction
+            )));
+        }
+        self.supports
+            .iter()
+            .try_for_each(|&support| self.at(support).validate())
+    }
+
+    /// The mining settings at `support`.
+    fn at(&self, support: f64) -> MineOptions {
+        MineOptions {
+            min_support: Some(support),
+            min_count: None,
+            ..self.mine.clone()
+        }
+    }
+}
+
 /// Mines `data` at each support. Supports with nothing frequent get a row with zero rules.
 /// With a held-out share, time, memory and sizes are those of mining the training part, and
 /// each row has the model's quality on the held-out playlists.
 pub fn sweep(data: &Dataset, options: &SweepOptions) -> Result<Vec<SweepRow>, MineError> {
-    let (base, supports) = (&options.mine, options.supports.as_slice());
-    let holding_out = options.test_fraction > 0.0;
-    if !holding_out {
-        return sweep_inner(data, base, supports, |_| None);
+    options.validate()?;
+    if options.test_fraction == 0.0 {
+        return sweep_inner(data, options, |_| None);
     }
     let (train, test) = split(data, options.test_fraction, options.seed);
     let eval = EvalOptions {
         test_fraction: options.test_fraction,
         seed: options.seed,
-        mine: base.clone(),
+        mine: options.mine.clone(),
         rankers: vec![Ranker::Engine(engine::Strategy::default())],
         shapes: Shape::CHALLENGE.to_vec(),
     };
-    sweep_inner(&train, base, supports, |model| {
+    sweep_inner(&train, options, |model| {
         let all = rank_and_score(model, data, &test, &eval)
             .into_iter()
             .next()
@@ -96,20 +126,14 @@ pub fn sweep(data: &Dataset, options: &SweepOptions) -> Result<Vec<SweepRow>, Mi
 
 fn sweep_inner(
     data: &Dataset,
-    base: &MineOptions,
-    supports: &[f64],
+    options: &SweepOptions,
     quality: impl Fn(&engine::Model) -> Option<SweepQuality>,
 ) -> Result<Vec<SweepRow>, MineError> {
     let mut rows = Vec::new();
-    for &support in supports {
-        let options = MineOptions {
-            min_support: Some(support),
-            min_count: None,
-            ..base.clone()
-        };
+    for &support in &options.supports {
         reset_peak_rss();
         let start = Instant::now();
-        let row = match mine(data, &options, "1970-01-01T00:00:00Z".into()) {
+        let row = match mine(data, &options.at(support), "1970-01-01T00:00:00Z".into()) {
             Ok(mined) => SweepRow {
                 support,
                 min_count: mined.report.min_count,
@@ -126,7 +150,7 @@ fn sweep_inner(
                 min_count,
                 seconds: start.elapsed().as_secs_f64(),
                 peak_rss_bytes: crate::progress::peak_rss(),
-                itemsets_by_len: vec![0; base.max_len],
+                itemsets_by_len: vec![0; options.mine.max_len],
                 rules: 0,
                 model_bytes: 0,
                 tracks_with_rule: 0.0,
