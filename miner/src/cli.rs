@@ -51,29 +51,109 @@ pub enum Command {
     Evaluate(EvaluateArgs),
 }
 
+// Flags that several subcommands take are declared once, in the groups below, and flattened
+// into each subcommand: the same name, variable, default and help everywhere.
+
+/// The dataset files to read (`mine`, `evaluate`, `sweep`; `run` picks its own).
 #[derive(Args, Debug)]
-pub struct EvaluateArgs {
-    /// Dataset files or directories.
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    pub input: Vec<PathBuf>,
+pub struct InputArgs {
+    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
+    #[arg(
+        id = "input",
+        long = "input",
+        short = 'i',
+        value_name = "INPUT",
+        env = "SEGUE_INPUT",
+        value_delimiter = ',',
+        required = true,
+        num_args = 1..
+    )]
+    pub paths: Vec<PathBuf>,
+}
+
+/// How to read the datasets (every subcommand that reads).
+#[derive(Args, Debug)]
+pub struct ReadArgs {
     /// Input format; `auto` decides per file from its name.
     #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
     pub format: Format,
-    /// Skip malformed rows instead of failing.
+    /// Skip malformed rows instead of failing (`mine` and `run` report how many, and the
+    /// first reasons).
     #[arg(long, env = "SEGUE_SKIP_INVALID")]
     pub skip_invalid: bool,
-    /// Minimum support as a fraction of the training playlists.
-    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
-    pub min_support: f64,
-    /// Minimum support as an absolute count (overrides --min-support).
-    #[arg(long, env = "SEGUE_MIN_COUNT")]
-    pub min_count: Option<u32>,
-    /// Largest itemset mined.
+}
+
+impl ReadArgs {
+    /// The reading options these flags stand for.
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            skip_invalid: self.skip_invalid,
+        }
+    }
+}
+
+/// Which rules are kept (every subcommand that mines).
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// Largest itemset mined (rules have up to max-len - 1 tracks in their antecedent).
     #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
     pub max_len: usize,
     /// Minimum confidence of a kept rule.
     #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
     pub min_confidence: f64,
+}
+
+impl RuleArgs {
+    /// The mining options these flags stand for, with no support (`sweep` sets its own).
+    pub fn options(&self) -> MineOptions {
+        MineOptions {
+            min_support: None,
+            min_count: None,
+            max_len: self.max_len,
+            min_confidence: self.min_confidence,
+        }
+    }
+}
+
+/// The minimum support and which rules are kept (`mine`, `run`, `evaluate`).
+#[derive(Args, Debug)]
+pub struct MiningArgs {
+    /// Minimum support as a fraction of the playlists mined (min count = ceil(fraction ×
+    /// playlists); `evaluate` mines its training playlists).
+    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
+    pub min_support: f64,
+    /// Minimum support as an absolute count (overrides --min-support).
+    #[arg(long, env = "SEGUE_MIN_COUNT")]
+    pub min_count: Option<u32>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+impl MiningArgs {
+    /// The mining options these flags stand for.
+    pub fn options(&self) -> MineOptions {
+        MineOptions {
+            min_support: Some(self.min_support),
+            min_count: self.min_count,
+            ..self.rules.options()
+        }
+    }
+}
+
+// `evaluate` and `sweep` each keep their own --test-fraction, --seed and --report: the
+// fractions mean different things (evaluate needs a test set, in (0, 1); sweep's 0 turns
+// the quality columns off), the seeds drive different draws, and the report directories
+// have different defaults.
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub mining: MiningArgs,
     /// Share of playlists held out for testing, in (0, 1).
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
@@ -87,9 +167,8 @@ pub struct EvaluateArgs {
 
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// Dataset files or directories.
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Minimum supports to try (fractions, comma-separated).
     #[arg(
         long,
@@ -97,18 +176,10 @@ pub struct SweepArgs {
         default_value = "0.02,0.01,0.005,0.002,0.001"
     )]
     pub supports: Vec<f64>,
-    /// Input format; `auto` decides per file from its name.
-    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
-    pub format: Format,
-    /// Largest itemset mined.
-    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
-    pub max_len: usize,
-    /// Minimum confidence of a kept rule.
-    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
-    pub min_confidence: f64,
-    /// Skip malformed rows instead of failing.
-    #[arg(long, env = "SEGUE_SKIP_INVALID")]
-    pub skip_invalid: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Share of playlists held out to measure each support's quality (R-precision, NDCG,
     /// hit@10 with the default strategy); every support is then mined on the rest. 0 mines
     /// everything and measures no quality.
@@ -141,30 +212,16 @@ pub struct SynthArgs {
 /// Settings shared by `mine` and `run`.
 #[derive(Args, Debug)]
 pub struct Settings {
-    /// Input format; `auto` decides per file from its name.
-    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
-    pub format: Format,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Model directory: blobs go to DIR/models, the pointer to DIR/current.
     #[arg(long, short, env = "SEGUE_MODEL_DIR", default_value = "models")]
     pub out: PathBuf,
-    /// Minimum support as a fraction of playlists (min count = ceil(fraction × playlists)).
-    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
-    pub min_support: f64,
-    /// Minimum support as an absolute count (overrides --min-support).
-    #[arg(long, env = "SEGUE_MIN_COUNT")]
-    pub min_count: Option<u32>,
-    /// Largest itemset mined (rules have up to max-len - 1 tracks in their antecedent).
-    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
-    pub max_len: usize,
-    /// Minimum confidence of a kept rule.
-    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
-    pub min_confidence: f64,
+    #[command(flatten)]
+    pub mining: MiningArgs,
     /// How many models to keep in DIR/models (the current one is never deleted).
     #[arg(long, env = "SEGUE_KEEP", default_value_t = 5)]
     pub keep: usize,
-    /// Skip malformed rows instead of failing (reports how many, and the first reasons).
-    #[arg(long, env = "SEGUE_SKIP_INVALID")]
-    pub skip_invalid: bool,
     /// Also write every frequent itemset to FILE: count, a tab, then the item ids sorted and
     /// separated by single spaces.
     #[arg(long, env = "SEGUE_ITEMSETS")]
@@ -175,16 +232,8 @@ impl Settings {
     /// The pipeline options these settings stand for.
     pub fn pipeline(&self) -> PipelineOptions {
         PipelineOptions {
-            read: ReadOptions {
-                format: self.format,
-                skip_invalid: self.skip_invalid,
-            },
-            mine: MineOptions {
-                min_support: Some(self.min_support),
-                min_count: self.min_count,
-                max_len: self.max_len,
-                min_confidence: self.min_confidence,
-            },
+            read: self.read.options(),
+            mine: self.mining.options(),
             out: self.out.clone(),
             keep: self.keep,
             itemsets: self.itemsets.clone(),
@@ -194,9 +243,8 @@ impl Settings {
 
 #[derive(Args, Debug)]
 pub struct MineArgs {
-    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub settings: Settings,
 }

@@ -9,8 +9,7 @@ use clap::Parser;
 use miner::cli::{
     Cli, Command, EvaluateArgs, InspectArgs, LogFormat, MineArgs, RunArgs, SweepArgs, SynthArgs,
 };
-use miner::dataset::{Format, ReadOptions, ReadRequest};
-use miner::mine::MineOptions;
+use miner::dataset::{Format, ReadRequest};
 use miner::pipeline::{RunSummary, mine_and_publish};
 use miner::{publish, rotate};
 
@@ -54,7 +53,7 @@ fn now_rfc3339() -> String {
 }
 
 fn mine_cmd(args: MineArgs) -> Result<()> {
-    let summary = mine_and_publish(&args.input, &args.settings.pipeline(), now_rfc3339())
+    let summary = mine_and_publish(&args.input.paths, &args.settings.pipeline(), now_rfc3339())
         .context("nothing was published; the previous model, if any, stays current")?;
     print_summary(&summary);
     Ok(())
@@ -157,7 +156,7 @@ fn synth_if_empty(args: &RunArgs, playlists: usize) -> Result<()> {
         return Ok(());
     }
     let name = rotate::synth_file_name(&args.glob);
-    let format = match args.settings.format {
+    let format = match args.settings.read.format {
         Format::Auto => miner::dataset::detect(std::path::Path::new(&name)).with_context(|| {
             format!(
                 "--synth-if-empty: cannot tell a format from --glob {:?}; set --format",
@@ -246,23 +245,15 @@ fn print_summary(s: &RunSummary) {
 
 fn sweep_cmd(args: SweepArgs) -> Result<()> {
     let options = miner::sweep::SweepOptions {
-        mine: MineOptions {
-            min_support: None,
-            min_count: None,
-            max_len: args.max_len,
-            min_confidence: args.min_confidence,
-        },
+        mine: args.rules.options(),
         supports: args.supports,
         test_fraction: args.test_fraction,
         seed: args.seed,
     };
     options.validate()?;
-    let files = miner::dataset::list_files(&args.input)?;
+    let files = miner::dataset::list_files(&args.input.paths)?;
     let start = Instant::now();
-    let read_options = ReadOptions {
-        format: args.format,
-        skip_invalid: args.skip_invalid,
-    };
+    let read_options = args.read.options();
     // Quality seeds with a playlist's first tracks: keep the reading order then.
     let request = ReadRequest {
         keep_order: args.test_fraction > 0.0,
@@ -289,23 +280,15 @@ fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
     let options = miner::evaluate::EvalOptions {
         test_fraction: args.test_fraction,
         seed: args.seed,
-        mine: MineOptions {
-            min_support: Some(args.min_support),
-            min_count: args.min_count,
-            max_len: args.max_len,
-            min_confidence: args.min_confidence,
-        },
+        mine: args.mining.options(),
         rankers: miner::evaluate::Ranker::all(),
         shapes: miner::evaluate::Shape::CHALLENGE.to_vec(),
     };
     options.validate()?;
-    let files = miner::dataset::list_files(&args.input)?;
+    let files = miner::dataset::list_files(&args.input.paths)?;
     let start = Instant::now();
     let request = ReadRequest {
-        options: ReadOptions {
-            format: args.format,
-            skip_invalid: args.skip_invalid,
-        },
+        options: args.read.options(),
         keep_order: true,
         progress: None,
     };
