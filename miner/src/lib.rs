@@ -11,6 +11,7 @@ pub mod mine;
 pub mod pipeline;
 pub mod progress;
 pub mod publish;
+pub mod report;
 mod rng;
 pub mod rotate;
 pub mod sweep;

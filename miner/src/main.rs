@@ -11,6 +11,7 @@ use miner::cli::{
 };
 use miner::dataset::{Format, ReadRequest};
 use miner::pipeline::{RunSummary, mine_and_publish};
+use miner::report::{self, Report};
 use miner::{publish, rotate};
 
 fn main() -> ExitCode {
@@ -269,11 +270,9 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
         );
     }
     let rows = miner::sweep::sweep(&data, &options).context("mining")?;
-    let table = miner::sweep::markdown(&rows);
-    print!("{table}");
-    write_report(&args.report, "sweep", &table, &rows, |svg| {
-        miner::sweep::chart(&rows, svg)
-    })
+    print!("{}", rows.markdown());
+    println!("{}", report::write(&args.report, rows.as_slice())?);
+    Ok(())
 }
 
 fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
@@ -295,37 +294,12 @@ fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
     let data = miner::dataset::read(&files, request).context("reading the input")?;
     print_read(&data, start);
     let evaluation = miner::evaluate::evaluate(&data, &options).context("evaluating")?;
-    let table = miner::evaluate::markdown(&evaluation);
-    print!("{table}");
+    print!("{}", evaluation.markdown());
     println!(
         "mined train in {:.2}s, ranked and scored in {:.2}s",
         evaluation.mine_seconds, evaluation.rank_seconds
     );
-    write_report(&args.report, "evaluate", &table, &evaluation, |svg| {
-        miner::evaluate::chart(&evaluation, svg)
-    })
-}
-
-/// Writes DIR/NAME.md, NAME.json and NAME.svg.
-fn write_report<T: serde::Serialize>(
-    dir: &std::path::Path,
-    name: &str,
-    table: &str,
-    data: &T,
-    chart: impl FnOnce(&std::path::Path) -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let md = dir.join(format!("{name}.md"));
-    std::fs::write(&md, table).with_context(|| format!("writing {}", md.display()))?;
-    let json = dir.join(format!("{name}.json"));
-    std::fs::write(&json, serde_json::to_string_pretty(data)?)
-        .with_context(|| format!("writing {}", json.display()))?;
-    let svg = dir.join(format!("{name}.svg"));
-    chart(&svg).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
-    println!(
-        "wrote {}/{name}.md, {name}.json and {name}.svg",
-        dir.display()
-    );
+    println!("{}", report::write(&args.report, &evaluation)?);
     Ok(())
 }
 

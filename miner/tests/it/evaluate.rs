@@ -4,8 +4,9 @@
 use std::process::Command;
 
 use miner::dataset::{Dataset, Format, ReadOptions, read};
-use miner::evaluate::{EvalOptions, Ranker, Shape, evaluate, markdown, split};
+use miner::evaluate::{EvalOptions, Ranker, Shape, evaluate, split};
 use miner::mine::MineOptions;
+use miner::report::Report;
 use miner::sweep::SweepOptions;
 use miner::synth::{SynthOptions, write};
 
@@ -133,7 +134,7 @@ fn rules_beat_popularity_on_generated_playlists() {
     // Deterministic: the same figures again (all but the timings).
     let again = evaluate(&data, &options).expect("evaluates");
     assert_eq!(again.results, e.results);
-    let table = markdown(&e);
+    let table = e.markdown();
     assert!(table.contains("### random 100") && table.contains("| lift_weighted |"));
 }
 
@@ -203,7 +204,7 @@ fn the_sweep_measures_quality_per_support() {
         q[1].hit_at_10 >= q[0].hit_at_10 && q[1].rule_share > q[0].rule_share,
         "a lower support answers more with rules: {q:?}"
     );
-    let table = miner::sweep::markdown(&rows);
+    let table = rows.markdown();
     assert!(
         table
             .lines()

@@ -4,7 +4,8 @@ use std::process::Command;
 
 use miner::dataset::{Format, ReadOptions, read};
 use miner::mine::{MineOptions, mine};
-use miner::sweep::{SweepOptions, markdown, sweep};
+use miner::report::Report;
+use miner::sweep::{SweepOptions, sweep};
 use miner::synth::{SynthOptions, write};
 
 use crate::text;
@@ -63,7 +64,7 @@ fn rows_match_single_runs_and_fall_with_support() {
     .expect("mines");
     assert_eq!(rows[2].rules, single.report.rules);
     assert_eq!(rows[2].itemsets_by_len, single.report.itemsets_by_len);
-    assert_eq!(markdown(&rows).lines().count(), 2 + supports.len());
+    assert_eq!(rows.markdown().lines().count(), 2 + supports.len());
 }
 
 #[test]
