@@ -327,85 +327,11 @@ fn synth_cmd(args: SynthArgs) -> Result<()> {
 }
 
 fn inspect_cmd(args: InspectArgs) -> Result<()> {
-    let path = if args.path.is_dir() {
-        match publish::current(&args.path)? {
-            Some(p) => p,
-            None => bail!(
-                "{}: no current model (no `current` pointer)",
-                args.path.display()
-            ),
-        }
-    } else {
-        args.path.clone()
-    };
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let model =
-        engine::Model::from_blob(&bytes).with_context(|| format!("decoding {}", path.display()))?;
-    let mut rules: Vec<engine::Rule<'_>> = model.rules().collect();
-    rules.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then(b.lift.total_cmp(&a.lift))
-    });
-    rules.truncate(args.top);
-    let name = |t: engine::TrackId| {
-        let t = model.track(t);
-        format!("{} ({})", t.name, t.artist)
-    };
+    let inspection = miner::inspect::inspect(&args.path, args.top)?;
     if args.json {
-        let top: Vec<serde_json::Value> = rules
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "antecedent": r.antecedent.iter().map(|t| model.track(t).uri).collect::<Vec<_>>(),
-                    "consequent": model.track(r.consequent).uri,
-                    "count": r.count,
-                    "antecedent_count": r.antecedent_count,
-                    "confidence": r.confidence,
-                    "lift": r.lift,
-                })
-            })
-            .collect();
-        let out = serde_json::json!({
-            "path": path,
-            "bytes": bytes.len(),
-            "metadata": model.metadata(),
-            "tracks": model.track_count(),
-            "antecedents": model.antecedent_count(),
-            "rules": model.rule_count(),
-            "top_rules": top,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    let m = model.metadata();
-    println!("{} ({} bytes)", path.display(), bytes.len());
-    println!("model      {}", m.model_id);
-    println!("created    {}", m.created_at);
-    println!("datasets   {}", m.datasets.join(", "));
-    println!("playlists  {}", m.playlists);
-    println!("support    {} (count {})", m.min_support, m.min_count);
-    println!("confidence {}", m.min_confidence);
-    println!("max len    {}", m.max_len);
-    println!("miner      {}", m.miner_version);
-    println!(
-        "tracks {}  antecedents {}  rules {}",
-        model.track_count(),
-        model.antecedent_count(),
-        model.rule_count()
-    );
-    println!("top {} rules by confidence:", rules.len());
-    for r in &rules {
-        let ante: Vec<String> = r.antecedent.iter().map(name).collect();
-        println!(
-            "  {} -> {}  confidence {:.3}  lift {:.2}  support {}/{}",
-            ante.join(" + "),
-            name(r.consequent),
-            r.confidence,
-            r.lift,
-            r.count,
-            r.antecedent_count
-        );
+        println!("{}", serde_json::to_string_pretty(&inspection)?);
+    } else {
+        print!("{inspection}");
     }
     Ok(())
 }
