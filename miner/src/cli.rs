@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::dataset::{Format, ReadOptions};
+use crate::evaluate::{EvalOptions, Ranker, Shape};
 use crate::mine::MineOptions;
 use crate::pipeline::PipelineOptions;
+use crate::run::RunOptions;
+use crate::sweep::SweepOptions;
 
 /// Segue's miner: mines association rules from playlists and publishes them for the servers.
 #[derive(Parser, Debug)]
@@ -165,6 +168,19 @@ pub struct EvaluateArgs {
     pub report: PathBuf,
 }
 
+impl EvaluateArgs {
+    /// The evaluation these flags ask for: every ranker, every challenge shape.
+    pub fn options(&self) -> EvalOptions {
+        EvalOptions {
+            test_fraction: self.test_fraction,
+            seed: self.seed,
+            mine: self.mining.options(),
+            rankers: Ranker::all(),
+            shapes: Shape::CHALLENGE.to_vec(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SweepArgs {
     #[command(flatten)]
@@ -191,6 +207,18 @@ pub struct SweepArgs {
     /// Directory for sweep.md, sweep.json and sweep.svg.
     #[arg(long, default_value = "sweep")]
     pub report: PathBuf,
+}
+
+impl SweepArgs {
+    /// The sweep these flags ask for.
+    pub fn options(&self) -> SweepOptions {
+        SweepOptions {
+            mine: self.rules.options(),
+            supports: self.supports.clone(),
+            test_fraction: self.test_fraction,
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -272,6 +300,20 @@ pub struct RunArgs {
     pub synth_if_empty: Option<usize>,
     #[command(flatten)]
     pub settings: Settings,
+}
+
+impl RunArgs {
+    /// The job these flags ask for.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            datasets: self.datasets.clone(),
+            glob: self.glob.clone(),
+            history: self.history.clone(),
+            if_no_model: self.if_no_model,
+            synth_if_empty: self.synth_if_empty,
+            pipeline: self.settings.pipeline(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -15,5 +15,6 @@ pub mod publish;
 pub mod report;
 mod rng;
 pub mod rotate;
+pub mod run;
 pub mod sweep;
 pub mod synth;

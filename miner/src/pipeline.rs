@@ -1,5 +1,7 @@
-//! The whole run shared by `miner mine` and `miner run`: read, mine, publish.
+//! The whole run shared by `miner mine` and `miner run`: check the options, read, mine,
+//! publish, and the summary both print.
 
+use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -84,6 +86,62 @@ pub struct RunSummary {
     pub total_time: Duration,
     /// Peak resident memory of the process, when the platform tells.
     pub peak_rss: Option<u64>,
+}
+
+impl fmt::Display for RunSummary {
+    /// The lines `miner mine` and `miner run` print: skipped rows, where the model went, the
+    /// counts, the itemsets by size, the rules, the time of each phase and the peak memory.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.report;
+        if self.skipped.0 > 0 {
+            writeln!(
+                f,
+                "skipped {} malformed rows (--skip-invalid); first reasons:",
+                self.skipped.0
+            )?;
+            for reason in &self.skipped.1 {
+                writeln!(f, "  {reason}")?;
+            }
+        }
+        writeln!(
+            f,
+            "published {} ({} bytes)",
+            self.published.path.display(),
+            self.blob_bytes
+        )?;
+        writeln!(
+            f,
+            "playlists {}  rows {}  tracks {}  min count {}",
+            r.playlists, r.rows, r.tracks, r.min_count
+        )?;
+        let sizes: Vec<String> = r
+            .itemsets_by_len
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{}: {n}", i + 1))
+            .collect();
+        writeln!(f, "frequent itemsets by size  {}", sizes.join("  "))?;
+        writeln!(
+            f,
+            "rules {}  tracks with a rule {:.2}%",
+            r.rules,
+            r.tracks_with_rule * 100.0
+        )?;
+        writeln!(
+            f,
+            "time: read {:.2?}  mine {:.2?}  rules+model {:.2?}  publish {:.2?}  total {:.2?}",
+            self.read_time, r.mine_time, r.rules_time, self.publish_time, self.total_time
+        )?;
+        if let Some(bytes) = self.peak_rss {
+            writeln!(f, "peak memory {:.2} GB", bytes as f64 / 1e9)?;
+        }
+        Ok(())
+    }
+}
+
+/// The time now, RFC 3339 in UTC to the second: a model's creation time.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
 /// Checks the options, reads `inputs`, mines them and publishes the model. Nothing is
