@@ -129,7 +129,14 @@ pub fn min_count_for(options: &MineOptions, playlists: u32) -> Result<u32, MineE
 }
 
 /// Every rule X -> y with one consequent from the frequent itemsets of size ≥ 2, kept when
-/// `count(X ∪ {y}) / count(X) >= min_confidence` (computed as the engine does).
+/// `count(X ∪ {y}) / count(X) >= min_confidence`.
+///
+/// That is a filter on counts, not a score: the rules carry only counts, and the engine's
+/// builder derives the confidence and lift it stores (`engine::rule_scores`, rounded to
+/// `f32`). The ratio is tested in `f64`, the test the engine's validator applies to every
+/// rule against the model's `min_confidence`. The stored `f32` confidence would not do:
+/// rounding moves 1/100 below 0.01 (dropping rules the validator accepts) and 1/3 above
+/// 0.33333334 (keeping rules it rejects).
 pub fn derive_rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<RuleInput> {
     let counts: FxHashMap<&[u32], u32> = itemsets
         .iter()
