@@ -6,8 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::dataset::{Format, ReadOptions};
+use crate::evaluate::{EvalOptions, Ranker, Shape};
 use crate::mine::MineOptions;
 use crate::pipeline::PipelineOptions;
+use crate::run::RunOptions;
+use crate::sweep::SweepOptions;
 
 /// Segue's miner: mines association rules from playlists and publishes them for the servers.
 #[derive(Parser, Debug)]
@@ -51,29 +54,109 @@ pub enum Command {
     Evaluate(EvaluateArgs),
 }
 
+// Flags that several subcommands take are declared once, in the groups below, and flattened
+// into each subcommand: the same name, variable, default and help everywhere.
+
+/// The dataset files to read (`mine`, `evaluate`, `sweep`; `run` picks its own).
 #[derive(Args, Debug)]
-pub struct EvaluateArgs {
-    /// Dataset files or directories.
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    pub input: Vec<PathBuf>,
+pub struct InputArgs {
+    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
+    #[arg(
+        id = "input",
+        long = "input",
+        short = 'i',
+        value_name = "INPUT",
+        env = "SEGUE_INPUT",
+        value_delimiter = ',',
+        required = true,
+        num_args = 1..
+    )]
+    pub paths: Vec<PathBuf>,
+}
+
+/// How to read the datasets (every subcommand that reads).
+#[derive(Args, Debug)]
+pub struct ReadArgs {
     /// Input format; `auto` decides per file from its name.
     #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
     pub format: Format,
-    /// Skip malformed rows instead of failing.
+    /// Skip malformed rows instead of failing (`mine` and `run` report how many, and the
+    /// first reasons).
     #[arg(long, env = "SEGUE_SKIP_INVALID")]
     pub skip_invalid: bool,
-    /// Minimum support as a fraction of the training playlists.
-    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
-    pub min_support: f64,
-    /// Minimum support as an absolute count (overrides --min-support).
-    #[arg(long, env = "SEGUE_MIN_COUNT")]
-    pub min_count: Option<u32>,
-    /// Largest itemset mined.
+}
+
+impl ReadArgs {
+    /// The reading options these flags stand for.
+    pub fn options(&self) -> ReadOptions {
+        ReadOptions {
+            format: self.format,
+            skip_invalid: self.skip_invalid,
+        }
+    }
+}
+
+/// Which rules are kept (every subcommand that mines).
+#[derive(Args, Debug)]
+pub struct RuleArgs {
+    /// Largest itemset mined (rules have up to max-len - 1 tracks in their antecedent).
     #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
     pub max_len: usize,
     /// Minimum confidence of a kept rule.
     #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
     pub min_confidence: f64,
+}
+
+impl RuleArgs {
+    /// The mining options these flags stand for, with no support (`sweep` sets its own).
+    pub fn options(&self) -> MineOptions {
+        MineOptions {
+            min_support: None,
+            min_count: None,
+            max_len: self.max_len,
+            min_confidence: self.min_confidence,
+        }
+    }
+}
+
+/// The minimum support and which rules are kept (`mine`, `run`, `evaluate`).
+#[derive(Args, Debug)]
+pub struct MiningArgs {
+    /// Minimum support as a fraction of the playlists mined (min count = ceil(fraction ×
+    /// playlists); `evaluate` mines its training playlists).
+    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
+    pub min_support: f64,
+    /// Minimum support as an absolute count (overrides --min-support).
+    #[arg(long, env = "SEGUE_MIN_COUNT")]
+    pub min_count: Option<u32>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
+}
+
+impl MiningArgs {
+    /// The mining options these flags stand for.
+    pub fn options(&self) -> MineOptions {
+        MineOptions {
+            min_support: Some(self.min_support),
+            min_count: self.min_count,
+            ..self.rules.options()
+        }
+    }
+}
+
+// `evaluate` and `sweep` each keep their own --test-fraction, --seed and --report: the
+// fractions mean different things (evaluate needs a test set, in (0, 1); sweep's 0 turns
+// the quality columns off), the seeds drive different draws, and the report directories
+// have different defaults.
+
+#[derive(Args, Debug)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub mining: MiningArgs,
     /// Share of playlists held out for testing, in (0, 1).
     #[arg(long, default_value_t = 0.2)]
     pub test_fraction: f64,
@@ -85,11 +168,23 @@ pub struct EvaluateArgs {
     pub report: PathBuf,
 }
 
+impl EvaluateArgs {
+    /// The evaluation these flags ask for: every ranker, every challenge shape.
+    pub fn options(&self) -> EvalOptions {
+        EvalOptions {
+            test_fraction: self.test_fraction,
+            seed: self.seed,
+            mine: self.mining.options(),
+            rankers: Ranker::all(),
+            shapes: Shape::CHALLENGE.to_vec(),
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SweepArgs {
-    /// Dataset files or directories.
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     /// Minimum supports to try (fractions, comma-separated).
     #[arg(
         long,
@@ -97,18 +192,10 @@ pub struct SweepArgs {
         default_value = "0.02,0.01,0.005,0.002,0.001"
     )]
     pub supports: Vec<f64>,
-    /// Input format; `auto` decides per file from its name.
-    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
-    pub format: Format,
-    /// Largest itemset mined.
-    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
-    pub max_len: usize,
-    /// Minimum confidence of a kept rule.
-    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
-    pub min_confidence: f64,
-    /// Skip malformed rows instead of failing.
-    #[arg(long, env = "SEGUE_SKIP_INVALID")]
-    pub skip_invalid: bool,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// Share of playlists held out to measure each support's quality (R-precision, NDCG,
     /// hit@10 with the default strategy); every support is then mined on the rest. 0 mines
     /// everything and measures no quality.
@@ -120,6 +207,18 @@ pub struct SweepArgs {
     /// Directory for sweep.md, sweep.json and sweep.svg.
     #[arg(long, default_value = "sweep")]
     pub report: PathBuf,
+}
+
+impl SweepArgs {
+    /// The sweep these flags ask for.
+    pub fn options(&self) -> SweepOptions {
+        SweepOptions {
+            mine: self.rules.options(),
+            supports: self.supports.clone(),
+            test_fraction: self.test_fraction,
+            seed: self.seed,
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -141,30 +240,16 @@ pub struct SynthArgs {
 /// Settings shared by `mine` and `run`.
 #[derive(Args, Debug)]
 pub struct Settings {
-    /// Input format; `auto` decides per file from its name.
-    #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
-    pub format: Format,
+    #[command(flatten)]
+    pub read: ReadArgs,
     /// Model directory: blobs go to DIR/models, the pointer to DIR/current.
     #[arg(long, short, env = "SEGUE_MODEL_DIR", default_value = "models")]
     pub out: PathBuf,
-    /// Minimum support as a fraction of playlists (min count = ceil(fraction × playlists)).
-    #[arg(long, env = "SEGUE_MIN_SUPPORT", default_value_t = 0.01)]
-    pub min_support: f64,
-    /// Minimum support as an absolute count (overrides --min-support).
-    #[arg(long, env = "SEGUE_MIN_COUNT")]
-    pub min_count: Option<u32>,
-    /// Largest itemset mined (rules have up to max-len - 1 tracks in their antecedent).
-    #[arg(long, env = "SEGUE_MAX_LEN", default_value_t = 3)]
-    pub max_len: usize,
-    /// Minimum confidence of a kept rule.
-    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
-    pub min_confidence: f64,
+    #[command(flatten)]
+    pub mining: MiningArgs,
     /// How many models to keep in DIR/models (the current one is never deleted).
     #[arg(long, env = "SEGUE_KEEP", default_value_t = 5)]
     pub keep: usize,
-    /// Skip malformed rows instead of failing (reports how many, and the first reasons).
-    #[arg(long, env = "SEGUE_SKIP_INVALID")]
-    pub skip_invalid: bool,
     /// Also write every frequent itemset to FILE: count, a tab, then the item ids sorted and
     /// separated by single spaces.
     #[arg(long, env = "SEGUE_ITEMSETS")]
@@ -175,16 +260,8 @@ impl Settings {
     /// The pipeline options these settings stand for.
     pub fn pipeline(&self) -> PipelineOptions {
         PipelineOptions {
-            read: ReadOptions {
-                format: self.format,
-                skip_invalid: self.skip_invalid,
-            },
-            mine: MineOptions {
-                min_support: Some(self.min_support),
-                min_count: self.min_count,
-                max_len: self.max_len,
-                min_confidence: self.min_confidence,
-            },
+            read: self.read.options(),
+            mine: self.mining.options(),
             out: self.out.clone(),
             keep: self.keep,
             itemsets: self.itemsets.clone(),
@@ -194,9 +271,8 @@ impl Settings {
 
 #[derive(Args, Debug)]
 pub struct MineArgs {
-    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
-    #[arg(long, short, env = "SEGUE_INPUT", value_delimiter = ',', required = true, num_args = 1..)]
-    pub input: Vec<PathBuf>,
+    #[command(flatten)]
+    pub input: InputArgs,
     #[command(flatten)]
     pub settings: Settings,
 }
@@ -224,6 +300,20 @@ pub struct RunArgs {
     pub synth_if_empty: Option<usize>,
     #[command(flatten)]
     pub settings: Settings,
+}
+
+impl RunArgs {
+    /// The job these flags ask for.
+    pub fn options(&self) -> RunOptions {
+        RunOptions {
+            datasets: self.datasets.clone(),
+            glob: self.glob.clone(),
+            history: self.history.clone(),
+            if_no_model: self.if_no_model,
+            synth_if_empty: self.synth_if_empty,
+            pipeline: self.settings.pipeline(),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

@@ -6,24 +6,23 @@
 //! - Each test playlist long enough for a [`Shape`] keeps that many tracks as seeds and holds
 //!   out the rest. "First n" are the playlist's first n tracks in the order they were read
 //!   (a repeated track at its first place) when the dataset kept it
-//!   ([`crate::dataset::read_ordered`], as `miner evaluate` and `miner sweep` read); a dataset
-//!   read as sets falls back to a seeded permutation. "Random n" are drawn by a seeded
-//!   permutation per shape.
+//!   ([`crate::dataset::ReadRequest::keep_order`], as `miner evaluate` and `miner sweep`
+//!   read); a dataset read as sets falls back to a seeded permutation. "Random n" are drawn
+//!   by a seeded permutation per shape.
 //! - Every [`Ranker`] ranks up to [`MAX_RANK`] tracks; [`score_list`] scores them against the
 //!   held-out tracks (tracks absent from train count as held out and can never be found).
 //!
 //! Everything is a function of the dataset, the options and the seed: the figures (all but
-//! the timings) are the same on every run and with any number of threads.
+//! the timings) are the same on every run and with any number of threads. The tables and
+//! chart of an [`Evaluation`] are in [`crate::report`].
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use engine::{Model, Options, Source, Strategy, TrackId, recommend};
-use plotters::prelude::*;
 use rayon::prelude::*;
 
 use crate::dataset::Dataset;
-use crate::fpgrowth::Transactions;
+use crate::dataset::Transactions;
 use crate::mine::{MineError, MineOptions, mine};
 use crate::rng::Rng;
 
@@ -253,14 +252,23 @@ pub struct Evaluation {
     pub results: Vec<ResultRow>,
 }
 
+impl EvalOptions {
+    /// Checks every setting that needs no data (the test fraction is within (0, 1), then the
+    /// mining settings), so that a typo fails before any input is read.
+    pub fn validate(&self) -> Result<(), MineError> {
+        if !(self.test_fraction > 0.0 && self.test_fraction < 1.0) {
+            return Err(MineError::BadOption(format!(
+                "--test-fraction {} must be within (0, 1)",
+                self.test_fraction
+            )));
+        }
+        self.mine.validate()
+    }
+}
+
 /// Splits, mines train, ranks and scores.
 pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, MineError> {
-    if !(options.test_fraction > 0.0 && options.test_fraction < 1.0) {
-        return Err(MineError::BadOption(format!(
-            "--test-fraction {} must be within (0, 1)",
-            options.test_fraction
-        )));
-    }
+    options.validate()?;
     let (train, test) = split(data, options.test_fraction, options.seed);
     let start = Instant::now();
     let mined = mine(&train, &options.mine, "1970-01-01T00:00:00Z".into())?;
@@ -442,128 +450,6 @@ fn aggregate(
         }
     }
     rows
-}
-
-/// The evaluation as markdown: the setting, the overall table, then one table per shape.
-pub fn markdown(e: &Evaluation) -> String {
-    let mut out = format!(
-        "{} playlists: {} train, {} test (fraction {}, seed {}); min count {}, max len {}, \
-         min confidence {}: {} rules over {} tracks.\n\n",
-        e.playlists,
-        e.train_playlists,
-        e.test_playlists,
-        e.test_fraction,
-        e.seed,
-        e.min_count,
-        e.max_len,
-        e.min_confidence,
-        e.rules,
-        e.model_tracks
-    );
-    let header = "| ranker | cases | R-precision | NDCG | clicks | hit@10 | coverage | rule-based |\n\
-                  |---|---|---|---|---|---|---|---|\n";
-    let mut shapes: Vec<&str> = Vec::new();
-    for r in &e.results {
-        if !shapes.contains(&r.shape.as_str()) {
-            shapes.push(&r.shape);
-        }
-    }
-    for shape in shapes {
-        out.push_str(&format!("### {shape}\n\n{header}"));
-        for r in e.results.iter().filter(|r| r.shape == shape) {
-            out.push_str(&format!(
-                "| {} | {} | {:.4} | {:.4} | {:.3} | {:.2}% | {:.2}% | {:.2}% |\n",
-                r.ranker,
-                r.cases,
-                r.r_precision,
-                r.ndcg,
-                r.clicks,
-                r.hit_at_10 * 100.0,
-                r.coverage * 100.0,
-                r.rule_share * 100.0
-            ));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// An SVG chart: R-precision and NDCG per shape, one line per ranker.
-pub fn chart(e: &Evaluation, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
-    let mut shapes: Vec<String> = Vec::new();
-    let mut rankers: Vec<String> = Vec::new();
-    for r in &e.results {
-        if !shapes.contains(&r.shape) {
-            shapes.push(r.shape.clone());
-        }
-        if !rankers.contains(&r.ranker) {
-            rankers.push(r.ranker.clone());
-        }
-    }
-    if shapes.is_empty() {
-        return Err("nothing to chart".into());
-    }
-    let root = SVGBackend::new(path, (1000, 820)).into_drawing_area();
-    root.fill(&WHITE)?;
-    let panels = root.split_evenly((2, 1));
-    type Metric = fn(&ResultRow) -> f64;
-    let metrics: [(&str, Metric); 2] = [("R-precision", |r| r.r_precision), ("NDCG", |r| r.ndcg)];
-    for (panel, (label, value)) in panels.iter().zip(metrics) {
-        // Head room above the data for the legend.
-        let max = e.results.iter().map(value).fold(0.0, f64::max).max(1e-3);
-        let mut chart = ChartBuilder::on(panel)
-            .caption(
-                format!("miner evaluate: {label} by seed shape"),
-                ("sans-serif", 20),
-            )
-            .margin(14)
-            .x_label_area_size(36)
-            .y_label_area_size(60)
-            .build_cartesian_2d(-0.5..shapes.len() as f64 - 0.5, 0.0..max * 1.6)?;
-        let names = shapes.clone();
-        chart
-            .configure_mesh()
-            .x_labels(shapes.len())
-            .x_label_formatter(&move |x| {
-                let i = x.round();
-                if (x - i).abs() < 1e-6 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc(label)
-            .light_line_style(WHITE)
-            .draw()?;
-        for (i, ranker) in rankers.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            let points: Vec<(f64, f64)> = shapes
-                .iter()
-                .enumerate()
-                .filter_map(|(x, shape)| {
-                    e.results
-                        .iter()
-                        .find(|r| &r.ranker == ranker && &r.shape == shape)
-                        .map(|r| (x as f64, value(r)))
-                })
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
-                .label(ranker.as_str())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
-            chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
-        }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()?;
-    }
-    root.present()?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,18 +1,19 @@
 //! `miner`: playlist datasets in, a published rule blob out. See `miner --help`.
+//!
+//! Dispatch only: the command line (`cli`), logging, then each subcommand's job in the library,
+//! whose result is printed here.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::Parser;
-use miner::cli::{
-    Cli, Command, EvaluateArgs, InspectArgs, LogFormat, MineArgs, RunArgs, SweepArgs, SynthArgs,
-};
-use miner::dataset::{Format, ReadOptions};
-use miner::mine::MineOptions;
-use miner::pipeline::{RunSummary, mine_and_publish};
-use miner::{publish, rotate};
+use miner::cli::{Cli, Command, EvaluateArgs, LogFormat, SweepArgs, SynthArgs};
+use miner::dataset::{Dataset, Format, ReadRequest};
+use miner::pipeline::{mine_and_publish, now_rfc3339};
+use miner::report::{self, Report};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -40,156 +41,74 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Mine(args) => mine_cmd(args),
-        Command::Run(args) => run_cmd(args),
-        Command::Inspect(args) => inspect_cmd(args),
-        Command::Sweep(args) => sweep_cmd(args),
-        Command::Synth(args) => synth_cmd(args),
-        Command::Evaluate(args) => evaluate_cmd(args),
-    }
-}
-
-fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
-}
-
-fn mine_cmd(args: MineArgs) -> Result<()> {
-    let summary = mine_and_publish(&args.input, &args.settings.pipeline(), now_rfc3339())
-        .context("nothing was published; the previous model, if any, stays current")?;
-    print_summary(&summary);
-    Ok(())
-}
-
-fn run_cmd(args: RunArgs) -> Result<()> {
-    let out = &args.settings.out;
-    if args.if_no_model {
-        let current = publish::current(out)
-            .with_context(|| format!("reading {}", out.join("current").display()))?;
-        if let Some(model) = current.filter(|m| m.is_file()) {
-            tracing::info!(
-                model = %model.display(),
-                "a model is already published (--if-no-model); this run does nothing"
-            );
-            println!("already published: {}", model.display());
-            return Ok(());
+        Command::Mine(args) => {
+            let summary =
+                mine_and_publish(&args.input.paths, &args.settings.pipeline(), now_rfc3339())
+                    .context("nothing was published; the previous model, if any, stays current")?;
+            print!("{summary}");
         }
+        Command::Run(args) => print!("{}", miner::run::run(&args.options())?),
+        Command::Inspect(args) => {
+            let inspection = miner::inspect::inspect(&args.path, args.top)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&inspection)?);
+            } else {
+                print!("{inspection}");
+            }
+        }
+        Command::Sweep(args) => sweep(args)?,
+        Command::Synth(args) => synth(args)?,
+        Command::Evaluate(args) => evaluate(args)?,
     }
-    let lock_path = out.join(".miner.lock");
-    let Some(_lock) =
-        rotate::try_lock(&lock_path).with_context(|| format!("locking {}", lock_path.display()))?
-    else {
-        tracing::warn!(
-            "another `miner run` holds {}; this run does nothing",
-            lock_path.display()
-        );
-        return Ok(());
+    Ok(())
+}
+
+fn sweep(args: SweepArgs) -> Result<()> {
+    let options = args.options();
+    options.validate()?;
+    // Quality seeds with a playlist's first tracks: keep the reading order then.
+    let request = ReadRequest {
+        keep_order: options.test_fraction > 0.0,
+        ..ReadRequest::from(args.read.options())
     };
-    if let Some(playlists) = args.synth_if_empty {
-        synth_if_empty(&args, playlists)?;
-    }
-    let datasets = rotate::list_datasets(&args.datasets, &args.glob)
-        .with_context(|| format!("listing {}", args.datasets.display()))?;
-    if datasets.is_empty() {
-        bail!(
-            "no dataset in {} matches {:?}",
-            args.datasets.display(),
-            args.glob
+    let data = read(&args.input.paths, request)?;
+    if options.test_fraction > 0.0 {
+        println!(
+            "holding out {}% of the playlists (seed {}) to measure quality; mining the rest",
+            options.test_fraction * 100.0,
+            options.seed
         );
     }
-    let history_path = args
-        .history
-        .clone()
-        .unwrap_or_else(|| out.join("history.csv"));
-    let (history, malformed) = rotate::read_history(&history_path)
-        .with_context(|| format!("reading {}", history_path.display()))?;
-    for line in &malformed {
-        tracing::warn!("ignoring a malformed history line: {line}");
-    }
-    let index = rotate::next_dataset(&datasets, &history);
-    let dataset = &datasets[index];
-    tracing::info!(index, dataset = %dataset.display(), "mining the next dataset");
-    let time = now_rfc3339();
-    let summary = mine_and_publish(
-        std::slice::from_ref(dataset),
-        &args.settings.pipeline(),
-        time.clone(),
-    )
-    .with_context(|| {
-        format!(
-            "mining {} (nothing was published; the previous model stays current)",
-            dataset.display()
-        )
-    })?;
-    let entry = rotate::HistoryEntry {
-        time,
-        dataset_index: index,
-        dataset_file: dataset
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+    let rows = miner::sweep::sweep(&data, &options).context("mining")?;
+    print!("{}", rows.markdown());
+    println!("{}", report::write(&args.report, rows.as_slice())?);
+    Ok(())
+}
+
+fn evaluate(args: EvaluateArgs) -> Result<()> {
+    let options = args.options();
+    options.validate()?;
+    let request = ReadRequest {
+        keep_order: true,
+        ..ReadRequest::from(args.read.options())
     };
-    rotate::append_history(&history_path, &entry)
-        .with_context(|| format!("appending to {}", history_path.display()))?;
-    print_summary(&summary);
+    let data = read(&args.input.paths, request)?;
+    let evaluation = miner::evaluate::evaluate(&data, &options).context("evaluating")?;
+    print!("{}", evaluation.markdown());
     println!(
-        "dataset {} of {}: {}",
-        index + 1,
-        datasets.len(),
-        entry.dataset_file
+        "mined train in {:.2}s, ranked and scored in {:.2}s",
+        evaluation.mine_seconds, evaluation.rank_seconds
     );
+    println!("{}", report::write(&args.report, &evaluation)?);
     Ok(())
 }
 
-/// `run --synth-if-empty N`: writes N synthetic playlists into the datasets directory when
-/// no file there matches the glob, in the format the glob's extension names (or --format).
-fn synth_if_empty(args: &RunArgs, playlists: usize) -> Result<()> {
-    let dir = &args.datasets;
-    let listed = match rotate::list_datasets(dir, &args.glob) {
-        Ok(found) => found,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
-    };
-    if !listed.is_empty() {
-        return Ok(());
-    }
-    let name = rotate::synth_file_name(&args.glob);
-    let format = match args.settings.format {
-        Format::Auto => miner::dataset::detect(std::path::Path::new(&name)).with_context(|| {
-            format!(
-                "--synth-if-empty: cannot tell a format from --glob {:?}; set --format",
-                args.glob
-            )
-        })?,
-        format => format,
-    };
-    if name.to_ascii_lowercase().ends_with(".gz") {
-        bail!(
-            "--synth-if-empty writes uncompressed files, which --glob {:?} would not match",
-            args.glob
-        );
-    }
-    // MPD slices are a directory's worth of files with their own names; the others one file.
-    let target = match format {
-        Format::Mpd => dir.clone(),
-        _ => dir.join(&name),
-    };
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let options = miner::synth::SynthOptions { playlists, seed: 1 };
-    let summary = miner::synth::write(&options, format, &target)
-        .with_context(|| format!("writing synthetic playlists to {}", target.display()))?;
-    tracing::info!(
-        playlists = summary.playlists,
-        rows = summary.rows,
-        %format,
-        path = %target.display(),
-        "no dataset matched {:?}: wrote synthetic playlists (--synth-if-empty)",
-        args.glob
-    );
-    Ok(())
-}
-
-/// One line on what was read, for the commands that read before their own work.
-fn print_read(data: &miner::dataset::Dataset, start: Instant) {
+/// Lists and reads the input, then says what was read (the commands that read before their
+/// own work, so that a long read is reported when it ends).
+fn read(inputs: &[PathBuf], request: ReadRequest) -> Result<Dataset> {
+    let files = miner::dataset::list_files(inputs)?;
+    let start = Instant::now();
+    let data = miner::dataset::read(&files, request).context("reading the input")?;
     println!(
         "read {} playlists ({} rows, {} tracks) in {:.2?}",
         data.transactions.len(),
@@ -197,163 +116,10 @@ fn print_read(data: &miner::dataset::Dataset, start: Instant) {
         data.tracks.len(),
         start.elapsed()
     );
+    Ok(data)
 }
 
-fn print_summary(s: &RunSummary) {
-    let r = &s.report;
-    if s.skipped.0 > 0 {
-        println!(
-            "skipped {} malformed rows (--skip-invalid); first reasons:",
-            s.skipped.0
-        );
-        for reason in &s.skipped.1 {
-            println!("  {reason}");
-        }
-    }
-    println!(
-        "published {} ({} bytes)",
-        s.published.path.display(),
-        s.blob_bytes
-    );
-    println!(
-        "playlists {}  rows {}  tracks {}  min count {}",
-        r.playlists, r.rows, r.tracks, r.min_count
-    );
-    let sizes: Vec<String> = r
-        .itemsets_by_len
-        .iter()
-        .enumerate()
-        .map(|(i, n)| format!("{}: {n}", i + 1))
-        .collect();
-    println!("frequent itemsets by size  {}", sizes.join("  "));
-    println!(
-        "rules {}  tracks with a rule {:.2}%",
-        r.rules,
-        r.tracks_with_rule * 100.0
-    );
-    println!(
-        "time: read {:.2?}  mine {:.2?}  rules+model {:.2?}  publish {:.2?}  total {:.2?}",
-        s.read_time, r.mine_time, r.rules_time, s.publish_time, s.total_time
-    );
-    if let Some(bytes) = s.peak_rss {
-        println!("peak memory {:.2} GB", bytes as f64 / 1e9);
-    }
-}
-
-fn sweep_cmd(args: SweepArgs) -> Result<()> {
-    if let Some(bad) = args.supports.iter().find(|s| !(**s > 0.0 && **s <= 1.0)) {
-        bail!("--supports: {bad} is not within (0, 1]");
-    }
-    let files = miner::dataset::list_files(&args.input)?;
-    let start = Instant::now();
-    let read_options = ReadOptions {
-        format: args.format,
-        skip_invalid: args.skip_invalid,
-    };
-    // Quality seeds with a playlist's first tracks: keep the reading order then.
-    let data = if args.test_fraction > 0.0 {
-        miner::dataset::read_ordered(&files, read_options)
-    } else {
-        miner::dataset::read(&files, read_options)
-    }
-    .context("reading the input")?;
-    print_read(&data, start);
-    let base = MineOptions {
-        min_support: None,
-        min_count: None,
-        max_len: args.max_len,
-        min_confidence: args.min_confidence,
-    };
-    let rows = if args.test_fraction > 0.0 {
-        if args.test_fraction >= 1.0 {
-            bail!(
-                "--test-fraction {} is not within [0, 1)",
-                args.test_fraction
-            );
-        }
-        println!(
-            "holding out {}% of the playlists (seed {}) to measure quality; mining the rest",
-            args.test_fraction * 100.0,
-            args.seed
-        );
-        miner::sweep::sweep_with_quality(
-            &data,
-            &base,
-            &args.supports,
-            args.test_fraction,
-            args.seed,
-        )
-    } else {
-        miner::sweep::sweep(&data, &base, &args.supports)
-    }
-    .context("mining")?;
-    let table = miner::sweep::markdown(&rows);
-    print!("{table}");
-    write_report(&args.report, "sweep", &table, &rows, |svg| {
-        miner::sweep::chart(&rows, svg)
-    })
-}
-
-fn evaluate_cmd(args: EvaluateArgs) -> Result<()> {
-    let files = miner::dataset::list_files(&args.input)?;
-    let start = Instant::now();
-    let data = miner::dataset::read_ordered(
-        &files,
-        ReadOptions {
-            format: args.format,
-            skip_invalid: args.skip_invalid,
-        },
-    )
-    .context("reading the input")?;
-    print_read(&data, start);
-    let options = miner::evaluate::EvalOptions {
-        test_fraction: args.test_fraction,
-        seed: args.seed,
-        mine: MineOptions {
-            min_support: Some(args.min_support),
-            min_count: args.min_count,
-            max_len: args.max_len,
-            min_confidence: args.min_confidence,
-        },
-        rankers: miner::evaluate::Ranker::all(),
-        shapes: miner::evaluate::Shape::CHALLENGE.to_vec(),
-    };
-    let evaluation = miner::evaluate::evaluate(&data, &options).context("evaluating")?;
-    let table = miner::evaluate::markdown(&evaluation);
-    print!("{table}");
-    println!(
-        "mined train in {:.2}s, ranked and scored in {:.2}s",
-        evaluation.mine_seconds, evaluation.rank_seconds
-    );
-    write_report(&args.report, "evaluate", &table, &evaluation, |svg| {
-        miner::evaluate::chart(&evaluation, svg)
-    })
-}
-
-/// Writes DIR/NAME.md, NAME.json and NAME.svg.
-fn write_report<T: serde::Serialize>(
-    dir: &std::path::Path,
-    name: &str,
-    table: &str,
-    data: &T,
-    chart: impl FnOnce(&std::path::Path) -> Result<(), Box<dyn std::error::Error>>,
-) -> Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let md = dir.join(format!("{name}.md"));
-    std::fs::write(&md, table).with_context(|| format!("writing {}", md.display()))?;
-    let json = dir.join(format!("{name}.json"));
-    std::fs::write(&json, serde_json::to_string_pretty(data)?)
-        .with_context(|| format!("writing {}", json.display()))?;
-    let svg = dir.join(format!("{name}.svg"));
-    chart(&svg).map_err(|e| anyhow::anyhow!("drawing {}: {e}", svg.display()))?;
-    println!(
-        "wrote {}/{name}.md, {name}.json and {name}.svg",
-        dir.display()
-    );
-    Ok(())
-}
-
-fn synth_cmd(args: SynthArgs) -> Result<()> {
+fn synth(args: SynthArgs) -> Result<()> {
     if args.format == Format::Auto {
         bail!("--format auto is for reading; choose csv, mpd or baskets");
     }
@@ -373,89 +139,5 @@ fn synth_cmd(args: SynthArgs) -> Result<()> {
         args.out.display(),
         start.elapsed()
     );
-    Ok(())
-}
-
-fn inspect_cmd(args: InspectArgs) -> Result<()> {
-    let path = if args.path.is_dir() {
-        match publish::current(&args.path)? {
-            Some(p) => p,
-            None => bail!(
-                "{}: no current model (no `current` pointer)",
-                args.path.display()
-            ),
-        }
-    } else {
-        args.path.clone()
-    };
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-    let model =
-        engine::Model::from_blob(&bytes).with_context(|| format!("decoding {}", path.display()))?;
-    let mut rules: Vec<engine::Rule<'_>> = model.rules().collect();
-    rules.sort_by(|a, b| {
-        b.confidence
-            .total_cmp(&a.confidence)
-            .then(b.lift.total_cmp(&a.lift))
-    });
-    rules.truncate(args.top);
-    let name = |t: engine::TrackId| {
-        let t = model.track(t);
-        format!("{} ({})", t.name, t.artist)
-    };
-    if args.json {
-        let top: Vec<serde_json::Value> = rules
-            .iter()
-            .map(|r| {
-                serde_json::json!({
-                    "antecedent": r.antecedent.iter().map(|t| model.track(t).uri).collect::<Vec<_>>(),
-                    "consequent": model.track(r.consequent).uri,
-                    "count": r.count,
-                    "antecedent_count": r.antecedent_count,
-                    "confidence": r.confidence,
-                    "lift": r.lift,
-                })
-            })
-            .collect();
-        let out = serde_json::json!({
-            "path": path,
-            "bytes": bytes.len(),
-            "metadata": model.metadata(),
-            "tracks": model.track_count(),
-            "antecedents": model.antecedent_count(),
-            "rules": model.rule_count(),
-            "top_rules": top,
-        });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    let m = model.metadata();
-    println!("{} ({} bytes)", path.display(), bytes.len());
-    println!("model      {}", m.model_id);
-    println!("created    {}", m.created_at);
-    println!("datasets   {}", m.datasets.join(", "));
-    println!("playlists  {}", m.playlists);
-    println!("support    {} (count {})", m.min_support, m.min_count);
-    println!("confidence {}", m.min_confidence);
-    println!("max len    {}", m.max_len);
-    println!("miner      {}", m.miner_version);
-    println!(
-        "tracks {}  antecedents {}  rules {}",
-        model.track_count(),
-        model.antecedent_count(),
-        model.rule_count()
-    );
-    println!("top {} rules by confidence:", rules.len());
-    for r in &rules {
-        let ante: Vec<String> = r.antecedent.iter().map(name).collect();
-        println!(
-            "  {} -> {}  confidence {:.3}  lift {:.2}  support {}/{}",
-            ante.join(" + "),
-            name(r.consequent),
-            r.confidence,
-            r.lift,
-            r.count,
-            r.antecedent_count
-        );
-    }
     Ok(())
 }

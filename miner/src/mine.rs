@@ -22,6 +22,49 @@ pub struct MineOptions {
     pub min_confidence: f64,
 }
 
+impl MineOptions {
+    /// Checks every setting that needs no data, so that a typo fails before any input is
+    /// read: the minimum confidence is within [0, 1], the largest itemset has at least 2
+    /// items, and the minimum support is within (0, 1] unless a minimum count replaces it.
+    pub fn validate(&self) -> Result<(), MineError> {
+        if !(0.0..=1.0).contains(&self.min_confidence) {
+            return Err(MineError::BadOption(format!(
+                "--min-confidence {} must be within [0, 1]",
+                self.min_confidence
+            )));
+        }
+        if self.max_len < 2 {
+            return Err(MineError::BadOption(format!(
+                "--max-len {} must be at least 2 (rules need two tracks)",
+                self.max_len
+            )));
+        }
+        self.support().map(|_| ())
+    }
+
+    /// The minimum count, or else the checked support fraction (1% when neither is set).
+    fn support(&self) -> Result<Support, MineError> {
+        if let Some(count) = self.min_count {
+            return Ok(Support::Count(count));
+        }
+        let fraction = self.min_support.unwrap_or(0.01);
+        if !(fraction > 0.0 && fraction <= 1.0) {
+            return Err(MineError::BadOption(format!(
+                "--min-support {fraction} must be within (0, 1]"
+            )));
+        }
+        Ok(Support::Fraction(fraction))
+    }
+}
+
+/// How the minimum support is given.
+enum Support {
+    /// As a count of playlists.
+    Count(u32),
+    /// As a fraction of the playlists, within (0, 1].
+    Fraction(f64),
+}
+
 /// Why mining produced no model.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[non_exhaustive]
@@ -79,20 +122,21 @@ fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
 /// The minimum count for `playlists` playlists: `min_count`, or `ceil(min_support × playlists)`,
 /// at least 1.
 pub fn min_count_for(options: &MineOptions, playlists: u32) -> Result<u32, MineError> {
-    if let Some(count) = options.min_count {
-        return Ok(count.max(1));
-    }
-    let fraction = options.min_support.unwrap_or(0.01);
-    if !(fraction > 0.0 && fraction <= 1.0) {
-        return Err(MineError::BadOption(format!(
-            "--min-support {fraction} must be within (0, 1]"
-        )));
-    }
-    Ok(((fraction * f64::from(playlists)).ceil() as u32).max(1))
+    Ok(match options.support()? {
+        Support::Count(count) => count.max(1),
+        Support::Fraction(fraction) => ((fraction * f64::from(playlists)).ceil() as u32).max(1),
+    })
 }
 
 /// Every rule X -> y with one consequent from the frequent itemsets of size ≥ 2, kept when
-/// `count(X ∪ {y}) / count(X) >= min_confidence` (computed as the engine does).
+/// `count(X ∪ {y}) / count(X) >= min_confidence`.
+///
+/// That is a filter on counts, not a score: the rules carry only counts, and the engine's
+/// builder derives the confidence and lift it stores (`engine::rule_scores`, rounded to
+/// `f32`). The ratio is tested in `f64`, the test the engine's validator applies to every
+/// rule against the model's `min_confidence`. The stored `f32` confidence would not do:
+/// rounding moves 1/100 below 0.01 (dropping rules the validator accepts) and 1/3 above
+/// 0.33333334 (keeping rules it rejects).
 pub fn derive_rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<RuleInput> {
     let counts: FxHashMap<&[u32], u32> = itemsets
         .iter()
@@ -135,34 +179,35 @@ pub struct Mined {
     pub itemsets: Vec<Itemset>,
 }
 
-/// Mines `dataset` into a model. `created_at` is RFC 3339 UTC.
-pub fn mine(
-    dataset: &Dataset,
-    options: &MineOptions,
-    created_at: String,
-) -> Result<Mined, MineError> {
-    mine_counted(dataset, options, created_at, &Counters::default())
+/// One mining run: its settings, and where it reports progress.
+///
+/// A plain `&MineOptions` converts into a request that counts nowhere.
+#[derive(Clone, Copy, Debug)]
+pub struct MineRequest<'a> {
+    /// The settings.
+    pub options: &'a MineOptions,
+    /// Counters to advance while finding frequent itemsets (total = frequent items, done =
+    /// items mined).
+    pub progress: Option<&'a Counters>,
 }
 
-/// [`mine`], advancing `progress` while finding frequent itemsets.
-pub fn mine_counted(
+impl<'a> From<&'a MineOptions> for MineRequest<'a> {
+    fn from(options: &'a MineOptions) -> Self {
+        MineRequest {
+            options,
+            progress: None,
+        }
+    }
+}
+
+/// Mines `dataset` into a model. `created_at` is RFC 3339 UTC.
+pub fn mine<'a>(
     dataset: &Dataset,
-    options: &MineOptions,
+    request: impl Into<MineRequest<'a>>,
     created_at: String,
-    progress: &Counters,
 ) -> Result<Mined, MineError> {
-    if !(0.0..=1.0).contains(&options.min_confidence) {
-        return Err(MineError::BadOption(format!(
-            "--min-confidence {} must be within [0, 1]",
-            options.min_confidence
-        )));
-    }
-    if options.max_len < 2 {
-        return Err(MineError::BadOption(format!(
-            "--max-len {} must be at least 2 (rules need two tracks)",
-            options.max_len
-        )));
-    }
+    let MineRequest { options, progress } = request.into();
+    options.validate()?;
     let tx = &dataset.transactions;
     let playlists = u32::try_from(tx.len())
         .map_err(|_| MineError::BadOption("more than 2^32 playlists".into()))?;
@@ -172,7 +217,13 @@ pub fn mine_counted(
     let min_count = min_count_for(options, playlists)?;
     let start = Instant::now();
     let counts = item_counts(tx, dataset.tracks.len());
-    let itemsets = frequent_itemsets_counted(tx, &counts, min_count, options.max_len, progress);
+    let itemsets = frequent_itemsets_counted(
+        tx,
+        &counts,
+        min_count,
+        options.max_len,
+        progress.unwrap_or(&Counters::default()),
+    );
     let mine_time = start.elapsed();
     if itemsets.is_empty() {
         return Err(MineError::NothingFrequent {

@@ -1,12 +1,14 @@
-//! The whole run shared by `miner mine` and `miner run`: read, mine, publish.
+//! The whole run shared by `miner mine` and `miner run`: check the options, read, mine,
+//! publish, and the summary both print.
 
+use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::dataset::{self, ReadError, ReadOptions};
+use crate::dataset::{self, ReadError, ReadOptions, ReadRequest};
 use crate::fpgrowth::Itemset;
-use crate::mine::{MineError, MineOptions, MineReport, mine_counted};
+use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
 use crate::progress::{Progress, peak_rss};
 use crate::publish::{self, Published};
 
@@ -23,6 +25,14 @@ pub struct PipelineOptions {
     pub keep: usize,
     /// Where to write every frequent itemset, if anywhere.
     pub itemsets: Option<PathBuf>,
+}
+
+impl PipelineOptions {
+    /// Checks every setting that needs no data (the mining settings; any format, directory
+    /// and number of models to keep will do), so that a typo fails before any input is read.
+    pub fn validate(&self) -> Result<(), PipelineError> {
+        Ok(self.mine.validate()?)
+    }
 }
 
 /// Why a run published nothing. The previous model, if any, stays current.
@@ -78,14 +88,71 @@ pub struct RunSummary {
     pub peak_rss: Option<u64>,
 }
 
-/// Reads `inputs`, mines them and publishes the model. Nothing is published unless every step
-/// before publishing succeeded.
+impl fmt::Display for RunSummary {
+    /// The lines `miner mine` and `miner run` print: skipped rows, where the model went, the
+    /// counts, the itemsets by size, the rules, the time of each phase and the peak memory.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let r = &self.report;
+        if self.skipped.0 > 0 {
+            writeln!(
+                f,
+                "skipped {} malformed rows (--skip-invalid); first reasons:",
+                self.skipped.0
+            )?;
+            for reason in &self.skipped.1 {
+                writeln!(f, "  {reason}")?;
+            }
+        }
+        writeln!(
+            f,
+            "published {} ({} bytes)",
+            self.published.path.display(),
+            self.blob_bytes
+        )?;
+        writeln!(
+            f,
+            "playlists {}  rows {}  tracks {}  min count {}",
+            r.playlists, r.rows, r.tracks, r.min_count
+        )?;
+        let sizes: Vec<String> = r
+            .itemsets_by_len
+            .iter()
+            .enumerate()
+            .map(|(i, n)| format!("{}: {n}", i + 1))
+            .collect();
+        writeln!(f, "frequent itemsets by size  {}", sizes.join("  "))?;
+        writeln!(
+            f,
+            "rules {}  tracks with a rule {:.2}%",
+            r.rules,
+            r.tracks_with_rule * 100.0
+        )?;
+        writeln!(
+            f,
+            "time: read {:.2?}  mine {:.2?}  rules+model {:.2?}  publish {:.2?}  total {:.2?}",
+            self.read_time, r.mine_time, r.rules_time, self.publish_time, self.total_time
+        )?;
+        if let Some(bytes) = self.peak_rss {
+            writeln!(f, "peak memory {:.2} GB", bytes as f64 / 1e9)?;
+        }
+        Ok(())
+    }
+}
+
+/// The time now, RFC 3339 in UTC to the second: a model's creation time.
+pub fn now_rfc3339() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Checks the options, reads `inputs`, mines them and publishes the model. Nothing is
+/// published unless every step before publishing succeeded.
 pub fn mine_and_publish(
     inputs: &[PathBuf],
     options: &PipelineOptions,
     created_at: String,
 ) -> Result<RunSummary, PipelineError> {
     let total = Instant::now();
+    options.validate()?;
     let files = dataset::list_files(inputs)?;
     tracing::info!(files = files.len(), "reading");
     let start = Instant::now();
@@ -96,7 +163,12 @@ pub fn mine_and_publish(
         .sum();
     let data = {
         let progress = Progress::start("read", total_bytes, true);
-        dataset::read_counted(&files, options.read, &progress.counters())?
+        let request = ReadRequest {
+            options: options.read,
+            keep_order: false,
+            progress: Some(progress.counters()),
+        };
+        dataset::read(&files, request)?
     };
     let read_time = start.elapsed();
     tracing::info!(
@@ -108,7 +180,12 @@ pub fn mine_and_publish(
     );
     let mined = {
         let progress = Progress::start("mine", 0, false);
-        mine_counted(&data, &options.mine, created_at, &progress.counters())?
+        let counters = progress.counters();
+        let request = MineRequest {
+            options: &options.mine,
+            progress: Some(&counters),
+        };
+        mine(&data, request, created_at)?
     };
     if let Some(path) = &options.itemsets {
         write_itemsets(path, &data, &mined.itemsets).map_err(|source| PipelineError::Itemsets {

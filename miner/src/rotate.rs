@@ -1,5 +1,6 @@
-//! `miner run`: the periodic job. Mines the dataset after the last one in the history (wrapping
-//! around), publishes it, then appends to the history. A lock file keeps overlapping runs apart.
+//! The rotation of `miner run` (the job itself is [`crate::run`]): the history of what was
+//! mined, which dataset comes next, the datasets a glob matches, and the lock file that keeps
+//! overlapping runs apart.
 //!
 //! The history is a CSV `time,dataset_index,dataset_file` on the shared volume, as the original
 //! job kept it. A missing history starts at the first dataset; malformed lines (a crash in the

@@ -125,3 +125,116 @@ fn options_come_from_the_environment_too() {
     assert!(out.join("current").exists());
     assert!(text(&o).contains("min count 3"), "{}", text(&o));
 }
+
+/// Every subcommand's flags with their short form, environment variable, default, arity and
+/// delimiter: the contract that `k8s/`, the `Dockerfile` and the scripts rely on (the deploy
+/// test in `server/` parses the manifests with these definitions). Sorted by name, so that
+/// moving flags between clap groups does not show here, only changing one.
+#[test]
+fn flags_env_vars_and_defaults_stay_put() {
+    let mut command = miner::cli::command();
+    command.build();
+    let mut lines = Vec::new();
+    for sub in std::iter::once(&command).chain(command.get_subcommands()) {
+        let mut args: Vec<String> = sub
+            .get_arguments()
+            .filter(|a| !matches!(a.get_id().as_str(), "help" | "version"))
+            .map(|a| {
+                let name = a
+                    .get_long()
+                    .map_or_else(|| a.get_id().to_string(), |l| format!("--{l}"));
+                let short = a.get_short().map(|s| format!(" -{s}")).unwrap_or_default();
+                let env = a
+                    .get_env()
+                    .map(|e| format!(" env={}", e.to_string_lossy()))
+                    .unwrap_or_default();
+                let default: Vec<String> = a
+                    .get_default_values()
+                    .iter()
+                    .map(|v| v.to_string_lossy().into_owned())
+                    .collect();
+                let default = if default.is_empty() {
+                    String::new()
+                } else {
+                    format!(" default={}", default.join(","))
+                };
+                let delimiter = a
+                    .get_value_delimiter()
+                    .map(|d| format!(" delimiter={d:?}"))
+                    .unwrap_or_default();
+                let required = if a.is_required_set() { " required" } else { "" };
+                let global = if a.is_global_set() { " global" } else { "" };
+                format!(
+                    "{} {name}{short}{env}{default}{delimiter} {:?} {:?}{required}{global}",
+                    sub.get_name(),
+                    a.get_action(),
+                    a.get_num_args(),
+                )
+            })
+            .collect();
+        args.sort();
+        lines.extend(args);
+    }
+    let got = lines.join("\n");
+    assert_eq!(got, FLAGS.trim());
+}
+
+const FLAGS: &str = "
+miner --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+mine --format env=SEGUE_FORMAT default=auto Set Some(1)
+mine --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
+mine --itemsets env=SEGUE_ITEMSETS Set Some(1)
+mine --keep env=SEGUE_KEEP default=5 Set Some(1)
+mine --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+mine --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
+mine --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
+mine --min-count env=SEGUE_MIN_COUNT Set Some(1)
+mine --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
+mine --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
+mine --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
+inspect --json default=false SetTrue Some(0)
+inspect --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+inspect --top default=10 Set Some(1)
+inspect path Set Some(1) required
+run --datasets env=SEGUE_DATASETS default=datasets Set Some(1)
+run --format env=SEGUE_FORMAT default=auto Set Some(1)
+run --glob env=SEGUE_GLOB default=*.csv Set Some(1)
+run --history env=SEGUE_HISTORY Set Some(1)
+run --if-no-model env=SEGUE_IF_NO_MODEL default=false SetTrue Some(0)
+run --itemsets env=SEGUE_ITEMSETS Set Some(1)
+run --keep env=SEGUE_KEEP default=5 Set Some(1)
+run --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+run --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
+run --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
+run --min-count env=SEGUE_MIN_COUNT Set Some(1)
+run --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
+run --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
+run --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
+run --synth-if-empty env=SEGUE_SYNTH_IF_EMPTY Set Some(1)
+sweep --format env=SEGUE_FORMAT default=auto Set Some(1)
+sweep --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
+sweep --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+sweep --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
+sweep --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
+sweep --report default=sweep Set Some(1)
+sweep --seed default=1 Set Some(1)
+sweep --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
+sweep --supports default=0.02,0.01,0.005,0.002,0.001 delimiter=',' Append Some(1)
+sweep --test-fraction default=0.2 Set Some(1)
+synth --format env=SEGUE_SYNTH_FORMAT default=csv Set Some(1)
+synth --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+synth --out -o env=SEGUE_SYNTH_OUT Set Some(1) required
+synth --playlists env=SEGUE_SYNTH_PLAYLISTS default=10000 Set Some(1)
+synth --seed env=SEGUE_SYNTH_SEED default=1 Set Some(1)
+evaluate --format env=SEGUE_FORMAT default=auto Set Some(1)
+evaluate --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
+evaluate --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+evaluate --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
+evaluate --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
+evaluate --min-count env=SEGUE_MIN_COUNT Set Some(1)
+evaluate --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
+evaluate --report default=evaluation Set Some(1)
+evaluate --seed default=1 Set Some(1)
+evaluate --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
+evaluate --test-fraction default=0.2 Set Some(1)
+";

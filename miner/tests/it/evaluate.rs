@@ -4,8 +4,10 @@
 use std::process::Command;
 
 use miner::dataset::{Dataset, Format, ReadOptions, read};
-use miner::evaluate::{EvalOptions, Ranker, Shape, evaluate, markdown, split};
+use miner::evaluate::{EvalOptions, Ranker, Shape, evaluate, split};
 use miner::mine::MineOptions;
+use miner::report::Report;
+use miner::sweep::SweepOptions;
 use miner::synth::{SynthOptions, write};
 
 use crate::text;
@@ -132,7 +134,7 @@ fn rules_beat_popularity_on_generated_playlists() {
     // Deterministic: the same figures again (all but the timings).
     let again = evaluate(&data, &options).expect("evaluates");
     assert_eq!(again.results, e.results);
-    let table = markdown(&e);
+    let table = e.markdown();
     assert!(table.contains("### random 100") && table.contains("| lift_weighted |"));
 }
 
@@ -181,14 +183,18 @@ fn the_command_writes_table_json_and_chart() {
 #[test]
 fn the_sweep_measures_quality_per_support() {
     let (_dir, _path, data) = generated(4_000, 9);
-    let base = MineOptions {
-        min_support: None,
-        min_count: None,
-        max_len: 3,
-        min_confidence: 0.05,
+    let options = SweepOptions {
+        mine: MineOptions {
+            min_support: None,
+            min_count: None,
+            max_len: 3,
+            min_confidence: 0.05,
+        },
+        supports: vec![0.2, 0.01, 0.004],
+        test_fraction: 0.2,
+        seed: 1,
     };
-    let rows = miner::sweep::sweep_with_quality(&data, &base, &[0.2, 0.01, 0.004], 0.2, 1)
-        .expect("sweeps");
+    let rows = miner::sweep::sweep(&data, &options).expect("sweeps");
     assert_eq!(rows[0].quality, None, "nothing frequent at 20%");
     let q: Vec<_> = rows[1..]
         .iter()
@@ -198,7 +204,7 @@ fn the_sweep_measures_quality_per_support() {
         q[1].hit_at_10 >= q[0].hit_at_10 && q[1].rule_share > q[0].rule_share,
         "a lower support answers more with rules: {q:?}"
     );
-    let table = miner::sweep::markdown(&rows);
+    let table = rows.markdown();
     assert!(
         table
             .lines()

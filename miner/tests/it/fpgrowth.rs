@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use miner::fpgrowth::{Itemset, Transactions, frequent_itemsets};
+use miner::dataset::Transactions;
+use miner::fpgrowth::{Itemset, frequent_itemsets};
 use proptest::prelude::*;
 
 /// Counts every subset (up to `max_len` items) of every transaction.

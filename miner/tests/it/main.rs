@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod evaluate;
 mod fpgrowth;
+mod options;
 mod publish;
 mod read;
 mod rules;

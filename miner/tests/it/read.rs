@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use miner::dataset::{Dataset, Format, ReadError, ReadOptions, list_files, read, read_ordered};
+use miner::dataset::{Dataset, Format, ReadError, ReadOptions, ReadRequest, list_files, read};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -435,7 +435,11 @@ fn reading_order_is_kept_on_request_and_feeds_first_n_seeds() {
     };
     let plain = read(std::slice::from_ref(&csv), opts(Format::Csv, false)).expect("reads");
     assert!(plain.order.is_none(), "only on request");
-    let d = read_ordered(&[csv, baskets], opts(Format::Auto, false)).expect("reads");
+    let request = ReadRequest {
+        keep_order: true,
+        ..ReadRequest::from(opts(Format::Auto, false))
+    };
+    let d = read(&[csv, baskets], request).expect("reads");
     let order = d.order.as_ref().expect("kept");
     let ordered: Vec<Vec<String>> = order.iter().map(|p| uris(&d, p)).collect();
     assert_eq!(

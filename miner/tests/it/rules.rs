@@ -1,6 +1,7 @@
 //! Rules: a hand-checked fixture and the definition applied to brute-force counts.
 
-use miner::fpgrowth::{Transactions, frequent_itemsets};
+use miner::dataset::Transactions;
+use miner::fpgrowth::{Itemset, frequent_itemsets};
 use miner::mine::derive_rules;
 
 use crate::fpgrowth::brute_force;
@@ -97,4 +98,40 @@ fn rules_follow_the_definition_on_brute_force_counts() {
         expected.sort();
         assert_eq!(got, expected);
     }
+}
+
+/// The threshold is tested on the exact ratio in `f64`, as the engine's validator tests it,
+/// and not on the `f32` confidence the engine stores (`engine::rule_scores`), which rounds
+/// across common thresholds in both directions.
+#[test]
+fn the_confidence_threshold_is_tested_on_the_ratio_in_f64() {
+    let itemsets = |x: u32, xy: u32| {
+        vec![
+            Itemset {
+                items: vec![0],
+                count: x,
+            },
+            Itemset {
+                items: vec![1],
+                count: xy,
+            },
+            Itemset {
+                items: vec![0, 1],
+                count: xy,
+            },
+        ]
+    };
+    let fires = |sets: &[Itemset], min_confidence: f64| {
+        derive_rules(sets, min_confidence)
+            .iter()
+            .any(|r| r.antecedent == [0] && r.consequent == 1)
+    };
+    // 1/100 at 0.01: kept, although its f32 confidence is below 0.01.
+    assert!(fires(&itemsets(100, 1), 0.01));
+    let (stored, _) = engine::rule_scores(1, 100, 1, 100);
+    assert!(f64::from(stored) < 0.01);
+    // 1/3 at 0.33333334: dropped, although its f32 confidence is above 0.33333334.
+    assert!(!fires(&itemsets(3, 1), 0.33333334));
+    let (stored, _) = engine::rule_scores(1, 3, 1, 3);
+    assert!(f64::from(stored) >= 0.33333334);
 }

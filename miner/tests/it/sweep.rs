@@ -4,7 +4,8 @@ use std::process::Command;
 
 use miner::dataset::{Format, ReadOptions, read};
 use miner::mine::{MineOptions, mine};
-use miner::sweep::{markdown, sweep};
+use miner::report::Report;
+use miner::sweep::{SweepOptions, sweep};
 use miner::synth::{SynthOptions, write};
 
 use crate::text;
@@ -35,7 +36,13 @@ fn rows_match_single_runs_and_fall_with_support() {
         min_confidence: 0.05,
     };
     let supports = [0.2, 0.02, 0.01, 0.005];
-    let rows = sweep(&data, &base, &supports).expect("sweeps");
+    let options = SweepOptions {
+        mine: base.clone(),
+        supports: supports.to_vec(),
+        test_fraction: 0.0,
+        seed: 1,
+    };
+    let rows = sweep(&data, &options).expect("sweeps");
     assert_eq!(rows.iter().map(|r| r.support).collect::<Vec<_>>(), supports);
     assert_eq!(
         rows[0].rules, 0,
@@ -57,7 +64,7 @@ fn rows_match_single_runs_and_fall_with_support() {
     .expect("mines");
     assert_eq!(rows[2].rules, single.report.rules);
     assert_eq!(rows[2].itemsets_by_len, single.report.itemsets_by_len);
-    assert_eq!(markdown(&rows).lines().count(), 2 + supports.len());
+    assert_eq!(rows.markdown().lines().count(), 2 + supports.len());
 }
 
 #[test]

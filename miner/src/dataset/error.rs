@@ -1,0 +1,47 @@
+//! Why a dataset could not be read, said with the file, and for syntax the line and column.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Why a dataset could not be read. Every variant names the file; syntax errors also the line
+/// and column (1-based).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// A row or document is malformed.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// Line, 1-based.
+        line: u64,
+        /// Column, 1-based (a byte offset for baskets and JSON, a field number for CSV).
+        column: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// A CSV file lacks a column the reader needs.
+    #[error("{}: missing column `{column}` in the header (found: {found})", path.display())]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column.
+        column: &'static str,
+        /// The header's columns.
+        found: String,
+    },
+    /// An input path names no dataset file.
+    #[error("{}: no dataset files found", path.display())]
+    NoFiles {
+        /// The path.
+        path: PathBuf,
+    },
+}

@@ -1,0 +1,138 @@
+//! The report of `miner evaluate`: the tables per seed shape and a chart of R-precision and
+//! NDCG per shape, one line per ranker.
+
+use std::path::Path;
+
+use plotters::prelude::*;
+
+use super::Report;
+use crate::evaluate::{Evaluation, ResultRow};
+
+impl Report for Evaluation {
+    const NAME: &'static str = "evaluate";
+
+    /// The setting, the overall table, then one table per shape.
+    fn markdown(&self) -> String {
+        let e = self;
+        let mut out = format!(
+            "{} playlists: {} train, {} test (fraction {}, seed {}); min count {}, max len {}, \
+             min confidence {}: {} rules over {} tracks.\n\n",
+            e.playlists,
+            e.train_playlists,
+            e.test_playlists,
+            e.test_fraction,
+            e.seed,
+            e.min_count,
+            e.max_len,
+            e.min_confidence,
+            e.rules,
+            e.model_tracks
+        );
+        let header = "| ranker | cases | R-precision | NDCG | clicks | hit@10 | coverage | rule-based |\n\
+                      |---|---|---|---|---|---|---|---|\n";
+        let mut shapes: Vec<&str> = Vec::new();
+        for r in &e.results {
+            if !shapes.contains(&r.shape.as_str()) {
+                shapes.push(&r.shape);
+            }
+        }
+        for shape in shapes {
+            out.push_str(&format!("### {shape}\n\n{header}"));
+            for r in e.results.iter().filter(|r| r.shape == shape) {
+                out.push_str(&format!(
+                    "| {} | {} | {:.4} | {:.4} | {:.3} | {:.2}% | {:.2}% | {:.2}% |\n",
+                    r.ranker,
+                    r.cases,
+                    r.r_precision,
+                    r.ndcg,
+                    r.clicks,
+                    r.hit_at_10 * 100.0,
+                    r.coverage * 100.0,
+                    r.rule_share * 100.0
+                ));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// R-precision and NDCG per shape, one line per ranker.
+    fn chart(&self, path: &Path) -> Result<(), Box<dyn std::error::Error>> {
+        let e = self;
+        let mut shapes: Vec<String> = Vec::new();
+        let mut rankers: Vec<String> = Vec::new();
+        for r in &e.results {
+            if !shapes.contains(&r.shape) {
+                shapes.push(r.shape.clone());
+            }
+            if !rankers.contains(&r.ranker) {
+                rankers.push(r.ranker.clone());
+            }
+        }
+        if shapes.is_empty() {
+            return Err("nothing to chart".into());
+        }
+        let root = SVGBackend::new(path, (1000, 820)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let panels = root.split_evenly((2, 1));
+        type Metric = fn(&ResultRow) -> f64;
+        let metrics: [(&str, Metric); 2] =
+            [("R-precision", |r| r.r_precision), ("NDCG", |r| r.ndcg)];
+        for (panel, (label, value)) in panels.iter().zip(metrics) {
+            // Head room above the data for the legend.
+            let max = e.results.iter().map(value).fold(0.0, f64::max).max(1e-3);
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    format!("miner evaluate: {label} by seed shape"),
+                    ("sans-serif", 20),
+                )
+                .margin(14)
+                .x_label_area_size(36)
+                .y_label_area_size(60)
+                .build_cartesian_2d(-0.5..shapes.len() as f64 - 0.5, 0.0..max * 1.6)?;
+            let names = shapes.clone();
+            chart
+                .configure_mesh()
+                .x_labels(shapes.len())
+                .x_label_formatter(&move |x| {
+                    let i = x.round();
+                    if (x - i).abs() < 1e-6 && i >= 0.0 {
+                        names.get(i as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                })
+                .y_desc(label)
+                .light_line_style(WHITE)
+                .draw()?;
+            for (i, ranker) in rankers.iter().enumerate() {
+                let color = Palette99::pick(i).to_rgba();
+                let points: Vec<(f64, f64)> = shapes
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(x, shape)| {
+                        e.results
+                            .iter()
+                            .find(|r| &r.ranker == ranker && &r.shape == shape)
+                            .map(|r| (x as f64, value(r)))
+                    })
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(points.clone(), color.stroke_width(2)))?
+                    .label(ranker.as_str())
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+                chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled())))?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.8))
+                .border_style(BLACK)
+                .draw()?;
+        }
+        root.present()?;
+        Ok(())
+    }
+}
