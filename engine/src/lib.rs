@@ -58,7 +58,10 @@ pub mod wasm;
 pub use blob::{FORMAT_VERSION, HEADER_LEN, MAGIC};
 pub use builder::{ModelBuilder, ModelParams, RuleInput, TrackInput};
 pub use error::{BuildError, DecodeError, InvalidModel};
-pub use model::{Antecedent, MemoryUsage, Metadata, Model, Rule, Track, TrackId, rule_scores};
+pub use model::{
+    Antecedent, MemoryUsage, Metadata, Model, Rule, Track, TrackId, meets_min_confidence,
+    rule_scores,
+};
 pub use normalize::normalize_name;
 pub use rank::{
     DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source, Strategy, recommend,

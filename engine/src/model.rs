@@ -348,6 +348,14 @@ impl Model {
     }
 }
 
+/// Whether a rule seen in `count` playlists, whose antecedent is in `antecedent_count`, meets
+/// `min_confidence`: the exact `f64` ratio of the counts, not the `f32` confidence stored
+/// (rounding moves 1/100 below 0.01 and 1/3 above 0.33333334). The one test of the
+/// threshold: the miner keeps rules by it and the validator checks every rule with it.
+pub fn meets_min_confidence(count: u32, antecedent_count: u32, min_confidence: f64) -> bool {
+    f64::from(count) / f64::from(antecedent_count) >= min_confidence
+}
+
 /// Confidence and lift as the model stores them, computed the one way every part of Segue
 /// computes them (in `f64`, rounded once to `f32`).
 pub fn rule_scores(

@@ -5,7 +5,7 @@
 
 use crate::columns::StrPool;
 use crate::error::InvalidModel;
-use crate::model::{Model, rule_scores};
+use crate::model::{Model, meets_min_confidence, rule_scores};
 
 fn inconsistent(msg: String) -> InvalidModel {
     InvalidModel::Inconsistent(msg)
@@ -207,7 +207,7 @@ fn check_rules(m: &Model, a: usize, first: u32, tail: &[u32]) -> Result<(), Inva
                 expected.0, expected.1
             )));
         }
-        if f64::from(count) / f64::from(ante_count) < m.meta.min_confidence {
+        if !meets_min_confidence(count, ante_count, m.meta.min_confidence) {
             return Err(inconsistent(format!(
                 "rule {r} has confidence {confidence}, below the model's min_confidence {}",
                 m.meta.min_confidence

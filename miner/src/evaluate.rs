@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::dataset::Dataset;
 use crate::dataset::Transactions;
 use crate::mine::{MineError, MineOptions, mine};
-use crate::rng::Rng;
+use engine::SplitMix64;
 
 /// Length of every ranked list (the challenge's 500).
 pub const MAX_RANK: usize = 500;
@@ -167,7 +167,7 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
     let mut test = Vec::new();
     let mut items = Vec::new();
     for (i, playlist) in data.transactions.iter().enumerate() {
-        if Rng::stream(seed, SPLIT, i as u64).unit() < test_fraction {
+        if SplitMix64::stream(seed, SPLIT, i as u64).unit() < test_fraction {
             // In reading order when the dataset kept it.
             test.push(data.order.as_ref().map_or(playlist, |o| o.get(i)).to_vec());
             continue;
@@ -348,7 +348,7 @@ pub fn rank_and_score(
             let mut order: Vec<u32> = playlist.iter().map(|&t| to_model[t as usize]).collect();
             if data.order.is_none() {
                 // No reading order kept: a seeded one stands in for it.
-                Rng::stream(options.seed, ORDER, p as u64).shuffle(&mut order);
+                SplitMix64::stream(options.seed, ORDER, p as u64).shuffle(&mut order);
             }
             let mut out = Vec::new();
             for (s, &shape) in options.shapes.iter().enumerate() {
@@ -359,7 +359,8 @@ pub fn rank_and_score(
                     Shape::First(k) => (order[..k].to_vec(), order[k..].to_vec()),
                     Shape::Random(k) => {
                         let mut drawn = order.clone();
-                        Rng::stream(options.seed, DRAW + s as u64, p as u64).shuffle(&mut drawn);
+                        SplitMix64::stream(options.seed, DRAW + s as u64, p as u64)
+                            .shuffle(&mut drawn);
                         (drawn[..k].to_vec(), drawn[k..].to_vec())
                     }
                 };

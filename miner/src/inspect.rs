@@ -7,8 +7,6 @@ use std::path::{Path, PathBuf};
 use engine::{Metadata, Model, TrackId};
 use serde::Serialize;
 
-use crate::publish;
-
 /// What `miner inspect` shows: text through `Display`, JSON through `Serialize`.
 ///
 /// The fields are in alphabetical order, the order the JSON keys have always had.
@@ -91,7 +89,7 @@ pub enum InspectError {
 /// by confidence.
 pub fn inspect(path: &Path, top: usize) -> Result<Inspection, InspectError> {
     let path = if path.is_dir() {
-        publish::current(path)
+        store::dir::current(path)
             .map_err(InspectError::Current)?
             .ok_or_else(|| InspectError::NoCurrent {
                 dir: path.to_owned(),

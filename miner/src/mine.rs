@@ -132,11 +132,9 @@ pub fn min_count_for(options: &MineOptions, playlists: u32) -> Result<u32, MineE
 /// `count(X ∪ {y}) / count(X) >= min_confidence`.
 ///
 /// That is a filter on counts, not a score: the rules carry only counts, and the engine's
-/// builder derives the confidence and lift it stores (`engine::rule_scores`, rounded to
-/// `f32`). The ratio is tested in `f64`, the test the engine's validator applies to every
-/// rule against the model's `min_confidence`. The stored `f32` confidence would not do:
-/// rounding moves 1/100 below 0.01 (dropping rules the validator accepts) and 1/3 above
-/// 0.33333334 (keeping rules it rejects).
+/// builder derives the confidence and lift it stores (`engine::rule_scores`). The threshold
+/// is the engine's own test, `engine::meets_min_confidence` (the exact ratio of counts), the
+/// one its validator applies to every rule.
 pub fn derive_rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<RuleInput> {
     let counts: FxHashMap<&[u32], u32> = itemsets
         .iter()
@@ -155,7 +153,7 @@ pub fn derive_rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<RuleInput>
                     .map(|(_, &t)| t),
             );
             let antecedent_count = counts[antecedent.as_slice()]; // subsets of frequent sets are frequent
-            if f64::from(set.count) / f64::from(antecedent_count) >= min_confidence {
+            if engine::meets_min_confidence(set.count, antecedent_count, min_confidence) {
                 rules.push(RuleInput {
                     antecedent: antecedent.clone(),
                     consequent: y,

@@ -10,7 +10,7 @@ use crate::dataset::{self, ReadError, ReadOptions, ReadRequest};
 use crate::fpgrowth::Itemset;
 use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
 use crate::progress::{Progress, peak_rss};
-use crate::publish::{self, Published};
+use store::dir::{self as publish, Published};
 
 /// Everything a run needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -194,7 +194,7 @@ pub fn mine_and_publish(
         })?;
     }
     let start = Instant::now();
-    let blob = mined.model.to_blob();
+    let blob = mined.model.blob();
     let published = publish::publish(&options.out, mined.model.id(), &blob, options.keep).map_err(
         |source| PipelineError::Publish {
             path: options.out.clone(),

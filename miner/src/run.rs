@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crate::dataset::{self, Format};
 use crate::pipeline::{self, PipelineError, PipelineOptions, RunSummary, mine_and_publish};
+use crate::rotate;
 use crate::synth::{self, SynthOptions};
-use crate::{publish, rotate};
 
 /// What the periodic job needs.
 #[derive(Clone, Debug)]
@@ -185,7 +185,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     options.validate().map_err(RunError::Options)?;
     let out = &options.pipeline.out;
     if options.if_no_model {
-        let current = publish::current(out).map_err(|source| RunError::Current {
+        let current = store::dir::current(out).map_err(|source| RunError::Current {
             path: out.join("current"),
             source,
         })?;

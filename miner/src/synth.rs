@@ -19,7 +19,7 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use crate::dataset::Format;
-use crate::rng::Rng;
+use engine::SplitMix64;
 
 /// What to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -46,8 +46,10 @@ const TOP_GLOBAL: f64 = 0.0016;
 const TOP_COMMUNITY: f64 = 0.03;
 
 fn hash(seed: u64, a: u64, b: u64) -> u64 {
-    Rng::new(seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407) ^ b.wrapping_mul(0x9FB2_1C65_1E98_DF25))
-        .next_u64()
+    SplitMix64::new(
+        seed ^ a.wrapping_mul(0xA24B_AED4_963E_E407) ^ b.wrapping_mul(0x9FB2_1C65_1E98_DF25),
+    )
+    .next_u64()
 }
 
 /// The exponent `k` of `n × u^k` for which index 0 has probability `top`.
@@ -175,7 +177,7 @@ const BASE62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 
 fn spotify_uri(kind: &str, seed: u64, id: u64) -> String {
     let mut s = format!("spotify:{kind}:");
-    let mut rng = Rng::new(hash(seed, id, kind.len() as u64));
+    let mut rng = SplitMix64::new(hash(seed, id, kind.len() as u64));
     for _ in 0..22 {
         s.push(BASE62[rng.below(62)] as char);
     }
@@ -204,7 +206,7 @@ struct Catalog {
 impl Catalog {
     fn new(options: &SynthOptions) -> Catalog {
         let target = ((options.playlists as f64) * 2.26).max(200.0) as usize;
-        let mut rng = Rng::new(hash(options.seed, 1, 0));
+        let mut rng = SplitMix64::new(hash(options.seed, 1, 0));
         let mut tracks = Vec::with_capacity(target + 16);
         let mut album_start = vec![0u32];
         let mut community_tracks = vec![Vec::new(); COMMUNITIES];
@@ -237,7 +239,7 @@ impl Catalog {
         }
     }
 
-    fn pick_in(&self, rng: &mut Rng, community: usize) -> u32 {
+    fn pick_in(&self, rng: &mut SplitMix64, community: usize) -> u32 {
         let list = &self.community_tracks[community];
         if list.is_empty() {
             return rng.skewed(self.tracks.len(), self.global_exponent) as u32;
@@ -247,7 +249,7 @@ impl Catalog {
 
     /// The track ids of playlist `pid` (a track may repeat).
     fn playlist(&self, pid: u64) -> Vec<u32> {
-        let mut rng = Rng::new(hash(self.seed, 3, pid));
+        let mut rng = SplitMix64::new(hash(self.seed, 3, pid));
         let len = (MIN_LEN + (-MEAN_EXTRA_LEN * (1.0 - rng.unit()).ln()) as usize).min(MAX_LEN);
         // Communities are themselves popular or niche.
         let community_exp = exponent_for(COMMUNITIES, 0.07);

@@ -52,7 +52,7 @@ fn mined(seed: u64, playlists: usize) -> engine::Model {
 }
 
 fn publish(dir: &Path, model: &engine::Model) {
-    miner::publish::publish(dir, model.id(), &model.to_blob(), 5).expect("publishes");
+    store::dir::publish(dir, model.id(), &model.to_blob(), 5).expect("publishes");
 }
 
 /// The server, in process on a real socket, following `dir` like the binary does.

@@ -7,7 +7,7 @@ use miner::dataset::Format;
 use miner::synth::{SynthOptions, write};
 
 fn check_current(out: &std::path::Path) -> Option<String> {
-    let path = miner::publish::current(out).expect("current is never malformed")?;
+    let path = store::dir::current(out).expect("current is never malformed")?;
     let bytes = std::fs::read(&path).expect("current names an existing blob");
     let model = engine::Model::from_blob(&bytes).expect("current names a complete, valid blob");
     Some(model.id().to_owned())

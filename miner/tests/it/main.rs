@@ -5,7 +5,6 @@ mod crash;
 mod evaluate;
 mod fpgrowth;
 mod options;
-mod publish;
 mod read;
 mod rules;
 mod run;

@@ -69,9 +69,7 @@ fn rotates_and_wraps_around() {
     assert_eq!(h.len(), 5);
     assert!(h[4].ends_with(",0,2023_spotify_ds1.csv"), "{h:?}");
     // The current model is the last dataset's.
-    let current = miner::publish::current(&out)
-        .expect("reads")
-        .expect("exists");
+    let current = store::dir::current(&out).expect("reads").expect("exists");
     let model = engine::Model::from_blob(&std::fs::read(current).expect("reads")).expect("decodes");
     assert_eq!(model.metadata().datasets, ["2023_spotify_ds1.csv"]);
 }
@@ -158,9 +156,7 @@ fn synth_if_empty_fills_a_missing_datasets_directory_once() {
     );
     let csv = std::fs::read_to_string(datasets.join("synthetic.csv")).expect("reads");
     assert!(csv.starts_with("pid,track_name,track_uri,"), "{csv:.100}");
-    let current = miner::publish::current(&out)
-        .expect("reads")
-        .expect("exists");
+    let current = store::dir::current(&out).expect("reads").expect("exists");
     let model = engine::Model::from_blob(&std::fs::read(current).expect("reads")).expect("decodes");
     assert_eq!(model.metadata().playlists, 300);
     assert!(model.rule_count() > 0);

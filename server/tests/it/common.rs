@@ -79,7 +79,7 @@ pub(crate) fn loaded(blob: &[u8]) -> Loaded {
 
 /// Publishes `model` into the model directory `dir` as the miner does.
 pub(crate) fn publish(dir: &Path, model: &engine::Model) {
-    miner::publish::publish(dir, model.id(), &model.to_blob(), 5).expect("publishes");
+    store::dir::publish(dir, model.id(), &model.to_blob(), 5).expect("publishes");
 }
 
 /// A response, its body as bytes.

@@ -168,9 +168,9 @@ async fn models_switch_under_load_without_a_failed_request() {
     // and B keeps serving.
     let blob = models[2].to_blob();
     let models_dir = dir.path().join("models");
-    miner::publish::write_atomic(&models_dir.join("truncated.segue"), &blob[..blob.len() / 2])
+    store::dir::write_atomic(&models_dir.join("truncated.segue"), &blob[..blob.len() / 2])
         .expect("writes");
-    miner::publish::write_atomic(&dir.path().join("current"), b"models/truncated.segue\n")
+    store::dir::write_atomic(&dir.path().join("current"), b"models/truncated.segue\n")
         .expect("writes");
     let started = Instant::now();
     while server.state.reload_counts().rejected < 1 {
@@ -182,7 +182,7 @@ async fn models_switch_under_load_without_a_failed_request() {
         "rejected after {:?}",
         started.elapsed()
     );
-    miner::publish::write_atomic(&dir.path().join("current"), b"models/missing.segue\n")
+    store::dir::write_atomic(&dir.path().join("current"), b"models/missing.segue\n")
         .expect("writes");
     let started = Instant::now();
     while server.state.reload_counts().rejected < 2 {

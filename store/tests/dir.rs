@@ -1,6 +1,6 @@
 //! Publishing: the pointer, the history of blobs, and what survives.
 
-use miner::publish::{current, publish};
+use store::dir::{current, publish};
 
 #[test]
 fn publish_points_current_and_keeps_the_newest() {
