@@ -10,7 +10,10 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::api::{self, FetchError, ModelInfo, Recommendation, TrackInfo};
+use api::{ModelInfo, RecommendResponse, TrackInfo};
+
+use crate::client::{self, FetchError};
+use crate::format::source_name;
 use crate::local::{self, LocalModel, Verdict};
 
 /// How often the page asks which model the server has.
@@ -51,8 +54,8 @@ struct Outcome {
     run: u32,
     /// The strategy both the server and the browser ranked with.
     strategy: engine::Strategy,
-    server: Result<Recommendation, FetchError>,
-    browser: Option<Recommendation>,
+    server: Result<RecommendResponse<'static>, FetchError>,
+    browser: Option<RecommendResponse<'static>>,
     verdict: Option<Verdict>,
 }
 
@@ -84,7 +87,7 @@ impl State {
         if current.is_none() {
             self.browser_model.set(BrowserModel::Loading);
         }
-        match api::blob().await {
+        match client::blob().await {
             Ok(Some(bytes)) => match LocalModel::decode(&bytes) {
                 Ok(model) => self.browser_model.set(BrowserModel::Ready(Arc::new(model))),
                 Err(e) => self
@@ -101,7 +104,7 @@ impl State {
     }
 
     async fn refresh_model(self) {
-        match api::model().await {
+        match client::model().await {
             Ok(info) => {
                 let version = info.version.clone();
                 self.server_model.set(ServerModel::Ready(info));
@@ -127,7 +130,13 @@ impl State {
         let k = self.k.get_untracked();
         let strategy = self.strategy.get_untracked();
         self.busy.set(true);
-        let server = api::recommend(&songs, k, strategy).await;
+        let request = api::RecommendRequest {
+            songs,
+            k: Some(k),
+            strategy: Some(api::StrategyName::from(strategy)),
+        };
+        let server = client::recommend(&request).await;
+        let songs = request.songs;
         if let Ok(answer) = &server {
             // The server moved on to a newer model: follow it before comparing.
             self.sync_blob(&answer.version).await;
@@ -224,11 +233,11 @@ fn ModelCard() -> impl IntoView {
 #[component]
 fn SeedPicker() -> impl IntoView {
     let state = expect_context::<State>();
-    let sample = RwSignal::new(Vec::<TrackInfo>::new());
+    let sample = RwSignal::new(Vec::<TrackInfo<'static>>::new());
     let sample_error = RwSignal::new(None::<String>);
     let load_sample = move || {
         spawn_local(async move {
-            match api::sample(SAMPLE, None).await {
+            match client::sample(SAMPLE, None).await {
                 Ok((_, tracks)) => {
                     sample.set(tracks);
                     sample_error.set(None);
@@ -251,7 +260,7 @@ fn SeedPicker() -> impl IntoView {
     });
 
     let query = RwSignal::new(String::new());
-    let suggestions = RwSignal::new(Vec::<TrackInfo>::new());
+    let suggestions = RwSignal::new(Vec::<TrackInfo<'static>>::new());
     let search_error = RwSignal::new(None::<String>);
     let pending = StoredValue::new(None::<TimeoutHandle>);
     let on_input = move |ev| {
@@ -267,7 +276,7 @@ fn SeedPicker() -> impl IntoView {
         let handle = set_timeout_with_handle(
             move || {
                 spawn_local(async move {
-                    let result = api::search(&text, 8).await;
+                    let result = client::search(&text, 8).await;
                     // Only the latest query's answer counts.
                     if query.get_untracked() != text {
                         return;
@@ -294,8 +303,8 @@ fn SeedPicker() -> impl IntoView {
         })
     };
     let remove = move |input: String| state.seeds.update(|s| s.retain(|x| x.input != input));
-    let pick = move |t: &TrackInfo| Seed {
-        input: t.uri.clone(),
+    let pick = move |t: &TrackInfo<'static>| Seed {
+        input: t.uri.to_string(),
         label: format!("{} — {}", t.name, t.artist),
     };
     let add_typed = move || {
@@ -323,7 +332,7 @@ fn SeedPicker() -> impl IntoView {
                 <ul class="checks">
                     <For each=move || sample.get() key=|t| t.uri.clone() let:track>
                         {
-                            let uri = track.uri.clone();
+                            let uri = track.uri.to_string();
                             let uri_checked = uri.clone();
                             let seed = pick(&track);
                             let checked = move || state.seeds.with(|s| s.iter().any(|x| x.input == uri_checked));
@@ -481,13 +490,13 @@ fn seed_names(o: &Outcome) -> Vec<(String, String)> {
     };
     resolved
         .iter()
-        .map(|r| (r.uri.clone(), r.name.clone()))
+        .map(|r| (r.uri.to_string(), r.name.to_string()))
         .collect()
 }
 
 #[component]
 fn AnswerList(
-    answer: Recommendation,
+    answer: RecommendResponse<'static>,
     names: Vec<(String, String)>,
     testid: &'static str,
 ) -> impl IntoView {
@@ -505,9 +514,9 @@ fn AnswerList(
                     Some((first, rest)) => format!("because you picked {} (+{})", name_of(first), rest.iter().map(|u| name_of(u)).collect::<Vec<_>>().join(", ")),
                     None => "popular pick: no rule fired".to_owned(),
                 };
-                let popular = t.source == "popular";
+                let popular = t.source == api::SourceName::Popular;
                 view! {
-                    <li data-testid="track" data-uri=t.uri.clone() data-source=t.source.clone() class:popular=popular>
+                    <li data-testid="track" data-uri=t.uri.clone() data-source=source_name(t.source) class:popular=popular>
                         <div><strong>{t.name.clone()}</strong> <span class="muted">{format!(" — {}", t.artist)}</span></div>
                         <div class="small">
                             {if popular {

@@ -1,7 +1,11 @@
 //! The browser's own engine: the blob decoded in wasm, answers built in the server's shape, the
 //! comparison of both answers, and the figures of the model view.
 
-use crate::api::{Recommendation, RecommendedTrack, ResolvedSeed};
+use std::borrow::Cow;
+
+use api::RecommendResponse;
+
+use crate::format::source_name;
 
 /// A model decoded in the browser, with what the page shows about it.
 #[derive(Debug)]
@@ -81,50 +85,54 @@ impl LocalModel {
     }
 
     /// Ranks `songs` in the browser with `strategy` (the one the server was asked for), in
-    /// the server's answer shape.
+    /// the server's answer type, built as the server builds it.
     pub(crate) fn recommend(
         &self,
         songs: &[String],
         k: usize,
         strategy: engine::Strategy,
-    ) -> Recommendation {
+    ) -> RecommendResponse<'static> {
         let options = engine::Options { k, strategy };
         let answer = engine::recommend(&self.model, songs, &options);
-        Recommendation {
-            songs: answer.tracks.iter().map(|t| t.name.to_owned()).collect(),
-            tracks: answer
-                .tracks
-                .iter()
-                .map(|t| RecommendedTrack {
-                    uri: t.uri.to_owned(),
-                    name: t.name.to_owned(),
-                    artist: t.artist.to_owned(),
-                    score: t.score,
-                    confidence: t.confidence,
-                    lift: t.lift,
-                    support: t.support,
-                    source: match t.source {
-                        engine::Source::Rule => "rule",
-                        engine::Source::Popular => "popular",
-                    }
-                    .to_owned(),
-                    because: t.because.iter().map(|s| (*s).to_owned()).collect(),
-                })
-                .collect(),
-            resolved: answer
-                .resolved
-                .iter()
-                .map(|s| ResolvedSeed {
-                    input: s.input.clone(),
-                    uri: s.uri.to_owned(),
-                    name: s.name.to_owned(),
-                    artist: s.artist.to_owned(),
-                })
-                .collect(),
-            unknown: answer.unknown,
-            version: self.model.id().to_owned(),
-            model_date: self.model.metadata().created_at.clone(),
-        }
+        owned(RecommendResponse::new(answer, &self.model))
+    }
+}
+
+/// `response` with its own strings, to outlive the model it borrows from.
+fn owned(response: RecommendResponse<'_>) -> RecommendResponse<'static> {
+    fn own(s: Cow<'_, str>) -> Cow<'static, str> {
+        Cow::Owned(s.into_owned())
+    }
+    RecommendResponse {
+        songs: response.songs.into_iter().map(own).collect(),
+        tracks: response
+            .tracks
+            .into_iter()
+            .map(|t| api::RecommendedTrack {
+                uri: own(t.uri),
+                name: own(t.name),
+                artist: own(t.artist),
+                score: t.score,
+                confidence: t.confidence,
+                lift: t.lift,
+                support: t.support,
+                source: t.source,
+                because: t.because.into_iter().map(own).collect(),
+            })
+            .collect(),
+        resolved: response
+            .resolved
+            .into_iter()
+            .map(|s| api::ResolvedSeed {
+                input: s.input,
+                uri: own(s.uri),
+                name: own(s.name),
+                artist: own(s.artist),
+            })
+            .collect(),
+        unknown: response.unknown,
+        version: own(response.version),
+        model_date: own(response.model_date),
     }
 }
 
@@ -149,11 +157,11 @@ pub(crate) struct Difference {
 }
 
 /// Compares two answers field by field (scores exactly: both are the same `f32`s).
-pub(crate) fn compare(server: &Recommendation, browser: &Recommendation) -> Verdict {
+pub(crate) fn compare(server: &RecommendResponse<'_>, browser: &RecommendResponse<'_>) -> Verdict {
     if server.version != browser.version {
         return Verdict::OtherModel {
-            server: server.version.clone(),
-            browser: browser.version.clone(),
+            server: server.version.clone().into_owned(),
+            browser: browser.version.clone().into_owned(),
         };
     }
     let mut differences = Vec::new();
@@ -185,7 +193,11 @@ pub(crate) fn compare(server: &Recommendation, browser: &Recommendation) -> Verd
                     fields.push(format!("support {} vs {}", s.support, b.support));
                 }
                 if s.source != b.source {
-                    fields.push(format!("source {} vs {}", s.source, b.source));
+                    fields.push(format!(
+                        "source {} vs {}",
+                        source_name(s.source),
+                        source_name(b.source)
+                    ));
                 }
                 if s.because != b.because {
                     fields.push("the rule behind it".into());
@@ -215,24 +227,26 @@ pub(crate) fn compare(server: &Recommendation, browser: &Recommendation) -> Verd
 
 #[cfg(test)]
 mod tests {
+    use api::{RecommendedTrack, SourceName};
+
     use super::*;
 
-    fn track(uri: &str, score: f32) -> RecommendedTrack {
+    fn track(uri: &str, score: f32) -> RecommendedTrack<'static> {
         RecommendedTrack {
-            uri: uri.into(),
-            name: uri.to_uppercase(),
+            uri: uri.to_owned().into(),
+            name: uri.to_uppercase().into(),
             artist: "A".into(),
             score,
             confidence: score,
             lift: 2.0,
             support: 10,
-            source: "rule".into(),
+            source: SourceName::Rule,
             because: vec!["s".into()],
         }
     }
 
-    fn answer(tracks: Vec<RecommendedTrack>) -> Recommendation {
-        Recommendation {
+    fn answer(tracks: Vec<RecommendedTrack<'static>>) -> RecommendResponse<'static> {
+        RecommendResponse {
             songs: tracks.iter().map(|t| t.name.clone()).collect(),
             tracks,
             resolved: Vec::new(),

@@ -4,8 +4,9 @@
 //! with the engine compiled to wasm from the blob the server publishes at `/api/model/blob`,
 //! then shows whether both answers agree.
 
-mod api;
 mod app;
+mod client;
+mod format;
 mod local;
 
 fn main() {
