@@ -14,7 +14,8 @@ use api::{ModelInfo, RecommendResponse, TrackInfo};
 
 use crate::client::{self, FetchError};
 use crate::format::source_name;
-use crate::local::{self, LocalModel, Verdict};
+use crate::local::LocalModel;
+use crate::verdict::{self, Verdict};
 
 /// How often the page asks which model the server has.
 const MODEL_POLL: Duration = Duration::from_secs(3);
@@ -144,7 +145,7 @@ impl State {
         // The same strategy as the server was asked for, so that the verdict stays exact.
         let browser = self.local().map(|m| m.recommend(&songs, k, strategy));
         let verdict = match (&server, &browser) {
-            (Ok(s), Some(b)) => Some(local::compare(s, b)),
+            (Ok(s), Some(b)) => Some(verdict::compare(s, b)),
             _ => None,
         };
         let run = self
@@ -563,8 +564,8 @@ fn ModelView() -> impl IntoView {
     let state = expect_context::<State>();
     move || match state.browser_model.get() {
         BrowserModel::Ready(m) => {
-            let max = m.histogram.iter().copied().max().unwrap_or(0).max(1);
-            let bars = m.histogram.iter().enumerate().map(|(i, &n)| {
+            let max = m.stats.histogram.iter().copied().max().unwrap_or(0).max(1);
+            let bars = m.stats.histogram.iter().enumerate().map(|(i, &n)| {
                 let height = 100.0 * n as f64 / max as f64;
                 let x = 30 + i as i32 * 34;
                 view! {
@@ -590,7 +591,7 @@ fn ModelView() -> impl IntoView {
                         <div>
                             <h3>"Top rules by confidence"</h3>
                             <ol class="rules" data-testid="top-rules">
-                                {m.top_rules.iter().map(|r| view! {
+                                {m.stats.top_rules.iter().map(|r| view! {
                                     <li>
                                         {r.antecedent.join(" + ")} " → " <strong>{r.consequent.clone()}</strong>
                                         <span class="small">{format!(" confidence {:.2} · lift {:.1} · {} playlists", r.confidence, r.lift, thousands(r.count as usize))}</span>

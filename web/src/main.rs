@@ -8,6 +8,8 @@ mod app;
 mod client;
 mod format;
 mod local;
+mod stats;
+mod verdict;
 
 fn main() {
     console_error_panic_hook_lite();
