@@ -6,8 +6,10 @@
 
 mod app;
 mod client;
+mod components;
 mod format;
 mod local;
+mod state;
 mod stats;
 mod verdict;
 
