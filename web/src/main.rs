@@ -4,9 +4,14 @@
 //! with the engine compiled to wasm from the blob the server publishes at `/api/model/blob`,
 //! then shows whether both answers agree.
 
-mod api;
 mod app;
+mod client;
+mod components;
+mod format;
 mod local;
+mod state;
+mod stats;
+mod verdict;
 
 fn main() {
     console_error_panic_hook_lite();
