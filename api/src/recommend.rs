@@ -209,6 +209,46 @@ impl<'m> RecommendResponse<'m> {
     }
 }
 
+impl RecommendResponse<'_> {
+    /// The same answer owning its strings, to keep after the model it borrows from is gone.
+    pub fn into_owned(self) -> RecommendResponse<'static> {
+        fn own(s: Cow<'_, str>) -> Cow<'static, str> {
+            Cow::Owned(s.into_owned())
+        }
+        RecommendResponse {
+            songs: self.songs.into_iter().map(own).collect(),
+            tracks: self
+                .tracks
+                .into_iter()
+                .map(|t| RecommendedTrack {
+                    uri: own(t.uri),
+                    name: own(t.name),
+                    artist: own(t.artist),
+                    score: t.score,
+                    confidence: t.confidence,
+                    lift: t.lift,
+                    support: t.support,
+                    source: t.source,
+                    because: t.because.into_iter().map(own).collect(),
+                })
+                .collect(),
+            resolved: self
+                .resolved
+                .into_iter()
+                .map(|s| ResolvedSeed {
+                    input: s.input,
+                    uri: own(s.uri),
+                    name: own(s.name),
+                    artist: own(s.artist),
+                })
+                .collect(),
+            unknown: self.unknown,
+            version: own(self.version),
+            model_date: own(self.model_date),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,5 @@
 //! The browser's engine: the model's blob decoded in wasm, and its answers in the server's type.
 
-use std::borrow::Cow;
-
 use api::RecommendResponse;
 
 use crate::stats::ModelStats;
@@ -38,44 +36,6 @@ impl LocalModel {
     ) -> RecommendResponse<'static> {
         let options = engine::Options { k, strategy };
         let answer = engine::recommend(&self.model, songs, &options);
-        owned(RecommendResponse::new(answer, &self.model))
-    }
-}
-
-/// `response` with its own strings, to outlive the model it borrows from.
-fn owned(response: RecommendResponse<'_>) -> RecommendResponse<'static> {
-    fn own(s: Cow<'_, str>) -> Cow<'static, str> {
-        Cow::Owned(s.into_owned())
-    }
-    RecommendResponse {
-        songs: response.songs.into_iter().map(own).collect(),
-        tracks: response
-            .tracks
-            .into_iter()
-            .map(|t| api::RecommendedTrack {
-                uri: own(t.uri),
-                name: own(t.name),
-                artist: own(t.artist),
-                score: t.score,
-                confidence: t.confidence,
-                lift: t.lift,
-                support: t.support,
-                source: t.source,
-                because: t.because.into_iter().map(own).collect(),
-            })
-            .collect(),
-        resolved: response
-            .resolved
-            .into_iter()
-            .map(|s| api::ResolvedSeed {
-                input: s.input,
-                uri: own(s.uri),
-                name: own(s.name),
-                artist: own(s.artist),
-            })
-            .collect(),
-        unknown: response.unknown,
-        version: own(response.version),
-        model_date: own(response.model_date),
+        RecommendResponse::new(answer, &self.model).into_owned()
     }
 }

@@ -240,16 +240,10 @@ async fn recommend(client: &Client, run: u32) {
     .await;
 }
 
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn below(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        ((z ^ (z >> 31)) % n as u64) as usize
-    }
+/// An index in `0..n` from the workspace's SplitMix64 (by `% n`, the draws this test has
+/// always made).
+fn below(rng: &mut engine::SplitMix64, n: usize) -> usize {
+    (rng.next_u64() % n as u64) as usize
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -312,7 +306,7 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
     .await;
     screenshot(&client, "1-loaded").await;
 
-    let mut rng = SplitMix(2026);
+    let mut rng = engine::SplitMix64::new(2026);
     let mut run = 0;
     for set in 0..20 {
         // Start from no seeds.
@@ -328,8 +322,8 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
             .await
             .expect("sample");
         let mut picked = Vec::new();
-        for _ in 0..1 + rng.below(3) {
-            let i = rng.below(boxes.len());
+        for _ in 0..1 + below(&mut rng, 3) {
+            let i = below(&mut rng, boxes.len());
             if !picked.contains(&i) {
                 picked.push(i);
                 boxes[i].click().await.expect("ticks");
@@ -337,7 +331,7 @@ async fn the_page_recommends_like_the_server_and_keeps_going_without_it() {
         }
         if set % 2 == 0 {
             // Through search: a few letters of a popular track's name, then its suggestion.
-            let track = a.track(engine::TrackId(rng.below(200) as u32));
+            let track = a.track(engine::TrackId(below(&mut rng, 200) as u32));
             let typed: String = track.name.to_lowercase().chars().take(5).collect();
             let input = client
                 .find(Locator::Css("[data-testid=search]"))
