@@ -24,6 +24,12 @@ pub struct Limits {
     /// Largest request body, in bytes.
     #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes))]
     pub max_body_bytes: usize,
+
+    /// Largest request head (the request line and the header lines), in bytes: a larger one
+    /// is answered 431 `headers_too_large`. A head over twice this is not read to its end: it
+    /// gets a 431 without a body and the connection closes.
+    #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_HEADER_BYTES", default_value_t = Limits::DEFAULT.max_header_bytes))]
+    pub max_header_bytes: usize,
 }
 
 impl Limits {
@@ -33,6 +39,7 @@ impl Limits {
         max_song_chars: 500,
         max_k: 100,
         max_body_bytes: 64 * 1024,
+        max_header_bytes: 16 * 1024,
     };
 
     /// What `k` is when a request does not give it: the engine's default, or `max_k` if that

@@ -50,6 +50,54 @@ pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
+/// The size of a request's head as it arrived, measured before any layer adds a header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeadSize(usize);
+
+/// Measures the head (the outermost layer).
+pub(crate) async fn measure_head(mut request: Request) -> Request {
+    let size = head_size(&request);
+    request.extensions_mut().insert(HeadSize(size));
+    request
+}
+
+/// 431 in the API's shape for a request head over `max_header_bytes` (inside the request id,
+/// tracing and metrics layers, so that the answer is counted like any other). Hyper refuses
+/// heads over twice that before any of this runs (`connections`), with a bare 431.
+pub(crate) async fn head_limit(
+    State(max_header_bytes): State<usize>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let size = request
+        .extensions()
+        .get::<HeadSize>()
+        .map_or_else(|| head_size(&request), |s| s.0);
+    if size > max_header_bytes {
+        return ApiError::HeadersTooLarge(format!(
+            "the request line and headers take {size} bytes; at most {max_header_bytes} are allowed"
+        ))
+        .into_response();
+    }
+    next.run(request).await
+}
+
+/// The bytes of a request's head as it came: `METHOD TARGET HTTP/1.1`, each `name: value`
+/// line and the blank line, each with its CRLF (whitespace around values aside).
+fn head_size(request: &Request) -> usize {
+    let uri = request.uri();
+    let target = uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let line = request.method().as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + ": ".len() + value.len() + "\r\n".len())
+        .sum();
+    line + headers + "\r\n".len()
+}
+
 /// What load shedding and the timeout turn into.
 pub(crate) async fn overloaded(error: BoxError) -> ApiError {
     if error.is::<tower::load_shed::error::Overloaded>() {

@@ -7,7 +7,7 @@ use utoipa::openapi::path::{Operation, Parameter, ParameterIn, ParameterStyle};
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayItems, Object, ObjectBuilder, OneOfBuilder, Schema,
 };
-use utoipa::openapi::{Content, OpenApi, RefOr, Required};
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr, Required, Response};
 
 use crate::routes::{model, ops, recommend, tracks};
 
@@ -59,6 +59,7 @@ pub fn document(limits: &Limits) -> OpenApi {
                 api::paths::MODEL_BLOB => binary_blob(operation),
                 _ => {}
             }
+            head_limit(operation, limits);
         }
     }
     doc
@@ -173,4 +174,21 @@ fn binary_blob(operation: &mut Operation) {
     {
         *content = Content::default();
     }
+}
+
+/// Every operation can be refused for its request head.
+fn head_limit(operation: &mut Operation, limits: &Limits) {
+    let mut response = Response::new(format!(
+        "Request line and headers over {} bytes (beyond twice that, the answer has no body \
+         and the connection closes)",
+        limits.max_header_bytes
+    ));
+    response.content.insert(
+        "application/json".into(),
+        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+    );
+    operation
+        .responses
+        .responses
+        .insert("431".into(), RefOr::T(response));
 }

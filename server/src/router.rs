@@ -141,7 +141,8 @@ impl From<&Config> for AppOptions {
 }
 
 /// The whole service: API, operations endpoints, OpenAPI + Swagger UI, the web page, and the
-/// middleware (request ids, tracing, metrics, timeout, load shedding, compression, CORS).
+/// middleware (request ids, tracing, metrics, the head size limit, timeout, load shedding,
+/// compression, CORS).
 pub fn app(state: AppState, options: &AppOptions) -> Router {
     let mut api = Router::new().fallback(mw::not_found);
     let mut root = Router::new();
@@ -169,6 +170,10 @@ pub fn app(state: AppState, options: &AppOptions) -> Router {
                     state.clone(),
                     mw::record,
                 ))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.limits.max_header_bytes,
+                    mw::head_limit,
+                ))
                 .layer(axum::error_handling::HandleErrorLayer::new(mw::overloaded))
                 .timeout(options.request_timeout)
                 .load_shed()
@@ -191,8 +196,9 @@ pub fn app(state: AppState, options: &AppOptions) -> Router {
             )),
         )
         .with_state(state);
-    match mw::cors(&options.cors_origins) {
+    let router = match mw::cors(&options.cors_origins) {
         Some(layer) => router.layer(layer),
         None => router,
-    }
+    };
+    router.layer(axum::middleware::map_request(mw::measure_head))
 }

@@ -245,6 +245,34 @@ async fn recommend_rejects_bad_requests_with_one_error_shape() {
 }
 
 #[tokio::test]
+async fn heads_over_the_limit_get_431_in_the_api_shape() {
+    let state = serving();
+    // `GET /healthz HTTP/1.1\r\n` (23 bytes), `x-pad: ...\r\n` (9 + n) and the blank line.
+    let head = |n: usize| {
+        Request::get("/healthz")
+            .header("x-pad", "p".repeat(n))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let limit = Limits::default().max_header_bytes;
+    let at_limit = send(&state, &AppOptions::default(), head(limit - 23 - 9 - 2)).await;
+    assert_eq!(at_limit.status, StatusCode::OK);
+    let over = send(&state, &AppOptions::default(), head(limit - 23 - 9 - 1)).await;
+    assert_eq!(
+        (over.status, over.code().as_str()),
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large"
+        )
+    );
+    assert!(
+        over.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("16385 bytes"))
+    );
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods_get_json_errors() {
     let state = serving();
     for uri in ["/api/nope", "/api/recommend/extra", "/api"] {
@@ -768,6 +796,15 @@ async fn the_openapi_document_states_the_configured_limits() {
         assert_eq!(count["maximum"], api::MAX_TRACKS, "{count}");
     }
     assert_eq!(form("sample")["properties"]["seed"]["maximum"], u64::MAX);
+    // Every operation states the head limit.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let description = operation["responses"]["431"]["description"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no 431"));
+            assert!(description.contains("16384 bytes"), "{description}");
+        }
+    }
     // The blob is bytes, not an array of integers.
     assert_eq!(
         doc["paths"]["/api/model/blob"]["get"]["responses"]["200"]["content"],
