@@ -54,32 +54,45 @@ pub(crate) async fn method_not_allowed() -> ApiError {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct HeadSize(usize);
 
-/// Measures the head (the outermost layer).
-pub(crate) async fn measure_head(mut request: Request) -> Request {
+/// Measures the head (the outermost layer; a plain function, so no allocation per request).
+pub(crate) fn measure_head(mut request: Request) -> Request {
     let size = head_size(&request);
     request.extensions_mut().insert(HeadSize(size));
     request
 }
 
-/// 431 in the API's shape for a request head over `max_header_bytes` (inside the request id,
-/// tracing and metrics layers, so that the answer is counted like any other). Hyper refuses
-/// heads over twice that before any of this runs (`connections`), with a bare 431.
-pub(crate) async fn head_limit(
-    State(max_header_bytes): State<usize>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let size = request
-        .extensions()
-        .get::<HeadSize>()
-        .map_or_else(|| head_size(&request), |s| s.0);
-    if size > max_header_bytes {
-        return ApiError::HeadersTooLarge(format!(
-            "the request line and headers take {size} bytes; at most {max_header_bytes} are allowed"
-        ))
-        .into_response();
+/// Refuses a request whose head is over the limit (a `tower` filter inside the error
+/// handler, which turns the refusal into a 431 in the API's shape: request ids, tracing and
+/// metrics see it like any other answer). Hyper refuses heads over twice the limit before
+/// any of this runs (`connections`), with a bare 431.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeadLimit(pub(crate) usize);
+
+/// A head over the limit.
+#[derive(Debug, thiserror::Error)]
+#[error("the request line and headers take {size} bytes; at most {limit} are allowed")]
+pub(crate) struct HeadTooLarge {
+    size: usize,
+    limit: usize,
+}
+
+impl tower::filter::Predicate<Request> for HeadLimit {
+    type Request = Request;
+
+    fn check(&mut self, request: Request) -> Result<Request, BoxError> {
+        let size = request
+            .extensions()
+            .get::<HeadSize>()
+            .map_or_else(|| head_size(&request), |s| s.0);
+        if size > self.0 {
+            return Err(HeadTooLarge {
+                size,
+                limit: self.0,
+            }
+            .into());
+        }
+        Ok(request)
     }
-    next.run(request).await
 }
 
 /// The bytes of a request's head as it came: `METHOD TARGET HTTP/1.1`, each `name: value`
@@ -98,9 +111,11 @@ fn head_size(request: &Request) -> usize {
     line + headers + "\r\n".len()
 }
 
-/// What load shedding and the timeout turn into.
+/// What the head limit, load shedding and the timeout turn into.
 pub(crate) async fn overloaded(error: BoxError) -> ApiError {
-    if error.is::<tower::load_shed::error::Overloaded>() {
+    if let Some(too_large) = error.downcast_ref::<HeadTooLarge>() {
+        ApiError::HeadersTooLarge(too_large.to_string())
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
         ApiError::Overloaded
     } else if error.is::<tower::timeout::error::Elapsed>() {
         ApiError::Timeout

@@ -170,11 +170,8 @@ pub fn app(state: AppState, options: &AppOptions) -> Router {
                     state.clone(),
                     mw::record,
                 ))
-                .layer(axum::middleware::from_fn_with_state(
-                    state.limits.max_header_bytes,
-                    mw::head_limit,
-                ))
                 .layer(axum::error_handling::HandleErrorLayer::new(mw::overloaded))
+                .filter(mw::HeadLimit(state.limits.max_header_bytes))
                 .timeout(options.request_timeout)
                 .load_shed()
                 .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
@@ -200,5 +197,5 @@ pub fn app(state: AppState, options: &AppOptions) -> Router {
         Some(layer) => router.layer(layer),
         None => router,
     };
-    router.layer(axum::middleware::map_request(mw::measure_head))
+    router.layer(tower::util::MapRequestLayer::new(mw::measure_head))
 }
