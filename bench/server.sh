@@ -79,7 +79,7 @@ if [ -n "${SLOWLORIS:-}" ]; then
   python3 -u "$ROOT/bench/slowloris.py" "$PORT" --connections "$SLOWLORIS" \
     --duration "$((secs + 10))" >"$WORK/slowloris.log" 2>&1 &
   LORIS=$!
-  until grep -q '^open' "$WORK/slowloris.log"; do kill -0 "$LORIS"; sleep 0.2; done
+  until grep -qs '^open' "$WORK/slowloris.log"; do kill -0 "$LORIS"; sleep 0.2; done
   sleep 1
   echo "   (server: $(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^segue_http_connections ' | cut -d' ' -f2) connections open)"
   BODIES="$WORK/bodies.txt" run "POST /api/recommend beside $SLOWLORIS slow-header connections" \
