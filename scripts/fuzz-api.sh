@@ -59,6 +59,37 @@ cat >"$WORK/schemathesis.toml" <<'EOF'
 fail-on = true
 EOF
 
+# One kind of generated case is left out, because what it tests is never sent. /api/tracks
+# takes one object parameter, exploded into the query string (`?sample=5&seed=7`); to break
+# its `additionalProperties: false`, schemathesis may add a property whose value is null, an
+# empty list or an empty object. The HTTP client leaves such a property out of the URL, so
+# the server gets a valid request, answers 200, and schemathesis reports a schema-violating
+# request accepted (seen with seed 2593612800: {"sample": 1, "seed": 0, "": []} was sent as
+# `?sample=1&seed=0`). Every property that reaches the URL is still checked.
+cat >"$WORK/hooks.py" <<'EOF'
+import schemathesis
+
+
+def vanishes(value):
+    """Whether the HTTP client leaves this query value out of the URL entirely."""
+    if value is None:
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(vanishes(v) for v in value)
+    if isinstance(value, dict):
+        return all(vanishes(v) for v in value.values())
+    return False
+
+
+@schemathesis.hook
+def filter_query(context, query):
+    # The object's properties, already spread into query parameters (or not yet).
+    values = list((query or {}).values())
+    values += [v for form in values if isinstance(form, dict) for v in form.values()]
+    return not any(vanishes(v) for v in values)
+EOF
+export SCHEMATHESIS_HOOKS="$WORK/hooks.py"
+
 # `--generation-database none`: no examples carried over from earlier runs, so that the seed
 # alone decides what is sent.
 status=0
