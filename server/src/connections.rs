@@ -94,7 +94,10 @@ pub async fn serve_connections(
         .header_read_timeout(options.header_read_timeout)
         .max_header_size(options.head_cap());
     let http = Arc::new(http);
-    let max = options.max_connections.clamp(1, Semaphore::MAX_PERMITS);
+    // `acquire_many` below counts in u32.
+    let max = options
+        .max_connections
+        .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
     let slots = Arc::new(Semaphore::new(max));
     let (closing_tx, closing) = watch::channel(false);
     let metrics = ConnectionMetrics {

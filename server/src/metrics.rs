@@ -88,7 +88,7 @@ pub struct Metrics {
     pub in_flight: Gauge,
     /// Connections open.
     pub connections: Gauge,
-    /// Connections that had to wait for another one to close (the connection limit).
+    /// Times every connection slot was taken, so that accepting paused until one closed.
     pub connection_waits: Counter,
     /// Connections closed by a timeout, by timeout.
     pub connection_timeouts: Family<TimeoutLabels, Counter>,
@@ -145,7 +145,7 @@ impl Default for Metrics {
         );
         registry.register(
             "http_connection_waits",
-            "HTTP connections that waited in the listen backlog for another one to close",
+            "Times every HTTP connection slot was taken and accepting paused (new connections wait in the listen backlog)",
             connection_waits.clone(),
         );
         registry.register(
