@@ -12,6 +12,8 @@
 # threads (default 2). SERVER_BIN: the server binary (default: this tree's release build).
 # STATIC_ROUTE=1: also POST the same bodies to /api/static, which only bench/ratio-bound.sh's
 # patched server has (a fixed answer of the mean recommendation size: ranking and JSON free).
+# SLOWLORIS=N: then the recommend run again beside N slow-header connections
+# (bench/slowloris.py: a header line per second, reopened when the server closes them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 MODEL_DIR="$1"
@@ -26,7 +28,8 @@ if [ -z "${SERVER_BIN:-}" ]; then
   SERVER_BIN="$ROOT/target/release/server"
 fi
 WORK="$(mktemp -d)"
-trap 'kill "$SERVER" 2>/dev/null || true; rm -rf "$WORK"' EXIT
+LORIS=""
+trap 'kill "$SERVER" $LORIS 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 SEGUE_STATIC_ANSWER="$WORK/answer.json" "$SERVER_BIN" --listen "127.0.0.1:$PORT" \
   --model-dir "$MODEL_DIR" --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
@@ -71,6 +74,20 @@ print(min(a, key=lambda x: abs(len(x) - m)), end="")' "$WORK/answers.txt" >"$WOR
     -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
 fi
 BODIES="$WORK/bodies.txt" run "POST /api/recommend" -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
+if [ -n "${SLOWLORIS:-}" ]; then
+  secs="${DURATION%s}"
+  python3 -u "$ROOT/bench/slowloris.py" "$PORT" --connections "$SLOWLORIS" \
+    --duration "$((secs + 10))" >"$WORK/slowloris.log" 2>&1 &
+  LORIS=$!
+  until grep -qs '^open' "$WORK/slowloris.log"; do kill -0 "$LORIS"; sleep 0.2; done
+  sleep 1
+  echo "   (server: $(curl -s "http://127.0.0.1:$PORT/metrics" | grep '^segue_http_connections ' | cut -d' ' -f2) connections open)"
+  BODIES="$WORK/bodies.txt" run "POST /api/recommend beside $SLOWLORIS slow-header connections" \
+    -s "$ROOT/bench/wrk/recommend.lua" "http://127.0.0.1:$PORT"
+  wait "$LORIS"
+  LORIS=""
+  sed 's/^/   /' "$WORK/slowloris.log" | tail -n 1
+fi
 if [ -n "${RELOAD_DIR:-}" ]; then
   secs="${DURATION%s}"
   ( sleep "$((secs / 2))"

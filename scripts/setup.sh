@@ -4,6 +4,7 @@
 #
 #   scripts/setup.sh          everything the tests and the demo need
 #   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
+#   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -16,6 +17,7 @@ WASM_BINDGEN_VERSION=0.2.130
 BINARYEN_VERSION=132
 KUBERNETES_VALIDATE_VERSION=1.37.0
 JSONSCHEMA_VERSION=4.26.0
+SCHEMATHESIS_VERSION=4.32.5
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -90,12 +92,27 @@ print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", 
     "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION"
 }
 
-main() {
-  cd "$ROOT"
-  if [ "${1:-}" = deploy ]; then
-    ensure_deploy_venv
+# schemathesis (the schema-driven API fuzzer of scripts/fuzz-api.sh) in a venv of its own.
+ensure_fuzz_venv() {
+  local venv="$TOOLS/fuzz-venv"
+  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
+print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; then
     return 0
   fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install schemathesis $SCHEMATHESIS_VERSION (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
+main() {
+  cd "$ROOT"
+  case "${1:-}" in
+    deploy) ensure_deploy_venv; return 0 ;;
+    fuzz) ensure_fuzz_venv; return 0 ;;
+  esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
   local locked
@@ -109,6 +126,7 @@ main() {
   ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION"
   ensure_wasm_opt
   ensure_deploy_venv
+  ensure_fuzz_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light

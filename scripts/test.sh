@@ -66,6 +66,9 @@ tests cargo test --locked -p engine --target wasm32-unknown-unknown --features w
 step "tests (native)"
 tests cargo test --locked --workspace --all-features --no-fail-fast
 
+step "the API against its own OpenAPI document (schemathesis, 60 s; scripts/fuzz-api.sh)"
+tests scripts/fuzz-api.sh 60
+
 step "the README's run command, end to end (scripts/demo-check.sh)"
 tests scripts/demo-check.sh
 

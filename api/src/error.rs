@@ -18,8 +18,8 @@ pub struct ErrorBody<'a> {
 pub struct ErrorDetail<'a> {
     /// Machine-readable reason: `empty_songs`, `too_many_songs`, `song_too_long`, `invalid_k`,
     /// `invalid_query`, `malformed_json`, `invalid_json`, `body_too_large`,
-    /// `unsupported_media_type`, `not_found`, `method_not_allowed`, `no_model`,
-    /// `shutting_down`, `overloaded`, `timeout`, `internal`.
+    /// `headers_too_large`, `unsupported_media_type`, `not_found`, `method_not_allowed`,
+    /// `no_model`, `shutting_down`, `overloaded`, `timeout`, `internal`.
     #[cfg_attr(feature = "schema", schema(example = "empty_songs"))]
     pub code: Cow<'a, str>,
     /// What is wrong, for people.

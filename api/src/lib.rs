@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 mod error;
+mod integer;
 mod limits;
 mod model;
 pub mod paths;
@@ -31,4 +32,4 @@ pub use recommend::{
     RecommendRequest, RecommendResponse, RecommendedTrack, ResolvedSeed, SourceName, StrategyName,
 };
 pub use status::Status;
-pub use tracks::{DEFAULT_LIMIT, MAX_TRACKS, TrackInfo, TrackList, TracksQuery};
+pub use tracks::{DEFAULT_LIMIT, MAX_TRACKS, TrackInfo, TrackList, TracksForm, TracksQuery};

@@ -12,9 +12,10 @@ pub struct Limits {
     #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_SONGS", default_value_t = Limits::DEFAULT.max_songs))]
     pub max_songs: usize,
 
-    /// Longest seed song, in bytes of UTF-8.
-    #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_SONG_BYTES", default_value_t = Limits::DEFAULT.max_song_bytes))]
-    pub max_song_bytes: usize,
+    /// Longest seed song, in characters (Unicode code points, as JSON Schema's `maxLength`
+    /// counts them).
+    #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_SONG_CHARS", default_value_t = Limits::DEFAULT.max_song_chars))]
+    pub max_song_chars: usize,
 
     /// Largest `k` (tracks in an answer).
     #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_K", default_value_t = Limits::DEFAULT.max_k))]
@@ -23,16 +24,30 @@ pub struct Limits {
     /// Largest request body, in bytes.
     #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_BODY_BYTES", default_value_t = Limits::DEFAULT.max_body_bytes))]
     pub max_body_bytes: usize,
+
+    /// Largest request head (the request line and the header lines), in bytes: a larger one
+    /// is answered 431 `headers_too_large`. A head over twice this is not read to its end: it
+    /// gets a 431 without a body and the connection closes.
+    #[cfg_attr(feature = "clap", arg(long, env = "SEGUE_MAX_HEADER_BYTES", default_value_t = Limits::DEFAULT.max_header_bytes))]
+    pub max_header_bytes: usize,
 }
 
 impl Limits {
     /// The defaults: what the server enforces unless configured otherwise.
     pub const DEFAULT: Limits = Limits {
         max_songs: 100,
-        max_song_bytes: 500,
+        max_song_chars: 500,
         max_k: 100,
         max_body_bytes: 64 * 1024,
+        max_header_bytes: 16 * 1024,
     };
+
+    /// What `k` is when a request does not give it: the engine's default, or `max_k` if that
+    /// is smaller (a request the document allows is never refused for a value it did not
+    /// send).
+    pub fn default_k(&self) -> usize {
+        engine::DEFAULT_K.min(self.max_k)
+    }
 }
 
 impl Default for Limits {
@@ -57,6 +72,11 @@ impl Invalid {
             message: message.into(),
         }
     }
+
+    /// An `invalid_query`.
+    pub(crate) fn query(message: impl Into<String>) -> Invalid {
+        Invalid::new("invalid_query", message)
+    }
 }
 
 impl RecommendRequest {
@@ -78,22 +98,25 @@ impl RecommendRequest {
                 ),
             ));
         }
-        if let Some((i, song)) = self
-            .songs
-            .iter()
-            .enumerate()
-            .find(|(_, s)| s.len() > limits.max_song_bytes)
-        {
+        // Characters, as JSON Schema's `maxLength` counts them (the OpenAPI document states
+        // this limit). No song can have more characters than bytes: most need no count.
+        if let Some((i, chars)) = self.songs.iter().enumerate().find_map(|(i, s)| {
+            let chars = if s.len() > limits.max_song_chars {
+                s.chars().count()
+            } else {
+                s.len()
+            };
+            (chars > limits.max_song_chars).then_some((i, chars))
+        }) {
             return Err(Invalid::new(
                 "song_too_long",
                 format!(
-                    "`songs[{i}]` is {} bytes long; at most {} are allowed",
-                    song.len(),
-                    limits.max_song_bytes
+                    "`songs[{i}]` is {chars} characters long; at most {} are allowed",
+                    limits.max_song_chars
                 ),
             ));
         }
-        let k = self.k.unwrap_or(engine::DEFAULT_K);
+        let k = self.k.unwrap_or_else(|| limits.default_k());
         if k == 0 || k > limits.max_k {
             return Err(Invalid::new(
                 "invalid_k",
@@ -119,7 +142,7 @@ mod tests {
         };
         let limits = Limits {
             max_songs: 3,
-            max_song_bytes: 5,
+            max_song_chars: 5,
             max_k: 7,
             ..Limits::DEFAULT
         };
@@ -129,8 +152,8 @@ mod tests {
 
     #[test]
     fn requests_are_checked_against_the_limits() {
-        // No `k`: the engine's default (10), over this `max_k`.
-        check(&["a"], None, Err("invalid_k"));
+        // No `k`: the engine's default (10), capped at this `max_k`.
+        check(&["a"], None, Ok(7));
         check(&["a"], Some(7), Ok(7));
         check(&["a"], Some(1), Ok(1));
         check(&["a"], Some(0), Err("invalid_k"));
@@ -140,6 +163,10 @@ mod tests {
         check(&["a", "b", "c", "d"], Some(1), Err("too_many_songs"));
         check(&["12345"], Some(1), Ok(1));
         check(&["123456"], Some(1), Err("song_too_long"));
+        // Characters, not bytes: five two-byte and five four-byte characters are five.
+        check(&["ñññññ"], Some(1), Ok(1));
+        check(&["🎵🎵🎵🎵🎵"], Some(1), Ok(1));
+        check(&["🎵🎵🎵🎵🎵🎵"], Some(1), Err("song_too_long"));
     }
 
     #[test]

@@ -12,8 +12,12 @@ pub struct RecommendRequest {
     /// Seed songs: song names (matched ignoring case, width and spacing; a name several songs
     /// share means the most popular of them) or track URIs (`spotify:track:...`, exact).
     pub songs: Vec<String>,
-    /// How many tracks to return (default 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// How many tracks to return (default 10, or the largest `k` allowed if that is less).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::integer::optional_usize"
+    )]
     #[cfg_attr(feature = "schema", schema(example = 10))]
     pub k: Option<usize>,
     /// How to score candidates (default `lift_weighted`; `original` is the original

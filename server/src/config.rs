@@ -63,7 +63,44 @@ pub struct Config {
 
     #[command(flatten)]
     #[allow(missing_docs)]
+    pub connections: ConnectionLimits,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
     pub limits: Limits,
+}
+
+/// Bounds on connections, whatever their requests ask: what a client that holds connections
+/// open, sends slowly or stops reading can take from the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::Args)]
+pub struct ConnectionLimits {
+    /// Longest a client may take to send a request line and its headers, counted from when
+    /// the connection opens or its previous answer has been written; a connection that misses
+    /// it is closed without an answer. So it is also the longest a kept-alive connection may
+    /// sit idle.
+    #[arg(long, env = "SEGUE_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = positive_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Longest a connection may go without a byte moving either way while none of its requests
+    /// is being handled, e.g. a client that stops reading an answer; then it is closed. Set it
+    /// below the header read timeout to close idle kept-alive connections sooner.
+    #[arg(long, env = "SEGUE_IDLE_TIMEOUT", default_value = "30s", value_parser = positive_duration)]
+    pub idle_timeout: Duration,
+
+    /// Connections open at once. Beyond it new connections wait in the kernel's listen
+    /// backlog (and are refused when that is full) until one closes. Lowered at start to what
+    /// the process's open-file limit allows.
+    #[arg(long, env = "SEGUE_MAX_CONNECTIONS", default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+}
+
+/// A duration above zero ("10s", "500ms").
+fn positive_duration(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("must be more than zero".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 /// How log lines are written.

@@ -29,6 +29,9 @@ pub enum ApiError {
     /// The body is larger than the limit.
     #[error("{0}")]
     BodyTooLarge(String),
+    /// The request line and headers are larger than the limit.
+    #[error("{0}")]
+    HeadersTooLarge(String),
     /// The body is not declared as JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -74,6 +77,10 @@ impl ApiError {
             ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed_json"),
             ApiError::InvalidJson(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_json"),
             ApiError::BodyTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+            ApiError::HeadersTooLarge(_) => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers_too_large",
+            ),
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }

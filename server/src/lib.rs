@@ -2,10 +2,12 @@
 //! models the miner publishes, and the web page.
 //!
 //! [`app`] builds the whole router from a [`state::Shared`]; [`reload::Reloader`] keeps the
-//! state's model current; [`serve`] runs both until SIGTERM or SIGINT and drains. The JSON
-//! shapes, paths and limits are the `api` crate's.
+//! state's model current; [`serve_connections`] accepts connections and serves the router on
+//! them under the connection limits; [`serve`] runs it all until SIGTERM or SIGINT and
+//! drains. The JSON shapes, paths and limits are the `api` crate's.
 
 pub mod config;
+mod connections;
 pub mod error;
 pub mod metrics;
 mod middleware;
@@ -18,7 +20,8 @@ mod serve;
 pub mod state;
 mod web;
 
-pub use config::{Config, Limits};
+pub use config::{Config, ConnectionLimits, Limits};
+pub use connections::{ServeOptions, serve_connections};
 pub use error::ApiError;
 pub use router::{AppOptions, app};
 pub use serve::serve;

@@ -1,5 +1,5 @@
 //! Prometheus metrics (OpenMetrics text at `/metrics`): requests and latency by route and
-//! status, the model being served, and reloads.
+//! status, connections, the model being served, and reloads.
 
 use std::sync::atomic::AtomicU64;
 
@@ -57,6 +57,23 @@ pub enum ReloadResult {
     failure,
 }
 
+/// Labels of a connection closed by a timeout.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TimeoutLabels {
+    /// Which timeout.
+    pub timeout: Timeout,
+}
+
+/// The `timeout` label of a closed connection.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, EncodeLabelValue)]
+#[allow(non_camel_case_types)]
+pub enum Timeout {
+    /// The request line and headers did not arrive in time.
+    header_read,
+    /// No byte moved either way while no request was being handled.
+    idle,
+}
+
 type LatencyFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 /// Every metric the server exports.
@@ -69,6 +86,12 @@ pub struct Metrics {
     pub latency: LatencyFamily,
     /// Requests being served.
     pub in_flight: Gauge,
+    /// Connections open.
+    pub connections: Gauge,
+    /// Times every connection slot was taken, so that accepting paused until one closed.
+    pub connection_waits: Counter,
+    /// Connections closed by a timeout, by timeout.
+    pub connection_timeouts: Family<TimeoutLabels, Counter>,
     /// The current model (value 1).
     pub model_info: Family<ModelLabels, Gauge>,
     /// Reloads by outcome.
@@ -92,6 +115,9 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = LatencyFamily::new_with_constructor(latency_histogram);
         let in_flight = Gauge::default();
+        let connections = Gauge::default();
+        let connection_waits = Counter::default();
+        let connection_timeouts = Family::<TimeoutLabels, Counter>::default();
         let model_info = Family::<ModelLabels, Gauge>::default();
         let reloads = Family::<ReloadLabels, Counter>::default();
         let last_reload = Gauge::<f64, AtomicU64>::default();
@@ -111,6 +137,21 @@ impl Default for Metrics {
             "http_requests_in_flight",
             "HTTP requests being served",
             in_flight.clone(),
+        );
+        registry.register(
+            "http_connections",
+            "HTTP connections open",
+            connections.clone(),
+        );
+        registry.register(
+            "http_connection_waits",
+            "Times every HTTP connection slot was taken and accepting paused (new connections wait in the listen backlog)",
+            connection_waits.clone(),
+        );
+        registry.register(
+            "http_connection_timeouts",
+            "HTTP connections closed by a timeout, by timeout",
+            connection_timeouts.clone(),
         );
         registry.register(
             "model_info",
@@ -137,15 +178,21 @@ impl Default for Metrics {
             "Rules in the model being served",
             rules.clone(),
         );
-        // Both outcomes exist from the start, so that rate() and alerts see zeroes.
+        // Every label value exists from the start, so that rate() and alerts see zeroes.
         for result in [ReloadResult::success, ReloadResult::failure] {
             drop(reloads.get_or_create(&ReloadLabels { result }));
+        }
+        for timeout in [Timeout::header_read, Timeout::idle] {
+            drop(connection_timeouts.get_or_create(&TimeoutLabels { timeout }));
         }
         Metrics {
             registry,
             requests,
             latency,
             in_flight,
+            connections,
+            connection_waits,
+            connection_timeouts,
             model_info,
             reloads,
             last_reload,

@@ -50,9 +50,72 @@ pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::MethodNotAllowed
 }
 
-/// What load shedding and the timeout turn into.
+/// The size of a request's head as it arrived, measured before any layer adds a header.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeadSize(usize);
+
+/// Measures the head (the outermost layer; a plain function, so no allocation per request).
+pub(crate) fn measure_head(mut request: Request) -> Request {
+    let size = head_size(&request);
+    request.extensions_mut().insert(HeadSize(size));
+    request
+}
+
+/// Refuses a request whose head is over the limit (a `tower` filter inside the error
+/// handler, which turns the refusal into a 431 in the API's shape: request ids, tracing and
+/// metrics see it like any other answer). Hyper refuses heads over twice the limit before
+/// any of this runs (`connections`), with a bare 431.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct HeadLimit(pub(crate) usize);
+
+/// A head over the limit.
+#[derive(Debug, thiserror::Error)]
+#[error("the request line and headers take {size} bytes; at most {limit} are allowed")]
+pub(crate) struct HeadTooLarge {
+    size: usize,
+    limit: usize,
+}
+
+impl tower::filter::Predicate<Request> for HeadLimit {
+    type Request = Request;
+
+    fn check(&mut self, request: Request) -> Result<Request, BoxError> {
+        let size = request
+            .extensions()
+            .get::<HeadSize>()
+            .map_or_else(|| head_size(&request), |s| s.0);
+        if size > self.0 {
+            return Err(HeadTooLarge {
+                size,
+                limit: self.0,
+            }
+            .into());
+        }
+        Ok(request)
+    }
+}
+
+/// The bytes of a request's head as it came: `METHOD TARGET HTTP/1.1`, each `name: value`
+/// line and the blank line, each with its CRLF (whitespace around values aside).
+fn head_size(request: &Request) -> usize {
+    let uri = request.uri();
+    let target = uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let line = request.method().as_str().len() + 1 + target + " HTTP/1.1\r\n".len();
+    let headers: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + ": ".len() + value.len() + "\r\n".len())
+        .sum();
+    line + headers + "\r\n".len()
+}
+
+/// What the head limit, load shedding and the timeout turn into.
 pub(crate) async fn overloaded(error: BoxError) -> ApiError {
-    if error.is::<tower::load_shed::error::Overloaded>() {
+    if let Some(too_large) = error.downcast_ref::<HeadTooLarge>() {
+        ApiError::HeadersTooLarge(too_large.to_string())
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
         ApiError::Overloaded
     } else if error.is::<tower::timeout::error::Elapsed>() {
         ApiError::Timeout

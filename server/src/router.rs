@@ -141,7 +141,8 @@ impl From<&Config> for AppOptions {
 }
 
 /// The whole service: API, operations endpoints, OpenAPI + Swagger UI, the web page, and the
-/// middleware (request ids, tracing, metrics, timeout, load shedding, compression, CORS).
+/// middleware (request ids, tracing, metrics, the head size limit, timeout, load shedding,
+/// compression, CORS).
 pub fn app(state: AppState, options: &AppOptions) -> Router {
     let mut api = Router::new().fallback(mw::not_found);
     let mut root = Router::new();
@@ -170,6 +171,7 @@ pub fn app(state: AppState, options: &AppOptions) -> Router {
                     mw::record,
                 ))
                 .layer(axum::error_handling::HandleErrorLayer::new(mw::overloaded))
+                .filter(mw::HeadLimit(state.limits.max_header_bytes))
                 .timeout(options.request_timeout)
                 .load_shed()
                 .layer(tower::limit::GlobalConcurrencyLimitLayer::new(
@@ -191,8 +193,9 @@ pub fn app(state: AppState, options: &AppOptions) -> Router {
             )),
         )
         .with_state(state);
-    match mw::cors(&options.cors_origins) {
+    let router = match mw::cors(&options.cors_origins) {
         Some(layer) => router.layer(layer),
         None => router,
-    }
+    };
+    router.layer(tower::util::MapRequestLayer::new(mw::measure_head))
 }

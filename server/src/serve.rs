@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use anyhow::Context as _;
 
 use crate::config::Config;
+use crate::connections::{ServeOptions, serve_connections};
 use crate::reload::Reloader;
 use crate::router::{AppOptions, app};
 use crate::state::Shared;
@@ -22,6 +23,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
             "no index.html in the web directory: `/` will answer 404 (build the page with trunk)"
         );
     }
+    let mut serving = ServeOptions::from(&config);
+    serving.max_connections = connection_budget(serving.max_connections, open_file_limit());
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -29,25 +32,36 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         listen = %listener.local_addr()?,
         model_dir = %config.model_dir.display(),
         poll_interval = ?config.poll_interval,
+        max_connections = serving.max_connections,
         "serving"
     );
     let reloader = Reloader::new(config.model_dir.clone(), state.clone());
     let reloading = tokio::spawn(reloader.run(config.poll_interval, config.fs_events));
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let draining = state.clone();
-    let shutdown = async move {
+    tokio::spawn(async move {
         shutdown_signal().await;
         draining.draining.store(true, Ordering::Relaxed);
         let _ = stop_tx.send(true);
+    });
+    let mut stop = stop_rx.clone();
+    let stopped = async move {
+        let _ = stop.wait_for(|stop| *stop).await;
     };
-    let server = axum::serve(listener, app(state, &options)).with_graceful_shutdown(shutdown);
-    let mut stopping = stop_rx.clone();
+    let server = serve_connections(
+        listener,
+        app(state.clone(), &options),
+        &state,
+        &serving,
+        stopped,
+    );
+    let mut stopping = stop_rx;
     let drain_limit = async move {
         let _ = stopping.wait_for(|stop| *stop).await;
         tokio::time::sleep(config.shutdown_timeout).await;
     };
     tokio::select! {
-        result = server => result.context("server failed")?,
+        () = server => {}
         () = drain_limit => {
             tracing::warn!(
                 timeout = ?config.shutdown_timeout,
@@ -58,6 +72,40 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     reloading.abort();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Descriptors kept for everything but connections: the listener, the runtime, the model
+/// directory's watch, blobs being loaded, standard streams.
+const RESERVED_DESCRIPTORS: usize = 64;
+
+/// The connections the open-file limit leaves room for, at most `wanted`: each connection
+/// takes a descriptor, and a second one while it streams a file of the web page.
+fn connection_budget(wanted: usize, open_file_limit: Option<usize>) -> usize {
+    let Some(limit) = open_file_limit else {
+        return wanted;
+    };
+    let room = (limit.saturating_sub(RESERVED_DESCRIPTORS) / 2).max(1);
+    if room < wanted {
+        tracing::warn!(
+            max_connections = wanted,
+            open_file_limit = limit,
+            "the open-file limit leaves room for {room} connections: serving at most that many"
+        );
+        return room;
+    }
+    wanted
+}
+
+/// The process's soft limit on open files, where the system says (Linux); `None` if
+/// unlimited or unknown.
+fn open_file_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 async fn shutdown_signal() {
@@ -81,5 +129,30 @@ async fn shutdown_signal() {
     tokio::select! {
         () = interrupt => tracing::info!("SIGINT: draining"),
         () = terminate => tracing::info!("SIGTERM: draining"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connections_fit_the_open_file_limit() {
+        assert_eq!(connection_budget(4096, None), 4096);
+        assert_eq!(connection_budget(4096, Some(1_048_576)), 4096);
+        assert_eq!(connection_budget(4096, Some(20_000)), 4096);
+        assert_eq!(connection_budget(4096, Some(1024)), 480);
+        assert_eq!(connection_budget(4096, Some(10)), 1);
+    }
+
+    #[test]
+    fn the_open_file_limit_is_read() {
+        let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+            return;
+        };
+        let unlimited = limits
+            .lines()
+            .any(|l| l.starts_with("Max open files") && l.contains("unlimited"));
+        assert_eq!(open_file_limit().is_some_and(|n| n > 0), !unlimited);
     }
 }

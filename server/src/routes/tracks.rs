@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use api::{DEFAULT_LIMIT, ErrorBody, MAX_TRACKS, TrackInfo, TrackList, TracksQuery};
+use api::{ErrorBody, TrackInfo, TrackList, TracksForm, TracksQuery};
 use axum::extract::State;
 use axum::response::Response;
 
@@ -18,7 +18,7 @@ use crate::state::AppState;
     params(TracksQuery),
     responses(
         (status = 200, description = "Tracks", body = TrackList),
-        (status = 400, description = "Neither or both of `sample` and `q`, or a count out of range", body = ErrorBody),
+        (status = 400, description = "Not one of the two forms, or a count out of range", body = ErrorBody),
         (status = 503, description = "No model yet", body = ErrorBody),
     )
 )]
@@ -26,31 +26,21 @@ pub async fn tracks(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<TracksQuery>,
 ) -> Result<Response, ApiError> {
-    let count = |n: usize, name: &str| match n {
-        1..=MAX_TRACKS => Ok(n),
-        n => Err(ApiError::bad_request(
-            "invalid_query",
-            format!("`{name}` is {n}; it must be between 1 and {MAX_TRACKS}"),
-        )),
-    };
+    let form = query.form()?;
     let loaded = current(&state)?;
     let model = &loaded.model;
-    let list = match (&query.q, query.sample) {
-        (Some(q), None) => {
-            let limit = count(query.limit.unwrap_or(DEFAULT_LIMIT), "limit")?;
-            TrackList {
-                seed: None,
-                tracks: loaded
-                    .catalog
-                    .search(q, limit)
-                    .into_iter()
-                    .map(|id| TrackInfo::new(model, id))
-                    .collect(),
-            }
-        }
-        (None, Some(n)) => {
-            let n = count(n, "sample")?;
-            let seed = query.seed.unwrap_or_else(|| {
+    let list = match form {
+        TracksForm::Search { q, limit } => TrackList {
+            seed: None,
+            tracks: loaded
+                .catalog
+                .search(q, limit)
+                .into_iter()
+                .map(|id| TrackInfo::new(model, id))
+                .collect(),
+        },
+        TracksForm::Sample { n, seed } => {
+            let seed = seed.unwrap_or_else(|| {
                 SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_nanos() as u64)
@@ -64,12 +54,6 @@ pub async fn tracks(
                     .map(|i| TrackInfo::new(model, engine::TrackId(i)))
                     .collect(),
             }
-        }
-        _ => {
-            return Err(ApiError::bad_request(
-                "invalid_query",
-                "give either `sample=N` (popular tracks) or `q=TEXT` (search)",
-            ));
         }
     };
     json_response(&list)

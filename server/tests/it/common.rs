@@ -1,8 +1,12 @@
-//! Models mined from generated data, states that serve them, and one-request helpers.
+//! Models mined from generated data, states that serve them, the real binary, and
+//! one-request helpers.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::sync::OnceLock;
-use std::time::Instant;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -144,4 +148,117 @@ pub(crate) async fn post_json(state: &AppState, uri: &str, body: impl Into<Body>
         .body(body.into())
         .expect("request");
     send(state, &AppOptions::default(), request).await
+}
+
+/// The server binary, serving a small published model on a free port of 127.0.0.1; killed
+/// when dropped.
+pub(crate) struct Binary {
+    pub(crate) child: Child,
+    pub(crate) addr: SocketAddr,
+    /// Every log line so far (JSON).
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Binary {
+    /// Starts the binary with `args` besides the address, model, page and a 100 ms poll, and
+    /// waits until it is ready.
+    pub(crate) fn start(args: &[&str]) -> Binary {
+        let dir = tempfile::tempdir().expect("tempdir");
+        publish(dir.path(), &mined(21, 800));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
+            .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
+            .arg("--model-dir")
+            .arg(dir.path())
+            .arg("--web-dir")
+            .arg(dir.path().join("no-page"))
+            .args(["--poll-interval", "100ms"])
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr: SocketAddr = loop {
+            let line = lines
+                .next()
+                .expect("the server logs before exiting")
+                .expect("reads");
+            let json: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
+            if json["fields"]["message"] == "serving" {
+                break json["fields"]["listen"]
+                    .as_str()
+                    .expect("listen")
+                    .parse()
+                    .expect("an address");
+            }
+        };
+        // Keep reading the log, so the server never blocks on a full pipe.
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&log);
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                keep.lock().expect("log").push(line);
+            }
+        });
+        let binary = Binary {
+            child,
+            addr,
+            log,
+            _dir: dir,
+        };
+        let started = Instant::now();
+        while request(
+            binary.addr,
+            "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .is_none_or(|r| !r.starts_with("HTTP/1.1 200"))
+        {
+            assert!(started.elapsed() < Duration::from_secs(20), "never ready");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        binary
+    }
+
+    /// The value of the metric line that starts with `series` (e.g.
+    /// `segue_http_connections`), read over a connection of its own.
+    pub(crate) fn metric(&self, series: &str) -> f64 {
+        let text = request(
+            self.addr,
+            "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+        )
+        .expect("metrics");
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .unwrap_or_else(|| panic!("no {series} in\n{text}"))
+            .parse()
+            .expect("a number")
+    }
+
+    /// Log lines whose message contains `text`.
+    pub(crate) fn logged(&self, text: &str) -> usize {
+        self.log
+            .lock()
+            .expect("log")
+            .iter()
+            .filter(|l| l.contains(text))
+            .count()
+    }
+}
+
+/// Sends `text` on a new connection and reads until the server closes it.
+pub(crate) fn request(addr: SocketAddr, text: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream.write_all(text.as_bytes()).ok()?;
+    let mut out = String::new();
+    stream.read_to_string(&mut out).ok()?;
+    Some(out)
 }

@@ -1,7 +1,9 @@
-//! Server tests: routes through `app(state).oneshot(..)`, hot reload and shutdown on real
-//! sockets, with models mined from generated playlists by the miner's own code.
+//! Server tests: routes through `app(state).oneshot(..)`; hot reload, shutdown and hostile
+//! clients on real sockets; with models mined from generated playlists by the miner's own
+//! code.
 
 mod common;
+mod hostile;
 mod process;
 mod reload;
 mod routes;

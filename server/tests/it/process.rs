@@ -1,88 +1,17 @@
-//! The real binary: SIGTERM lets in-flight requests finish, then exits 0; a request that
-//! never finishes cannot hold the process past the drain time.
+//! The real binary: SIGTERM lets in-flight requests finish, then exits 0, without waiting
+//! for idle connections; a request that never finishes cannot hold the process past the
+//! drain time.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use crate::common::{mined, publish};
+use crate::common::{Binary, request};
 
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary on a free port with a published model and waits until it is ready.
-fn start(shutdown_timeout: &str) -> Server {
-    let dir = tempfile::tempdir().expect("tempdir");
-    publish(dir.path(), &mined(21, 800));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_server"))
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .arg("--model-dir")
-        .arg(dir.path())
-        .arg("--web-dir")
-        .arg(dir.path().join("no-page"))
-        .args([
-            "--shutdown-timeout",
-            shutdown_timeout,
-            "--poll-interval",
-            "100ms",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let addr: SocketAddr = loop {
-        let line = lines
-            .next()
-            .expect("the server logs before exiting")
-            .expect("reads");
-        let json: serde_json::Value = serde_json::from_str(&line).expect("JSON log lines");
-        if json["fields"]["message"] == "serving" {
-            break json["fields"]["listen"]
-                .as_str()
-                .expect("listen")
-                .parse()
-                .expect("an address");
-        }
-    };
-    // Keep draining the log so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    let server = Server {
-        child,
-        addr,
-        _dir: dir,
-    };
-    let started = Instant::now();
-    while request(
-        server.addr,
-        "GET /readyz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-    )
-    .is_none_or(|r| !r.starts_with("HTTP/1.1 200"))
-    {
-        assert!(started.elapsed() < Duration::from_secs(20), "never ready");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    server
-}
-
-fn request(addr: SocketAddr, text: &str) -> Option<String> {
-    let mut stream = TcpStream::connect(addr).ok()?;
-    stream.write_all(text.as_bytes()).ok()?;
-    let mut out = String::new();
-    stream.read_to_string(&mut out).ok()?;
-    Some(out)
+/// The binary with a drain time of `shutdown_timeout`.
+fn start(shutdown_timeout: &str) -> Binary {
+    Binary::start(&["--shutdown-timeout", shutdown_timeout])
 }
 
 /// CPU time the process has used, in clock ticks (user + system).
@@ -183,4 +112,34 @@ fn a_stuck_request_cannot_hold_the_process_past_the_drain_time() {
         "did not wait for the request: {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn sigterm_does_not_wait_for_idle_connections() {
+    let _heavy = crate::common::heavy();
+    let mut server = start("10s");
+    // Idle kept-alive connections (their timeouts are 10 s and 30 s away) and one that
+    // connected without sending a byte.
+    let idle: Vec<TcpStream> = (0..50)
+        .map(|_| {
+            let mut s = TcpStream::connect(server.addr).expect("connects");
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n")
+                .expect("writes");
+            let mut answer = [0; 12];
+            s.read_exact(&mut answer).expect("answers");
+            s
+        })
+        .collect();
+    let silent = TcpStream::connect(server.addr).expect("connects");
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    terminate(&server.child);
+    let status = wait_exit(&mut server.child, Duration::from_secs(5));
+    assert!(status.success(), "{status}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "waited {:?} for idle connections",
+        started.elapsed()
+    );
+    drop((idle, silent));
 }

@@ -38,8 +38,10 @@ async fn start(dir: &Path, poll: Duration, notifications: bool) -> Running {
         .expect("binds");
     let addr = listener.local_addr().expect("addr");
     let app = server::app(state.clone(), &AppOptions::default());
+    let served = state.clone();
     let serving = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("serves");
+        let options = server::ServeOptions::default();
+        server::serve_connections(listener, app, &served, &options, std::future::pending()).await;
     });
     Running {
         addr,

@@ -189,10 +189,25 @@ async fn recommend_rejects_bad_requests_with_one_error_shape() {
             "{body:.80}"
         );
     }
-    // The limits are inclusive: 100 songs of 500 bytes are fine.
+    // The limits are inclusive: 100 songs of 500 characters are fine.
     let fine: Vec<String> = (0..100).map(|_| at_limit.clone()).collect();
     let answer = post_json(&state, "/api/recommend", json!({"songs": fine}).to_string()).await;
     assert_eq!(answer.status, StatusCode::OK);
+    // Characters, as the document's `maxLength` counts them, not bytes.
+    for (song, status) in [
+        ("ñ".repeat(500), StatusCode::OK),
+        ("🎵".repeat(500), StatusCode::OK),
+        ("ñ".repeat(501), StatusCode::BAD_REQUEST),
+    ] {
+        let body = json!({"songs": [song]}).to_string();
+        let answer = post_json(&state, "/api/recommend", body).await;
+        assert_eq!(answer.status, status);
+    }
+    // JSON Schema's integers include `5.0`; `5.5` is not one.
+    let answer = post_json(&state, "/api/recommend", r#"{"songs":["a"],"k":5.0}"#).await;
+    assert_eq!(answer.json()["tracks"].as_array().map(Vec::len), Some(5));
+    let answer = post_json(&state, "/api/recommend", r#"{"songs":["a"],"k":5.5}"#).await;
+    assert_eq!(answer.code(), "invalid_json");
 
     // Over 64 KiB: 413, whatever the JSON says.
     let huge = json!({"songs": ["y".repeat(70_000)]}).to_string();
@@ -227,6 +242,34 @@ async fn recommend_rejects_bad_requests_with_one_error_shape() {
     small.install(crate::common::loaded(&shared_model().1));
     let answer = post_json(&small, "/api/recommend", r#"{"songs":["a","b","c"]}"#).await;
     assert_eq!(answer.code(), "too_many_songs");
+}
+
+#[tokio::test]
+async fn heads_over_the_limit_get_431_in_the_api_shape() {
+    let state = serving();
+    // `GET /healthz HTTP/1.1\r\n` (23 bytes), `x-pad: ...\r\n` (9 + n) and the blank line.
+    let head = |n: usize| {
+        Request::get("/healthz")
+            .header("x-pad", "p".repeat(n))
+            .body(Body::empty())
+            .expect("request")
+    };
+    let limit = Limits::default().max_header_bytes;
+    let at_limit = send(&state, &AppOptions::default(), head(limit - 23 - 9 - 2)).await;
+    assert_eq!(at_limit.status, StatusCode::OK);
+    let over = send(&state, &AppOptions::default(), head(limit - 23 - 9 - 1)).await;
+    assert_eq!(
+        (over.status, over.code().as_str()),
+        (
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers_too_large"
+        )
+    );
+    assert!(
+        over.json()["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("16385 bytes"))
+    );
 }
 
 #[tokio::test]
@@ -373,6 +416,10 @@ async fn track_samples_are_popular_distinct_and_reproducible() {
         "/api/tracks?sample=3&q=a",
         "/api/tracks?q=a&limit=0",
         "/api/tracks?sample=x",
+        "/api/tracks?sample=3&limit=5",
+        "/api/tracks?q=a&seed=1",
+        "/api/tracks?sample=3&page=2",
+        "/api/tracks?sample=3&sample=4",
     ] {
         let answer = get(&state, uri).await;
         assert_eq!(
@@ -702,7 +749,7 @@ async fn the_openapi_document_states_the_configured_limits() {
     let (_, blob) = shared_model();
     let limits = Limits {
         max_songs: 7,
-        max_song_bytes: 33,
+        max_song_chars: 33,
         max_k: 12,
         ..Limits::default()
     };
@@ -715,14 +762,54 @@ async fn the_openapi_document_states_the_configured_limits() {
     assert_eq!(request["songs"]["items"]["maxLength"], 33);
     assert_eq!(request["k"]["minimum"], 1);
     assert_eq!(request["k"]["maximum"], 12);
-    let params = doc["paths"]["/api/tracks"]["get"]["parameters"]
-        .as_array()
-        .expect("parameters");
-    for name in ["sample", "limit"] {
-        let p = params.iter().find(|p| p["name"] == name).expect(name);
-        assert_eq!(p["schema"]["minimum"], 1, "{name}");
-        assert_eq!(p["schema"]["maximum"], api::MAX_TRACKS, "{name}");
+    assert_eq!(request["k"]["default"], 10);
+    // The two forms of `/api/tracks`, and nothing else.
+    let params = &doc["paths"]["/api/tracks"]["get"]["parameters"];
+    assert_eq!(params.as_array().map(Vec::len), Some(1), "{params}");
+    let query = &params[0];
+    assert_eq!(
+        (
+            &query["in"],
+            &query["style"],
+            &query["explode"],
+            &query["required"]
+        ),
+        (&json!("query"), &json!("form"), &json!(true), &json!(true))
+    );
+    let forms = query["schema"]["oneOf"].as_array().expect("oneOf");
+    let form = |title: &str| forms.iter().find(|f| f["title"] == title).expect(title);
+    for (title, required, optional) in [("sample", "sample", "seed"), ("search", "q", "limit")] {
+        let form = form(title);
+        assert_eq!(form["required"], json!([required]));
+        assert_eq!(form["additionalProperties"], false);
+        let names: Vec<&String> = form["properties"]
+            .as_object()
+            .expect("props")
+            .keys()
+            .collect();
+        assert_eq!(names.len(), 2);
+        assert!(form["properties"][optional].is_object(), "{form}");
     }
+    for (title, count) in [("sample", "sample"), ("search", "limit")] {
+        let count = &form(title)["properties"][count];
+        assert_eq!(count["minimum"], 1, "{count}");
+        assert_eq!(count["maximum"], api::MAX_TRACKS, "{count}");
+    }
+    assert_eq!(form("sample")["properties"]["seed"]["maximum"], u64::MAX);
+    // Every operation states the head limit.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            let description = operation["responses"]["431"]["description"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no 431"));
+            assert!(description.contains("16384 bytes"), "{description}");
+        }
+    }
+    // The blob is bytes, not an array of integers.
+    assert_eq!(
+        doc["paths"]["/api/model/blob"]["get"]["responses"]["200"]["content"],
+        json!({"application/octet-stream": {}})
+    );
     // What the document allows, the server accepts; one past it, the server refuses.
     let songs = |n: usize, len: usize| vec!["x".repeat(len); n];
     let body = |songs: Vec<String>, k: usize| json!({"songs": songs, "k": k}).to_string();
