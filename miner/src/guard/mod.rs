@@ -21,11 +21,12 @@ pub use record::{GuardError, GuardFile, publish_checked};
 
 /// The default of both thresholds: a candidate with under half the current model's playlists
 /// (or tracks) is refused. The datasets of a rotation are slices of one source of about one
-/// size, and the MPD's track count grows with its playlists (half the playlists keep about
-/// two thirds of the tracks); a candidate below half is a truncated download, a wrong
-/// directory or a misread format far more often than a real change, which an operator makes
-/// with `--force` or a lower threshold. Garbage is usually far below (the incident that led
-/// to the guard: 1 playlist against 20,000).
+/// size: a candidate below half is a truncated download, a wrong directory or a misread
+/// format far more often than a real change, which an operator makes with `--force` or a
+/// lower threshold. Garbage is usually far below (the incident that led to the guard: 1
+/// playlist against 20,000). Distinct tracks grow more slowly than playlists, so the same
+/// share is the looser check on tracks; it catches playlists read whole with their track ids
+/// collapsed.
 pub const DEFAULT_MIN_RATIO: f64 = 0.5;
 
 /// How much smaller than the current model a candidate may be.
