@@ -41,7 +41,7 @@ pub struct Inspection {
 #[serde(untagged)]
 pub enum GuardRecord {
     /// The record.
-    Found(GuardFile),
+    Found(Box<GuardFile>),
     /// The record could not be read.
     Unreadable {
         /// Why.
@@ -112,7 +112,7 @@ pub fn inspect(path: &Path, top: usize) -> Result<Inspection, InspectError> {
         .is_dir()
         .then(|| crate::guard::record::read(path))
         .and_then(|r| match r {
-            Ok(file) => file.map(GuardRecord::Found),
+            Ok(file) => file.map(|f| GuardRecord::Found(Box::new(f))),
             Err(e) => Some(GuardRecord::Unreadable {
                 error: e.to_string(),
             }),

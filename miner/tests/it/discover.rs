@@ -233,7 +233,7 @@ fn txt_files_are_never_baskets_unless_named_with_a_format() {
     let err = discover(std::slice::from_ref(&txt), Format::Auto).expect_err("refused");
     assert!(err.to_string().contains("--format baskets"), "{err}");
     let found = discover(std::slice::from_ref(&txt), Format::Baskets).expect("named");
-    assert_eq!(found.paths(), [txt.clone()]);
+    assert_eq!(found.paths(), std::slice::from_ref(&txt));
     let data = miner::dataset::read(
         &found.paths(),
         miner::dataset::ReadOptions {
