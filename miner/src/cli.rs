@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dataset::{Format, ReadOptions};
 use crate::evaluate::{EvalOptions, Ranker, Shape};
+use crate::guard::{self, GuardOptions, Thresholds};
 use crate::mine::MineOptions;
 use crate::pipeline::PipelineOptions;
 use crate::run::RunOptions;
@@ -60,7 +61,12 @@ pub enum Command {
 /// The dataset files to read (`mine`, `evaluate`, `sweep`; `run` picks its own).
 #[derive(Args, Debug)]
 pub struct InputArgs {
-    /// Dataset files or directories (course CSV, MPD JSON slices, baskets; .gz too).
+    /// Dataset files or directories. Directories are walked (subdirectories too) and their
+    /// dataset files taken: mpd.slice.*.json (MPD slices), *.csv whose header has pid and
+    /// track_uri (course CSV), *.baskets and *.dat (one playlist per line), each also .gz;
+    /// everything else (README.md, license.txt, stats.txt, other .json, the challenge set) is
+    /// left out and listed. A file named here is read as --format says (with auto: only a name
+    /// above).
     #[arg(
         id = "input",
         long = "input",
@@ -77,7 +83,9 @@ pub struct InputArgs {
 /// How to read the datasets (every subcommand that reads).
 #[derive(Args, Debug)]
 pub struct ReadArgs {
-    /// Input format; `auto` decides per file from its name.
+    /// Input format; `auto` decides per file by what it is (see --input). An explicit format
+    /// reads named files in it whatever their names; a directory must then hold only files of
+    /// that format.
     #[arg(long, env = "SEGUE_FORMAT", default_value_t = Format::Auto)]
     pub format: Format,
     /// Skip malformed rows instead of failing (`mine` and `run` report how many, and the
@@ -237,6 +245,37 @@ pub struct SynthArgs {
     pub out: PathBuf,
 }
 
+/// The publish guard (`mine`, `run`): a model that is implausible next to the current one is
+/// not published.
+#[derive(Args, Debug)]
+pub struct GuardArgs {
+    /// Refuse a model with fewer playlists than this share of the current model's (0 turns the
+    /// check off). Default: half; see README, "The publish guard".
+    #[arg(long, env = "SEGUE_GUARD_MIN_PLAYLISTS", default_value_t = guard::DEFAULT_MIN_RATIO)]
+    pub guard_min_playlists: f64,
+    /// Refuse a model with fewer distinct tracks than this share of the current model's (0
+    /// turns the check off).
+    #[arg(long, env = "SEGUE_GUARD_MIN_TRACKS", default_value_t = guard::DEFAULT_MIN_RATIO)]
+    pub guard_min_tracks: f64,
+    /// Publish even when the guard refuses (far fewer playlists or tracks, no rules, a
+    /// dataset published before with other content); logged and recorded as forced.
+    #[arg(long, env = "SEGUE_FORCE")]
+    pub force: bool,
+}
+
+impl GuardArgs {
+    /// The guard settings these flags stand for.
+    pub fn options(&self) -> GuardOptions {
+        GuardOptions {
+            thresholds: Thresholds {
+                min_playlists: self.guard_min_playlists,
+                min_tracks: self.guard_min_tracks,
+            },
+            force: self.force,
+        }
+    }
+}
+
 /// Settings shared by `mine` and `run`.
 #[derive(Args, Debug)]
 pub struct Settings {
@@ -254,6 +293,12 @@ pub struct Settings {
     /// separated by single spaces.
     #[arg(long, env = "SEGUE_ITEMSETS")]
     pub itemsets: Option<PathBuf>,
+    #[command(flatten)]
+    pub guard: GuardArgs,
+    /// Print the summary as JSON (the files read and left out, the guard's comparison, the
+    /// counts); a refusal prints the guard's comparison as JSON.
+    #[arg(long, env = "SEGUE_JSON")]
+    pub json: bool,
 }
 
 impl Settings {
@@ -265,6 +310,7 @@ impl Settings {
             out: self.out.clone(),
             keep: self.keep,
             itemsets: self.itemsets.clone(),
+            guard: self.guard.options(),
         }
     }
 }

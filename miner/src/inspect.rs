@@ -1,10 +1,13 @@
-//! `miner inspect`: a model's metadata, counts and top rules, shown as text or as JSON.
+//! `miner inspect`: a model's metadata, counts and top rules, and for a model directory what
+//! the publish guard compared last, shown as text or as JSON.
 
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use engine::{Metadata, Model, TrackId};
+
+use crate::guard::GuardFile;
 use serde::Serialize;
 
 /// What `miner inspect` shows: text through `Display`, JSON through `Serialize`.
@@ -16,6 +19,10 @@ pub struct Inspection {
     pub antecedents: usize,
     /// The blob's size.
     pub bytes: usize,
+    /// For a model directory: the publish guard's record (the comparison that let the current
+    /// model in, the latest one, the datasets published), when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardRecord>,
     /// How and from what the model was mined.
     #[serde(serialize_with = "keys_sorted")]
     pub metadata: Metadata,
@@ -27,6 +34,19 @@ pub struct Inspection {
     pub top_rules: Vec<TopRule>,
     /// Tracks.
     pub tracks: usize,
+}
+
+/// The publish guard's record as `miner inspect` shows it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum GuardRecord {
+    /// The record.
+    Found(Box<GuardFile>),
+    /// The record could not be read.
+    Unreadable {
+        /// Why.
+        error: String,
+    },
 }
 
 /// One of the top rules. JSON names tracks by URI, the text by name and artist.
@@ -88,6 +108,15 @@ pub enum InspectError {
 /// Inspects the blob at `path`, or a model directory's current blob, showing the `top` rules
 /// by confidence.
 pub fn inspect(path: &Path, top: usize) -> Result<Inspection, InspectError> {
+    let guard = path
+        .is_dir()
+        .then(|| crate::guard::record::read(path))
+        .and_then(|r| match r {
+            Ok(file) => file.map(|f| GuardRecord::Found(Box::new(f))),
+            Err(e) => Some(GuardRecord::Unreadable {
+                error: e.to_string(),
+            }),
+        });
     let path = if path.is_dir() {
         store::dir::current(path)
             .map_err(InspectError::Current)?
@@ -133,6 +162,7 @@ pub fn inspect(path: &Path, top: usize) -> Result<Inspection, InspectError> {
     Ok(Inspection {
         antecedents: model.antecedent_count(),
         bytes: bytes.len(),
+        guard,
         metadata: model.metadata().clone(),
         path,
         rules: model.rule_count(),
@@ -158,6 +188,21 @@ impl fmt::Display for Inspection {
             "tracks {}  antecedents {}  rules {}",
             self.tracks, self.antecedents, self.rules
         )?;
+        match &self.guard {
+            None => {}
+            Some(GuardRecord::Unreadable { error }) => {
+                writeln!(f, "publish guard: record unreadable: {error}")?;
+            }
+            Some(GuardRecord::Found(record)) => {
+                let published = record.published.as_ref();
+                if let Some(check) = published.filter(|c| c.candidate.model_id == m.model_id) {
+                    write!(f, "publish guard, when this model was published: {check}")?;
+                }
+                if let Some(last) = record.last.as_ref().filter(|&l| Some(l) != published) {
+                    write!(f, "publish guard, last check: {last}")?;
+                }
+            }
+        }
         writeln!(f, "top {} rules by confidence:", self.top_rules.len())?;
         for r in &self.top_rules {
             writeln!(

@@ -42,12 +42,30 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Mine(args) => {
+            let json = args.settings.json;
             let summary =
                 mine_and_publish(&args.input.paths, &args.settings.pipeline(), now_rfc3339())
+                    .inspect_err(|e| print_refusal(e.refusal(), json))
                     .context("nothing was published; the previous model, if any, stays current")?;
-            print!("{summary}");
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print!("{summary}");
+            }
         }
-        Command::Run(args) => print!("{}", miner::run::run(&args.options())?),
+        Command::Run(args) => {
+            let json = args.settings.json;
+            let outcome = miner::run::run(&args.options()).inspect_err(|e| {
+                if let miner::run::RunError::Mine { source, .. } = e {
+                    print_refusal(source.refusal(), json);
+                }
+            })?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcome)?);
+            } else {
+                print!("{outcome}");
+            }
+        }
         Command::Inspect(args) => {
             let inspection = miner::inspect::inspect(&args.path, args.top)?;
             if args.json {
@@ -61,6 +79,16 @@ fn run(cli: Cli) -> Result<()> {
         Command::Evaluate(args) => evaluate(args)?,
     }
     Ok(())
+}
+
+/// With `--json`, a refusal's comparison on stdout (the error itself goes to stderr).
+fn print_refusal(check: Option<&miner::guard::Check>, json: bool) {
+    if let (Some(check), true) = (check, json) {
+        match serde_json::to_string_pretty(&serde_json::json!({ "refused": check })) {
+            Ok(text) => println!("{text}"),
+            Err(e) => eprintln!("error: printing the refusal as JSON: {e}"),
+        }
+    }
 }
 
 fn sweep(args: SweepArgs) -> Result<()> {
@@ -106,7 +134,7 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
 /// Lists and reads the input, then says what was read (the commands that read before their
 /// own work, so that a long read is reported when it ends).
 fn read(inputs: &[PathBuf], request: ReadRequest) -> Result<Dataset> {
-    let files = miner::dataset::list_files(inputs)?;
+    let files = miner::dataset::discover(inputs, request.options.format)?.paths();
     let start = Instant::now();
     let data = miner::dataset::read(&files, request).context("reading the input")?;
     println!(

@@ -1,16 +1,19 @@
-//! The whole run shared by `miner mine` and `miner run`: check the options, read, mine,
-//! publish, and the summary both print.
+//! The whole run shared by `miner mine` and `miner run`: check the options, find the dataset
+//! files, read, mine, publish through the guard, and the summary both print (text or JSON).
 
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::dataset::{self, ReadError, ReadOptions, ReadRequest};
+use serde::Serialize;
+
+use crate::dataset::{self, Discovery, ReadError, ReadOptions, ReadRequest};
 use crate::fpgrowth::Itemset;
+use crate::guard::{self, Check, GuardError, GuardOptions};
 use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
 use crate::progress::{Progress, peak_rss};
-use store::dir::{self as publish, Published};
+use store::dir::Published;
 
 /// Everything a run needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -25,13 +28,17 @@ pub struct PipelineOptions {
     pub keep: usize,
     /// Where to write every frequent itemset, if anywhere.
     pub itemsets: Option<PathBuf>,
+    /// The publish guard's settings.
+    pub guard: GuardOptions,
 }
 
 impl PipelineOptions {
-    /// Checks every setting that needs no data (the mining settings; any format, directory
-    /// and number of models to keep will do), so that a typo fails before any input is read.
+    /// Checks every setting that needs no data (the mining settings and the guard's
+    /// thresholds; any format, directory and number of models to keep will do), so that a
+    /// typo fails before any input is read.
     pub fn validate(&self) -> Result<(), PipelineError> {
-        Ok(self.mine.validate()?)
+        self.mine.validate()?;
+        self.guard.validate().map_err(PipelineError::Options)
     }
 }
 
@@ -45,6 +52,20 @@ pub enum PipelineError {
     /// Mining found nothing to publish, or a setting is wrong.
     #[error("mining: {0}")]
     Mine(#[from] MineError),
+    /// A setting other than mining's is wrong.
+    #[error("{0}")]
+    Options(String),
+    /// A dataset file could not be fingerprinted for the guard.
+    #[error("fingerprinting {}: {source}", path.display())]
+    Fingerprint {
+        /// The file.
+        path: PathBuf,
+        /// The system's error.
+        source: io::Error,
+    },
+    /// The guard refused the model, or publishing failed.
+    #[error(transparent)]
+    Guard(#[from] GuardError),
     /// Writing the itemsets file failed.
     #[error("writing itemsets to {}: {source}", path.display())]
     Itemsets {
@@ -53,25 +74,29 @@ pub enum PipelineError {
         /// The system's error.
         source: io::Error,
     },
-    /// Publishing failed.
-    #[error("publishing to {}: {source}", path.display())]
-    Publish {
-        /// The model directory.
-        path: PathBuf,
-        /// The system's error.
-        source: io::Error,
-    },
 }
 
-/// What a run did.
-#[derive(Debug)]
+impl PipelineError {
+    /// The guard's comparison, when the guard refused the model.
+    pub fn refusal(&self) -> Option<&Check> {
+        match self {
+            PipelineError::Guard(GuardError::Refused(check)) => Some(check),
+            _ => None,
+        }
+    }
+}
+
+/// What a run did (`--json` prints it as JSON).
+#[derive(Debug, Serialize)]
 pub struct RunSummary {
-    /// The files read.
-    pub files: Vec<PathBuf>,
+    /// The dataset files read, and the files under the input directories left out.
+    pub discovery: Discovery,
     /// Mining figures.
     pub report: MineReport,
     /// Rows skipped under `--skip-invalid`, and the first reasons.
     pub skipped: (u64, Vec<String>),
+    /// What the publish guard compared and decided.
+    pub guard: Check,
     /// The published blob.
     pub published: Published,
     /// The model's id.
@@ -79,13 +104,20 @@ pub struct RunSummary {
     /// The blob's size.
     pub blob_bytes: usize,
     /// Time reading.
+    #[serde(serialize_with = "secs")]
     pub read_time: Duration,
-    /// Time writing the blob and the pointer.
+    /// Time fingerprinting the files, judging, writing the blob and the pointer.
+    #[serde(serialize_with = "secs")]
     pub publish_time: Duration,
     /// Whole run.
+    #[serde(serialize_with = "secs")]
     pub total_time: Duration,
     /// Peak resident memory of the process, when the platform tells.
     pub peak_rss: Option<u64>,
+}
+
+fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
 impl fmt::Display for RunSummary {
@@ -103,6 +135,13 @@ impl fmt::Display for RunSummary {
                 writeln!(f, "  {reason}")?;
             }
         }
+        if !self.discovery.skipped.is_empty() {
+            writeln!(f, "left out {} files:", self.discovery.skipped.len())?;
+            for s in &self.discovery.skipped {
+                writeln!(f, "  {} ({})", s.path.display(), s.reason)?;
+            }
+        }
+        write!(f, "{}", self.guard)?;
         writeln!(
             f,
             "published {} ({} bytes)",
@@ -144,8 +183,9 @@ pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
 }
 
-/// Checks the options, reads `inputs`, mines them and publishes the model. Nothing is
-/// published unless every step before publishing succeeded.
+/// Checks the options, finds the dataset files `inputs` name, fingerprints and reads them,
+/// mines them and publishes the model through the guard. Nothing is published unless every
+/// step before publishing succeeded and the guard accepted the model.
 pub fn mine_and_publish(
     inputs: &[PathBuf],
     options: &PipelineOptions,
@@ -153,8 +193,14 @@ pub fn mine_and_publish(
 ) -> Result<RunSummary, PipelineError> {
     let total = Instant::now();
     options.validate()?;
-    let files = dataset::list_files(inputs)?;
+    let discovery = dataset::discover(inputs, options.read.format)?;
+    let files = discovery.paths();
     tracing::info!(files = files.len(), "reading");
+    let start = Instant::now();
+    // Before reading, so that the fingerprints are of the bytes read.
+    let prints = guard::fingerprints(&files)
+        .map_err(|(path, source)| PipelineError::Fingerprint { path, source })?;
+    let fingerprint_time = start.elapsed();
     let start = Instant::now();
     let total_bytes = files
         .iter()
@@ -194,23 +240,26 @@ pub fn mine_and_publish(
         })?;
     }
     let start = Instant::now();
-    let blob = mined.model.blob();
-    let published = publish::publish(&options.out, mined.model.id(), &blob, options.keep).map_err(
-        |source| PipelineError::Publish {
-            path: options.out.clone(),
-            source,
-        },
+    let (check, published) = guard::publish_checked(
+        &options.out,
+        &mined.model,
+        prints,
+        &options.guard,
+        options.keep,
+        now_rfc3339(),
     )?;
-    tracing::info!(path = %published.path.display(), bytes = blob.len(), "published");
+    let blob_bytes = mined.model.blob_len();
+    tracing::info!(path = %published.path.display(), bytes = blob_bytes, "published");
     Ok(RunSummary {
-        files,
+        discovery,
         report: mined.report,
         skipped: (data.skipped, data.skip_reasons),
+        guard: check,
         published,
         model_id: mined.model.id().to_owned(),
-        blob_bytes: blob.len(),
+        blob_bytes,
         read_time,
-        publish_time: start.elapsed(),
+        publish_time: fingerprint_time + start.elapsed(),
         total_time: total.elapsed(),
         peak_rss: peak_rss(),
     })

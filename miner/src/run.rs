@@ -36,8 +36,9 @@ impl RunOptions {
     }
 }
 
-/// What a run did.
-#[derive(Debug)]
+/// What a run did (`--json` prints it as JSON, tagged by `outcome`).
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RunOutcome {
     /// `--if-no-model`, and a model is already published: nothing done.

@@ -3,10 +3,14 @@
 //! ```text
 //! models/<model-id>.segue   the blobs, immutable once written
 //! current                   one line, `models/<model-id>.segue`: the model to serve, written last
+//! guard.json                the miner's publish guard: its last comparisons and the datasets
+//!                           published (the miner's alone; servers never read it)
 //! ```
 
 /// The pointer's name.
 pub const CURRENT: &str = "current";
+/// The publish guard's record (JSON, written and read by the miner only).
+pub const GUARD: &str = "guard.json";
 /// The folder of blobs.
 pub const MODELS: &str = "models";
 /// A blob's file extension.

@@ -12,6 +12,41 @@ use super::builder::Builder;
 use super::files::open;
 use super::{ReadError, ReadOptions, TrackMeta};
 
+/// The columns a course CSV must have.
+const REQUIRED: [&str; 2] = ["pid", "track_uri"];
+
+/// Checks that the CSV file `path` (gzipped when its name ends in `.gz`) has the required
+/// columns in its header, reading nothing past the header. The error says what is missing
+/// and what the header holds.
+pub(super) fn check_header(path: &Path) -> Result<(), String> {
+    let file = open(path, &std::sync::Arc::default()).map_err(|e| e.to_string())?;
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(file);
+    let headers = reader.byte_headers().map_err(|e| e.to_string())?;
+    let names: Vec<String> = headers
+        .iter()
+        .map(|h| String::from_utf8_lossy(h.trim_ascii()).into_owned())
+        .collect();
+    let missing: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|c| !names.iter().any(|n| n == c))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let shown: String = names.join(", ").chars().take(200).collect();
+    Err(format!(
+        "no column {} in the header (found: {shown})",
+        missing
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(" or ")
+    ))
+}
+
 /// Reads the CSV file `path` into `b`: one row per playlist entry, the columns found by their
 /// header names.
 pub(super) fn read(path: &Path, b: &mut Builder, options: ReadOptions) -> Result<(), ReadError> {
@@ -56,8 +91,9 @@ pub(super) fn read(path: &Path, b: &mut Builder, options: ReadOptions) -> Result
         column,
         found: found(),
     };
-    let pid_col = find("pid").ok_or_else(|| missing("pid"))?;
-    let uri_col = find("track_uri").ok_or_else(|| missing("track_uri"))?;
+    let [pid, uri] = REQUIRED;
+    let pid_col = find(pid).ok_or_else(|| missing(pid))?;
+    let uri_col = find(uri).ok_or_else(|| missing(uri))?;
     let name_col = find("track_name");
     let artist_col = find("artist_name");
     let album_col = find("album_name");

@@ -38,10 +38,37 @@ pub enum ReadError {
         /// The header's columns.
         found: String,
     },
-    /// An input path names no dataset file.
-    #[error("{}: no dataset files found", path.display())]
+    /// An input directory holds no dataset file.
+    #[error(
+        "{}: no dataset files found (taken: {}); skipped: {skipped}",
+        path.display(),
+        super::TAKEN
+    )]
     NoFiles {
-        /// The path.
+        /// The directory.
         path: PathBuf,
+        /// What was skipped and why (the first few).
+        skipped: String,
+    },
+    /// A file named as input is no dataset file (or is the challenge set).
+    #[error("{}: {reason}", path.display())]
+    NotADataset {
+        /// The file.
+        path: PathBuf,
+        /// Why it is not read.
+        reason: String,
+    },
+    /// An input directory holds files of another format than the one asked for.
+    #[error(
+        "{}: --format {asked} asked, but the directory holds {found}; pass --format auto to read them all, or name the files",
+        path.display()
+    )]
+    FormatMismatch {
+        /// The directory.
+        path: PathBuf,
+        /// The format asked for.
+        asked: super::Format,
+        /// The formats found, with how many files of each.
+        found: String,
     },
 }

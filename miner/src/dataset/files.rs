@@ -1,68 +1,30 @@
-//! Dataset files: which files an input names, the format a name suggests, and opening a file
-//! (gunzipped when its name ends in `.gz`, its bytes counted for the progress display).
+//! Dataset files: the format to read a file in, its label, and opening it (gunzipped when its
+//! name ends in `.gz`, its bytes counted for the progress display). Which files an input
+//! names is `discover.rs`.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use super::discover::{classify, refuse_challenge_set};
 use super::{Format, ReadError};
 use crate::progress::Counters;
 
-/// Lists the dataset files under `inputs` (files as given; directories: their files with a
-/// known dataset extension, sorted by name).
-pub fn list_files(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
-    let mut files = Vec::new();
-    for input in inputs {
-        let meta = std::fs::metadata(input).map_err(|source| ReadError::Io {
-            path: input.clone(),
-            source,
-        })?;
-        if meta.is_dir() {
-            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
-                .map_err(|source| ReadError::Io {
-                    path: input.clone(),
-                    source,
-                })?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| p.is_file() && detect(p).is_some())
-                .collect();
-            if found.is_empty() {
-                return Err(ReadError::NoFiles {
-                    path: input.clone(),
-                });
-            }
-            found.sort();
-            files.extend(found);
-        } else {
-            files.push(input.clone());
-        }
-    }
-    Ok(files)
-}
-
-/// The format a file name suggests, if any.
-pub fn detect(path: &Path) -> Option<Format> {
-    let name = path.file_name()?.to_string_lossy().to_lowercase();
-    let name = name.strip_suffix(".gz").unwrap_or(&name);
-    if name.ends_with(".csv") {
-        Some(Format::Csv)
-    } else if name.ends_with(".json") {
-        Some(Format::Mpd)
-    } else if name.ends_with(".dat") || name.ends_with(".txt") || name.ends_with(".baskets") {
-        Some(Format::Baskets)
-    } else {
-        None
-    }
-}
-
-/// The format to read `path` in: `format`, or with [`Format::Auto`] the one its name suggests
-/// (baskets when it suggests none).
-pub(super) fn resolve(path: &Path, format: Format) -> Format {
+/// The format to read `path` in: `format`, or with [`Format::Auto`] the one it is recognised
+/// as ([`classify`]); an error when it is none, or when it is the challenge set.
+pub(super) fn resolve(path: &Path, format: Format) -> Result<Format, ReadError> {
+    let not_a_dataset = |reason| ReadError::NotADataset {
+        path: path.to_owned(),
+        reason,
+    };
     match format {
-        Format::Auto => detect(path).unwrap_or(Format::Baskets),
-        other => other,
+        Format::Auto => classify(path).map_err(not_a_dataset),
+        explicit => {
+            refuse_challenge_set(path).map_err(not_a_dataset)?;
+            Ok(explicit)
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Reading playlist datasets (the course CSV, MPD JSON slices and plain baskets, plain or
 //! gzipped) into a [`Dataset`]: each playlist becomes a transaction, the set of its track ids.
 //!
-//! One file per job: `files.rs` finds and opens the files; `csv.rs`, `mpd.rs` and
+//! One file per job: `discover.rs` finds the dataset files an input names; `files.rs` opens
+//! them; `csv.rs`, `mpd.rs` and
 //! `baskets.rs` read one format each; `ahead.rs` is the parse-ahead thread that the CSV and
 //! basket readers share; `intern.rs` turns URIs into item ids; `builder.rs` collects the
 //! playlists; `transactions.rs` holds them as FP-growth takes them; `error.rs` says what went
@@ -15,14 +16,15 @@ mod ahead;
 mod baskets;
 mod builder;
 mod csv;
+mod discover;
 mod error;
 mod files;
 mod intern;
 mod mpd;
 mod transactions;
 
+pub use discover::{Discovery, Found, Skipped, TAKEN, classify, detect, discover};
 pub use error::ReadError;
-pub use files::{detect, list_files};
 pub use transactions::Transactions;
 
 use builder::Builder;
@@ -34,8 +36,8 @@ use crate::progress::Counters;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// Decide per file from its name (`.csv`, `.json`, anything else is baskets; `.gz` is
-    /// looked through).
+    /// Decide per file by what it is: `mpd.slice.*.json` (MPD), `*.csv` with columns `pid`
+    /// and `track_uri` (CSV), `*.baskets` and `*.dat` (baskets), each also `.gz`.
     Auto,
     /// The course CSV: one row per playlist entry, columns found by header name.
     Csv,
@@ -122,7 +124,9 @@ impl From<ReadOptions> for ReadRequest {
     }
 }
 
-/// Reads every file into one dataset, playlists in file order.
+/// Reads every file into one dataset, playlists in file order: each in `options.format`, or
+/// with [`Format::Auto`] the format it is recognised as ([`classify`]; a file that is no
+/// dataset is an error).
 pub fn read(files: &[PathBuf], request: impl Into<ReadRequest>) -> Result<Dataset, ReadError> {
     let ReadRequest {
         options,
@@ -131,11 +135,19 @@ pub fn read(files: &[PathBuf], request: impl Into<ReadRequest>) -> Result<Datase
     } = request.into();
     let mut builder = Builder::new(progress.unwrap_or_default(), keep_order);
     // MPD slices parse in parallel (bounded batches keep memory flat); the rest stream.
+    let formats = files
+        .iter()
+        .map(|f| resolve(f, options.format))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut i = 0;
     while i < files.len() {
-        let format = resolve(&files[i], options.format);
+        let format = formats[i];
         if format == Format::Mpd {
-            i += mpd::read_batch(&files[i..], &mut builder, options)?;
+            let slices = formats[i..]
+                .iter()
+                .take_while(|&&f| f == Format::Mpd)
+                .count();
+            i += mpd::read_batch(&files[i..i + slices], &mut builder, options)?;
             continue;
         }
         builder.labels.push(label(&files[i]));

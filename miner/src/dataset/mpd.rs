@@ -9,8 +9,8 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::builder::Builder;
-use super::files::{label, open, resolve};
-use super::{Format, ReadError, ReadOptions, TrackMeta};
+use super::files::{label, open};
+use super::{ReadError, ReadOptions, TrackMeta};
 use crate::progress::Counters;
 
 #[derive(Deserialize)]
@@ -34,18 +34,14 @@ struct MpdTrack {
     album_name: String,
 }
 
-/// Reads the MPD slices at the start of `files` into `b`: as many as two per thread, stopping
-/// at the first file of another format. Returns how many files it read.
+/// Reads MPD slices from the start of `files` (all slices) into `b`: as many as two per
+/// thread. Returns how many files it read.
 pub(super) fn read_batch(
     files: &[PathBuf],
     b: &mut Builder,
     options: ReadOptions,
 ) -> Result<usize, ReadError> {
-    let batch = (0..files.len())
-        .take(rayon::current_num_threads().max(1) * 2)
-        .take_while(|&j| resolve(&files[j], options.format) == Format::Mpd)
-        .last()
-        .map_or(1, |j| j + 1);
+    let batch = files.len().min(rayon::current_num_threads().max(1) * 2);
     let progress = &b.progress;
     let parsed: Vec<Result<Vec<Playlist>, ReadError>> = files[..batch]
         .par_iter()

@@ -181,9 +181,13 @@ fn flags_env_vars_and_defaults_stay_put() {
 
 const FLAGS: &str = "
 miner --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+mine --force env=SEGUE_FORCE default=false SetTrue Some(0)
 mine --format env=SEGUE_FORMAT default=auto Set Some(1)
+mine --guard-min-playlists env=SEGUE_GUARD_MIN_PLAYLISTS default=0.5 Set Some(1)
+mine --guard-min-tracks env=SEGUE_GUARD_MIN_TRACKS default=0.5 Set Some(1)
 mine --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
 mine --itemsets env=SEGUE_ITEMSETS Set Some(1)
+mine --json env=SEGUE_JSON default=false SetTrue Some(0)
 mine --keep env=SEGUE_KEEP default=5 Set Some(1)
 mine --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 mine --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
@@ -197,11 +201,15 @@ inspect --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 inspect --top default=10 Set Some(1)
 inspect path Set Some(1) required
 run --datasets env=SEGUE_DATASETS default=datasets Set Some(1)
+run --force env=SEGUE_FORCE default=false SetTrue Some(0)
 run --format env=SEGUE_FORMAT default=auto Set Some(1)
 run --glob env=SEGUE_GLOB default=*.csv Set Some(1)
+run --guard-min-playlists env=SEGUE_GUARD_MIN_PLAYLISTS default=0.5 Set Some(1)
+run --guard-min-tracks env=SEGUE_GUARD_MIN_TRACKS default=0.5 Set Some(1)
 run --history env=SEGUE_HISTORY Set Some(1)
 run --if-no-model env=SEGUE_IF_NO_MODEL default=false SetTrue Some(0)
 run --itemsets env=SEGUE_ITEMSETS Set Some(1)
+run --json env=SEGUE_JSON default=false SetTrue Some(0)
 run --keep env=SEGUE_KEEP default=5 Set Some(1)
 run --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 run --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)

@@ -2,8 +2,10 @@
 
 mod cli;
 mod crash;
+mod discover;
 mod evaluate;
 mod fpgrowth;
+mod guard;
 mod options;
 mod read;
 mod rules;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use miner::dataset::{Format, ReadOptions};
+use miner::guard::GuardOptions;
 use miner::mine::{MineError, MineOptions};
 use miner::pipeline::{PipelineError, PipelineOptions, mine_and_publish};
 
@@ -152,6 +153,7 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
         out: dir.path().join("models"),
         keep: 5,
         itemsets: None,
+        guard: GuardOptions::default(),
     };
     let err =
         mine_and_publish(&[input], &options, "2026-01-01T00:00:00Z".into()).expect_err("fails");

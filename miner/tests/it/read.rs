@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use miner::dataset::{Dataset, Format, ReadError, ReadOptions, ReadRequest, list_files, read};
+use miner::dataset::{Dataset, Format, ReadError, ReadOptions, ReadRequest, discover, read};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
@@ -247,7 +247,9 @@ fn mpd_slices_from_a_directory() {
         &slice(1000, &[("spotify:track:b", "Bé"), ("spotify:track:c", "C")]),
     );
     write(dir.path(), "README.md", "not a dataset");
-    let files = list_files(&[dir.path().to_owned()]).expect("lists");
+    let files = discover(&[dir.path().to_owned()], Format::Auto)
+        .expect("lists")
+        .paths();
     assert_eq!(files.len(), 2);
     let d = read(&files, opts(Format::Auto, false)).expect("reads");
     assert_eq!(
@@ -310,9 +312,9 @@ fn baskets_and_their_errors() {
 #[test]
 fn missing_paths_and_empty_directories() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = list_files(&[dir.path().join("nope.csv")]).expect_err("fails");
+    let err = discover(&[dir.path().join("nope.csv")], Format::Auto).expect_err("fails");
     assert!(err.to_string().contains("nope.csv"), "{err}");
-    let err = list_files(&[dir.path().to_owned()]).expect_err("fails");
+    let err = discover(&[dir.path().to_owned()], Format::Auto).expect_err("fails");
     assert!(err.to_string().contains("no dataset files found"), "{err}");
 }
 

@@ -33,7 +33,9 @@ fn the_three_formats_hold_the_same_playlists() {
     let read_as = |format: Format, name: &str| {
         let path = dir.path().join(name);
         let summary = write(&options, format, &path).expect("writes");
-        let files = miner::dataset::list_files(&[path]).expect("lists");
+        let files = miner::dataset::discover(&[path], Format::Auto)
+            .expect("lists")
+            .paths();
         let d = read(
             &files,
             ReadOptions {

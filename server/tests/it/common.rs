@@ -157,7 +157,7 @@ pub(crate) struct Binary {
     pub(crate) addr: SocketAddr,
     /// Every log line so far (JSON).
     pub(crate) log: Arc<Mutex<Vec<String>>>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Drop for Binary {
@@ -213,7 +213,7 @@ impl Binary {
             child,
             addr,
             log,
-            _dir: dir,
+            dir,
         };
         let started = Instant::now();
         while request(
@@ -241,6 +241,11 @@ impl Binary {
             .unwrap_or_else(|| panic!("no {series} in\n{text}"))
             .parse()
             .expect("a number")
+    }
+
+    /// The model directory the binary follows.
+    pub(crate) fn model_dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// Log lines whose message contains `text`.

@@ -3,6 +3,7 @@
 //! code.
 
 mod common;
+mod guarded;
 mod hostile;
 mod process;
 mod reload;
