@@ -176,3 +176,78 @@ fn check_server(
         );
     }
 }
+
+/// Every container's image in every rendering is what that directory's kustomization.yaml
+/// says (`images:` entry matching the base's image name: newName, newTag or digest), and every
+/// such entry takes effect. Kustomize matches an overlay's entry against the image name after
+/// the base's own transformations, so an entry that the base has already renamed silently
+/// matches nothing (production once deployed `:latest` that way).
+#[test]
+fn images_follow_each_kustomization() {
+    let all = renderings();
+    let base = &all
+        .iter()
+        .find(|(dir, _)| dir == "k8s/base")
+        .expect("base")
+        .1;
+    let base_images: BTreeMap<String, String> = containers(base)
+        .map(|(key, image)| (key, image.to_owned()))
+        .collect();
+    for (dir, docs) in &all {
+        let path = deploy::root().join(dir).join("kustomization.yaml");
+        let text = std::fs::read_to_string(&path).expect("kustomization.yaml");
+        let kustomization: Value = serde_norway::from_str(&text).expect("kustomization.yaml");
+        let entries = list(get(&kustomization, "images"));
+        let mut used = vec![false; entries.len()];
+        for (key, image) in containers(docs) {
+            let original = &base_images[&key];
+            let name = original.split([':', '@']).next().expect("name");
+            let expected = match entries.iter().position(|e| s(e, "name") == name) {
+                Some(i) => {
+                    used[i] = true;
+                    let e = &entries[i];
+                    let new_name = get(e, "newName").as_str().unwrap_or(name);
+                    match (get(e, "digest").as_str(), get(e, "newTag").as_str()) {
+                        (Some(digest), _) => format!("{new_name}@{digest}"),
+                        (None, Some(tag)) => format!("{new_name}:{tag}"),
+                        (None, None) => panic!("{dir}: images entry {name} sets no tag or digest"),
+                    }
+                }
+                None => original.clone(),
+            };
+            assert_eq!(
+                image, expected,
+                "{dir}: {key}: the image its kustomization.yaml sets"
+            );
+        }
+        for (entry, used) in entries.iter().zip(used) {
+            assert!(
+                used,
+                "{dir}: images entry {} matches no container image of the base",
+                s(entry, "name")
+            );
+        }
+    }
+}
+
+/// Each workload container as ("Kind/name/container", image).
+fn containers(docs: &[Value]) -> impl Iterator<Item = (String, &str)> {
+    docs.iter().flat_map(|doc| {
+        let pod = match s(doc, "kind") {
+            "Deployment" | "Job" => get(doc, "spec.template"),
+            "CronJob" => get(doc, "spec.jobTemplate.spec.template"),
+            _ => &Value::Null,
+        };
+        list(get(pod, "spec.containers")).iter().map(move |c| {
+            (
+                format!(
+                    "{}/{}/{}",
+                    s(doc, "kind"),
+                    s(doc, "metadata.name"),
+                    s(c, "name")
+                ),
+                s(c, "image"),
+            )
+        })
+    })
+}
