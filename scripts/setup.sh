@@ -5,6 +5,7 @@
 #   scripts/setup.sh          everything the tests and the demo need
 #   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
 #   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
+#   scripts/setup.sh containers   only podman and what it needs (scripts/container-check.sh)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -107,11 +108,31 @@ print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; the
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
+# podman (root, runc) for scripts/container-check.sh, with this machine kind's two
+# adjustments: no default ulimits (raising RLIMIT_NOFILE is not permitted in these VMs) and
+# runc (crun refuses their hybrid cgroup layout; the check passes --runtime runc).
+# mmdebstrap makes the local distroless-like runtime base (registry pulls do not work here).
+ensure_podman() {
+  apt_install podman runc catatonit mmdebstrap
+  local conf=/etc/containers/containers.conf sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! grep -q '^default_ulimits = \[\]' "$conf" 2>/dev/null; then
+    if [ -s "$conf" ]; then
+      echo "setup: $conf exists without 'default_ulimits = []'; add it under [containers]" >&2
+      exit 1
+    fi
+    log "writing $conf (default_ulimits = [])"
+    printf '# Written by Segue scripts/setup.sh: raising RLIMIT_NOFILE is not permitted here.\n[containers]\ndefault_ulimits = []\n' |
+      $sudo tee "$conf" >/dev/null
+  fi
+}
+
 main() {
   cd "$ROOT"
   case "${1:-}" in
     deploy) ensure_deploy_venv; return 0 ;;
     fuzz) ensure_fuzz_venv; return 0 ;;
+    containers) ensure_podman; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
@@ -127,6 +148,7 @@ main() {
   ensure_wasm_opt
   ensure_deploy_venv
   ensure_fuzz_venv
+  ensure_podman
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light
