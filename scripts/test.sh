@@ -72,6 +72,9 @@ tests scripts/fuzz-api.sh 60
 step "the README's run command, end to end (scripts/demo-check.sh)"
 tests scripts/demo-check.sh
 
+step "the images and the demo overlay in real containers (podman; scripts/container-check.sh)"
+tests scripts/container-check.sh
+
 step "total"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results" &&
