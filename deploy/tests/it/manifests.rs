@@ -251,3 +251,68 @@ fn containers(docs: &[Value]) -> impl Iterator<Item = (String, &str)> {
         })
     })
 }
+
+/// Every workload's pods are selected by one NetworkPolicy that restricts both directions: the
+/// server admits its HTTP port only, a miner admits nothing, and egress is DNS alone.
+#[test]
+fn network_policies_cover_every_pod() {
+    for (dir, docs) in renderings() {
+        let policies: Vec<&Value> = by_kind(&docs, "NetworkPolicy").collect();
+        for doc in &docs {
+            let pod = match s(doc, "kind") {
+                "Deployment" | "Job" => get(doc, "spec.template"),
+                "CronJob" => get(doc, "spec.jobTemplate.spec.template"),
+                _ => continue,
+            };
+            let what = format!("{dir}: {}/{}", s(doc, "kind"), s(doc, "metadata.name"));
+            let labels = get(pod, "metadata.labels");
+            let selecting: Vec<&&Value> = policies
+                .iter()
+                .filter(|p| selects(get(p, "spec.podSelector"), labels))
+                .collect();
+            assert_eq!(selecting.len(), 1, "{what}: NetworkPolicies selecting it");
+            let policy = selecting[0];
+            let mut types = strings(get(policy, "spec.policyTypes"));
+            types.sort();
+            assert_eq!(types, ["Egress", "Ingress"], "{what}: policyTypes");
+            let container = &list(get(pod, "spec.containers"))[0];
+            let ingress = list(get(policy, "spec.ingress"));
+            if s(container, "name") == "server" {
+                assert_eq!(ingress.len(), 1, "{what}: one ingress rule");
+                let ports: Vec<u64> = list(get(&ingress[0], "ports"))
+                    .iter()
+                    .map(|p| port_number(container, get(p, "port")))
+                    .collect();
+                let own: Vec<u64> = list(get(container, "ports"))
+                    .iter()
+                    .map(|p| get(p, "containerPort").as_u64().expect("containerPort"))
+                    .collect();
+                assert_eq!(ports, own, "{what}: ingress to the server's port only");
+            } else {
+                assert!(ingress.is_empty(), "{what}: a miner admits no traffic");
+            }
+            for rule in list(get(policy, "spec.egress")) {
+                for port in list(get(rule, "ports")) {
+                    assert_eq!(
+                        get(port, "port").as_u64(),
+                        Some(53),
+                        "{what}: egress is DNS only"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether a label selector (matchLabels, matchExpressions with In) selects `labels`.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    let by_labels = get(selector, "matchLabels")
+        .as_mapping()
+        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let by_expressions = list(get(selector, "matchExpressions")).iter().all(|e| {
+        assert_eq!(s(e, "operator"), "In", "only In is understood here");
+        let value = labels.get(s(e, "key")).and_then(Value::as_str);
+        value.is_some_and(|v| strings(get(e, "values")).iter().any(|x| x == v))
+    });
+    by_labels && by_expressions
+}
