@@ -186,9 +186,11 @@ PY
   done
 }
 
-play() { # name
-  "${PODMAN[@]}" kube play --quiet "$WORK/$1.yaml" >"$WORK/$1.play.txt" 2>&1 ||
-    fail "podman kube play $1.yaml: $(cat "$WORK/$1.play.txt")"
+play() { # name [kube play options]
+  local name="$1"
+  shift
+  "${PODMAN[@]}" kube play --quiet "$@" "$WORK/$name.yaml" >"$WORK/$name.play.txt" 2>&1 ||
+    fail "podman kube play $name.yaml: $(cat "$WORK/$name.play.txt")"
 }
 
 # --- what the kubelet and kube-proxy would do -----------------------------------------------
@@ -248,6 +250,37 @@ $upstreams    keepalive 32;
 }
 NGINX
   nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon on;' || fail "nginx (the Service's stand-in) did not start"
+}
+
+# The server's NetworkPolicy as iptables rules in the pod's network namespace (podman enforces
+# no NetworkPolicy): ingress to the allowed ports, egress to the allowed ports (DNS), answers
+# to both; nothing else. Shown to bite: a connection out of the pod to another server pod
+# goes through before the rules and not after them.
+apply_network_policy() { # pod
+  local pid ns probe before after spec
+  pid="$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$(container_of "$1")")"
+  ns=(nsenter -t "$pid" -n)
+  local other
+  other="$(server_pods | grep -vx "$1" | head -n1)"
+  probe="http://$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container_of "$other")"):$SERVER_PORT/healthz"
+  before="$("${ns[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$probe" || true)"
+  "${ns[@]}" iptables -w -P INPUT DROP
+  "${ns[@]}" iptables -w -P OUTPUT DROP
+  for chain in INPUT OUTPUT; do
+    "${ns[@]}" iptables -w -A "$chain" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+  done
+  "${ns[@]}" iptables -w -A INPUT -i lo -j ACCEPT
+  "${ns[@]}" iptables -w -A OUTPUT -o lo -j ACCEPT
+  for spec in $SERVER_INGRESS; do
+    "${ns[@]}" iptables -w -A INPUT -p "${spec#*/}" --dport "${spec%/*}" -j ACCEPT
+  done
+  for spec in $SERVER_EGRESS; do
+    "${ns[@]}" iptables -w -A OUTPUT -p "${spec#*/}" --dport "${spec%/*}" -j ACCEPT
+  done
+  [ "$before" = 200 ] || fail "$1: before the NetworkPolicy rules, $probe answered $before (expected 200)"
+  after="$("${ns[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$probe" || true)"
+  [ "$after" = 000 ] || fail "$1: the NetworkPolicy rules do not block egress ($probe answered $after)"
+  echo "  $1: NetworkPolicy applied (ingress $SERVER_INGRESS, egress $SERVER_EGRESS); egress to $probe: $before before, blocked after"
 }
 
 # --- the checks -----------------------------------------------------------------------------
@@ -326,10 +359,12 @@ main() {
     started_at "$pod" >"$WORK/$pod.started"
   done
   log "$REPLICAS server pods alive (/healthz 200), not ready (/readyz 503): no model yet"
+  nginx_service
+  for pod in $(server_pods); do apply_network_policy "$pod"; done
 
   # 2. The first mining publishes; the servers turn ready without a restart.
   log "podman kube play first-mining.yaml"
-  play first-mining
+  play first-mining ${MINER_NETWORK:+--network "$MINER_NETWORK"}
   local code
   code="$(wait_exit "$FIRST_POD" miner 300)"
   [ "$code" = 0 ] || fail "the first mining pod exited with $code: $("${PODMAN[@]}" logs --tail 3 "$FIRST_POD-miner" 2>&1 | tr '\n' ' ')"
@@ -349,7 +384,6 @@ main() {
   log "every server pod ready without a restart; from kube play to the first ready pod: $(printf %.1f "$(echo "$t_ready - $t_play" | bc)") s (mining included)"
 
   # 3. The Service, and what the README shows.
-  nginx_service
   local base="http://127.0.0.1:$SERVICE_PORT"
   local page
   page="$(curl -sf "$base/")" || fail "GET / failed"
@@ -399,7 +433,7 @@ PY
     "$MINER_IMAGE" synth --playlists "$SYNTH_IF_EMPTY" --seed 2 --format "$format" --out "$DATASETS/$second_name" >/dev/null 2>"$WORK/synth.txt" ||
     fail "could not write a second dataset: $(cat "$WORK/synth.txt")"
   log "podman kube play miner-run.yaml (the CronJob's pod, once)"
-  play miner-run
+  play miner-run ${MINER_NETWORK:+--network "$MINER_NETWORK"}
   code="$(wait_exit "$MANUAL_POD" miner 300)"
   [ "$code" = 0 ] || fail "the CronJob's pod exited with $code"
   local second published poll_s
@@ -437,6 +471,7 @@ PY
   ip="$(addr_of "$pod")"
   for _ in $(seq 1 200); do [ "$(code_of "http://$ip/readyz")" = 200 ] && break; sleep 0.05; done
   [ "$(code_of "http://$ip/readyz")" = 200 ] || fail "$pod is not ready 10 s after its restart"
+  apply_network_policy "$pod"
   log "  $pod ready again on $ip, serving $(version_at "http://$ip" | cut -c1-12)"
   (($(date +%s) - t_traffic < TRAFFIC - 2)) || fail "the events took longer than the ${TRAFFIC}s of traffic: raise TRAFFIC"
   wait "$WRK_PID" || true

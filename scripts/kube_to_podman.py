@@ -125,6 +125,46 @@ def main():
     manual = pod_of("CronJob", cron, cron["metadata"]["name"] + "-manual")
     images(manual["spec"], f"Pod/{manual['metadata']['name']}", mapping)
 
+    # NetworkPolicies: podman enforces none. The miners' (no ingress, DNS-only egress) become
+    # pods with no network at all, which is stricter; the servers' become iptables rules in
+    # each server pod's network namespace (scripts/container-check.sh applies them).
+    policies = by.get("NetworkPolicy", [])
+
+    def policy_of(labels):
+        def selects(sel):
+            ok = all(labels.get(k) == v for k, v in sel.get("matchLabels", {}).items())
+            for e in sel.get("matchExpressions", []):
+                assert e["operator"] == "In", e
+                ok = ok and labels.get(e["key"]) in e["values"]
+            return ok
+        found = [p for p in policies if selects(p["spec"]["podSelector"])]
+        if len(found) != 1:
+            sys.exit(f"kube_to_podman: {len(found)} NetworkPolicies select pods labelled {labels}")
+        return found[0]
+
+    def egress_ports(policy):
+        return sorted({f"{p['port']}/{p.get('protocol', 'TCP')}" for r in policy["spec"].get("egress", []) for p in r.get("ports", [])})
+
+    miner_network = ""
+    for mp in (first, manual):
+        policy = policy_of(mp["metadata"]["labels"])
+        if not policy["spec"].get("ingress") and egress_ports(policy) == ["53/TCP", "53/UDP"]:
+            miner_network = "none"
+            say(f"NetworkPolicy/{policy['metadata']['name']} (no ingress, egress DNS only) -> Pod/{mp['metadata']['name']} "
+                "played with --network none (no network at all: stricter; podman enforces no NetworkPolicy)")
+        else:
+            sys.exit(f"kube_to_podman: NetworkPolicy/{policy['metadata']['name']} lets the miner do more than DNS: teach the check")
+    server_policy = policy_of(spec["template"]["metadata"]["labels"])
+    ingress = server_policy["spec"].get("ingress", [])
+    ingress_ports = []
+    for rule in ingress:
+        assert not rule.get("from"), "ingress from anywhere"
+        for p in rule["ports"]:
+            named = {q.get("name"): q["containerPort"] for q in server["ports"]}
+            ingress_ports.append(str(named.get(p["port"], p["port"])) + "/" + p.get("protocol", "TCP"))
+    say(f"NetworkPolicy/{server_policy['metadata']['name']} (ingress {', '.join(ingress_ports)}; egress "
+        f"{', '.join(egress_ports(server_policy))}) -> iptables rules in each server pod's network namespace")
+
     def write(name, objs):
         with open(f"{out}/{name}", "w") as f:
             yaml.safe_dump_all(objs, f, sort_keys=False)
@@ -154,6 +194,9 @@ def main():
         "VOLUME": pvc["metadata"]["name"],
         "SERVER_PODS": " ".join(p["metadata"]["name"] for p in server_pods),
         "HOST_PORTS": " ".join(host_ports),
+        "SERVER_INGRESS": " ".join(ingress_ports),
+        "SERVER_EGRESS": " ".join(egress_ports(server_policy)),
+        "MINER_NETWORK": miner_network,
         "FIRST_POD": first["metadata"]["name"],
         "MANUAL_POD": manual["metadata"]["name"],
     }
