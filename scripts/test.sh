@@ -53,6 +53,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-featur
 step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
 scripts/validate-deploy.sh
 
+step "security scan of the production rendering (checkov; scripts/scan-deploy.sh)"
+scripts/scan-deploy.sh
+
 step "fuzz target compiles"
 cargo check --locked --quiet --manifest-path engine/fuzz/Cargo.toml
 
