@@ -386,8 +386,9 @@ main() {
   # 3. The Service, and what the README shows.
   local base="http://127.0.0.1:$SERVICE_PORT"
   local page
-  page="$(curl -sf "$base/")" || fail "GET / failed"
-  grep -q "<title>Segue</title>" <<<"$page" || fail "GET / is not the page: the server image lacks it? ($(head -c 200 <<<"$page"))"
+  page="$(curl -s -w '\n%{http_code}' "$base/")" || fail "GET / failed"
+  grep -q "<title>Segue</title>" <<<"$page" ||
+    fail "GET / is not the page (HTTP $(tail -n1 <<<"$page")): the server image lacks the page at its SEGUE_WEB_DIR ($("${PODMAN[@]}" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$SERVER_IMAGE" | sed -n 's/^SEGUE_WEB_DIR=//p'))"
   local wasm
   wasm="$(grep -o '/[A-Za-z0-9_-]*_bg\.wasm' <<<"$page" | head -n1)"
   [ -n "$wasm" ] && curl -sf -o /dev/null "$base$wasm" || fail "GET / does not link a wasm that answers: the page in the server image is incomplete"

@@ -78,6 +78,9 @@ tests scripts/demo-check.sh
 step "the images and the demo overlay in real containers (podman; scripts/container-check.sh)"
 tests scripts/container-check.sh
 
+step "the container check fails on a broken image or ConfigMap (scripts/container-check-breaks.sh)"
+tests scripts/container-check-breaks.sh
+
 step "total"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results" &&
