@@ -100,17 +100,20 @@ make_base() {
   log "making the runtime base $BASE_IMAGE (mmdebstrap, Debian 12 packages)"
   mmdebstrap --quiet --variant=extract --include=libc6,libgcc-s1,ca-certificates,tzdata \
     bookworm "$WORK/base.tar" || fail "mmdebstrap could not make the runtime base (no Debian mirror?)"
-  # What the packages' maintainer scripts and distroless's own layer would add (the extract
-  # variant runs no scripts): the CA bundle, the users, a home for nonroot.
-  local extra="$WORK/base-extra"
-  mkdir -p "$extra/etc/ssl/certs" "$extra/home/nonroot"
-  tar -xf "$WORK/base.tar" -C "$extra" ./usr/share/ca-certificates
-  cat "$extra"/usr/share/ca-certificates/*/*.crt >"$extra/etc/ssl/certs/ca-certificates.crt"
-  rm -rf "$extra/usr"
-  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$extra/etc/passwd"
-  printf 'root:x:0:\nnonroot:x:65532:\n' >"$extra/etc/group"
-  tar -C "$extra" --owner=0 --group=0 -rf "$WORK/base.tar" ./etc/passwd ./etc/group ./etc/ssl/certs/ca-certificates.crt
-  tar -C "$extra" --owner=65532 --group=65532 -rf "$WORK/base.tar" ./home/nonroot
+  # As distroless: what the packages' maintainer scripts and distroless's own layer add (the
+  # extract variant runs no scripts): the CA bundle, the users, a home for nonroot; and none
+  # of the programs the dependencies bring (openssl, debconf's scripts), no manuals.
+  local root="$WORK/base-root"
+  mkdir -p "$root"
+  tar -xf "$WORK/base.tar" -C "$root"
+  rm -rf "$root"/usr/bin/* "$root"/usr/sbin/* "$root"/usr/share/man "$root"/usr/share/perl5 "$root"/var/lib/dpkg/info
+  mkdir -p "$root/etc/ssl/certs" "$root/home/nonroot"
+  cat "$root"/usr/share/ca-certificates/*/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:65532:\n' >"$root/etc/group"
+  chown 65532:65532 "$root/home/nonroot"
+  tar -C "$root" -cf "$WORK/base.tar" .
+  rm -rf "$root"
   "${PODMAN[@]}" import -q "$WORK/base.tar" "$BASE_IMAGE" >/dev/null
   rm -f "$WORK/base.tar"
 }
@@ -358,7 +361,7 @@ main() {
     [ "$(code_of "http://$ip/readyz")" = 503 ] || fail "$pod is ready before any model was published"
     started_at "$pod" >"$WORK/$pod.started"
   done
-  log "$REPLICAS server pods alive (/healthz 200), not ready (/readyz 503): no model yet"
+  log "$REPLICAS server pods alive (/healthz 200) $(printf %.1f "$(echo "$(date +%s.%N) - $t_play" | bc)") s after kube play, not ready (/readyz 503): no model yet"
   nginx_service
   for pod in $(server_pods); do apply_network_policy "$pod"; done
 
