@@ -177,57 +177,95 @@ fn check_server(
     }
 }
 
-/// Every container's image in every rendering is what that directory's kustomization.yaml
-/// says (`images:` entry matching the base's image name: newName, newTag or digest), and every
-/// such entry takes effect. Kustomize matches an overlay's entry against the image name after
-/// the base's own transformations, so an entry that the base has already renamed silently
-/// matches nothing (production once deployed `:latest` that way).
+/// Every container's image in every rendering is what the kustomizations say: the images as
+/// the base's files name them, then each kustomization's `images:` entries from the base out
+/// to the rendered directory, applied as kustomize does (an entry matches the name as the
+/// kustomizations before it left it). Every entry must take effect: an entry that matches
+/// nothing is how production once deployed `:latest` (the base had already renamed the image,
+/// so the overlay's entry for the original name matched nothing). Outside the base, every
+/// image has a tag or digest.
 #[test]
 fn images_follow_each_kustomization() {
-    let all = renderings();
-    let base = &all
-        .iter()
-        .find(|(dir, _)| dir == "k8s/base")
-        .expect("base")
-        .1;
-    let base_images: BTreeMap<String, String> = containers(base)
-        .map(|(key, image)| (key, image.to_owned()))
-        .collect();
-    for (dir, docs) in &all {
-        let path = deploy::root().join(dir).join("kustomization.yaml");
-        let text = std::fs::read_to_string(&path).expect("kustomization.yaml");
-        let kustomization: Value = serde_norway::from_str(&text).expect("kustomization.yaml");
-        let entries = list(get(&kustomization, "images"));
-        let mut used = vec![false; entries.len()];
-        for (key, image) in containers(docs) {
-            let original = &base_images[&key];
-            let name = original.split([':', '@']).next().expect("name");
-            let expected = match entries.iter().position(|e| s(e, "name") == name) {
-                Some(i) => {
-                    used[i] = true;
-                    let e = &entries[i];
-                    let new_name = get(e, "newName").as_str().unwrap_or(name);
-                    match (get(e, "digest").as_str(), get(e, "newTag").as_str()) {
-                        (Some(digest), _) => format!("{new_name}@{digest}"),
+    for (dir, docs) in renderings() {
+        let chain = kustomization_chain(&deploy::root().join(&dir));
+        let mut images: BTreeMap<String, String> = BTreeMap::new();
+        for file in resource_files(&chain[0]) {
+            let text = std::fs::read_to_string(&file).expect("resource");
+            let values: Vec<Value> = serde_norway::Deserializer::from_str(&text)
+                .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
+                .filter(|v: &Value| !v.is_null())
+                .collect();
+            images.extend(containers(&values).map(|(k, i)| (k, i.to_owned())));
+        }
+        for kustomization in &chain {
+            let entries = list(get(kustomization, "images"));
+            for entry in entries {
+                let name = s(entry, "name");
+                let mut used = false;
+                for image in images.values_mut() {
+                    let current = image.split([':', '@']).next().expect("name").to_owned();
+                    if current != name {
+                        continue;
+                    }
+                    used = true;
+                    let new_name = get(entry, "newName").as_str().unwrap_or(name);
+                    *image = match (get(entry, "digest").as_str(), get(entry, "newTag").as_str()) {
+                        (Some(digest), Some(tag)) => format!("{new_name}:{tag}@{digest}"),
+                        (Some(digest), None) => format!("{new_name}@{digest}"),
                         (None, Some(tag)) => format!("{new_name}:{tag}"),
                         (None, None) => panic!("{dir}: images entry {name} sets no tag or digest"),
-                    }
+                    };
                 }
-                None => original.clone(),
-            };
-            assert_eq!(
-                image, expected,
-                "{dir}: {key}: the image its kustomization.yaml sets"
-            );
+                assert!(
+                    used,
+                    "{dir}: images entry {name} matches no container image (an earlier kustomization renamed it?)"
+                );
+            }
         }
-        for (entry, used) in entries.iter().zip(used) {
-            assert!(
-                used,
-                "{dir}: images entry {} matches no container image of the base",
-                s(entry, "name")
+        for (key, image) in containers(&docs) {
+            assert_eq!(
+                Some(image),
+                images.get(&key).map(String::as_str),
+                "{dir}: {key}: the image its kustomizations set"
             );
+            if dir != "k8s/base" {
+                assert!(
+                    image.contains([':', '@']),
+                    "{dir}: {key}: {image} has no tag or digest"
+                );
+            }
         }
     }
+}
+
+/// The kustomizations that make `dir`'s rendering, the innermost base first (resources that
+/// are directories are bases; this repository's overlays have one each).
+fn kustomization_chain(dir: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(dir.join("kustomization.yaml")).expect("kustomization.yaml");
+    let this: Value = serde_norway::from_str(&text).expect("kustomization.yaml");
+    let mut chain = Vec::new();
+    for resource in strings(get(&this, "resources")) {
+        let path = dir.join(&resource);
+        if path.is_dir() {
+            chain.extend(kustomization_chain(&path));
+        }
+    }
+    let mut this = this;
+    this.as_mapping_mut()
+        .expect("kustomization")
+        .insert("dir".into(), dir.display().to_string().into());
+    chain.push(this);
+    chain
+}
+
+/// The resource files (not bases) of a kustomization in the chain.
+fn resource_files(kustomization: &Value) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(s(kustomization, "dir"));
+    strings(get(kustomization, "resources"))
+        .iter()
+        .map(|r| dir.join(r))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// Each workload container as ("Kind/name/container", image).
