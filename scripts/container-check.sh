@@ -120,7 +120,9 @@ make_base() {
 
 build_images() {
   log "building the release binaries and the page (no-ops after the test run's own builds)"
-  cargo build --locked --release -p server -p miner --quiet
+  # scripts/demo.sh's command: after it (in scripts/test.sh) a no-op, where `-p server -p
+  # miner` would unify features differently and relink both (fat LTO, minutes).
+  cargo build --locked --release --workspace --quiet
   [ -f dist/index.html ] || trunk build --release --offline --quiet
   # The Dockerfile's BINARIES and PAGE: an image with the test run's outputs at the paths the
   # `build` and `web` stages leave them.
