@@ -12,6 +12,14 @@
 # `web` (the page's dependencies, then `trunk build`). The runtime images are distroless
 # (glibc + libgcc, no shell) and run as the numeric non-root user 65532.
 #
+# Where the runtime stages' inputs come from is a build argument too (BINARIES, PAGE: the
+# stages `build` and `web` by default). scripts/container-check.sh builds the same `server`
+# and `miner` stages on a machine without registry access: RUNTIME_IMAGE is a distroless-like
+# base made from Debian packages (mmdebstrap), BINARIES and PAGE an image holding the test
+# run's own release binaries and trunk-built page at the paths below. The stages `rust`,
+# `skeleton`, `deps`, `build`, `lockpin`, `tools` and `web` cannot run there: they start from
+# RUST_IMAGE, a registry image (and `tools` needs the network for cargo/npm installs).
+#
 # deploy/tests/it/dockerfile.rs checks this file against the repository and the binaries:
 # COPY sources exist and are not excluded by .dockerignore, USER is not root, EXPOSE and
 # ENTRYPOINT agree with the server's and the miner's clap definitions.
@@ -19,6 +27,9 @@
 # Debian 12 in every stage: the binaries link against the glibc of distroless/cc-debian12.
 ARG RUST_IMAGE=rust:1.95.0-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
+# The stages (or images) that hold /src/target/release/{server,miner} and /src/dist.
+ARG BINARIES=build
+ARG PAGE=web
 
 FROM ${RUST_IMAGE} AS rust
 WORKDIR /src
@@ -77,8 +88,12 @@ COPY . .
 RUN find . -name target -prune -o -name '*.rs' -exec touch {} + \
  && trunk build --release --offline
 
+# The runtime stages' inputs, by name (a stage above, or a local image in the container check).
+FROM ${BINARIES} AS binaries
+FROM ${PAGE} AS page
+
 FROM ${RUNTIME_IMAGE} AS miner
-COPY --from=build /src/target/release/miner /usr/local/bin/miner
+COPY --from=binaries /src/target/release/miner /usr/local/bin/miner
 USER 65532:65532
 # The model directory on the shared volume (the Kubernetes manifests set the same).
 ENV SEGUE_MODEL_DIR=/data \
@@ -88,8 +103,8 @@ CMD ["run"]
 
 # Last, so that a plain `docker build .` gives the server.
 FROM ${RUNTIME_IMAGE} AS server
-COPY --from=build /src/target/release/server /usr/local/bin/server
-COPY --from=web /src/dist /srv/segue/web
+COPY --from=binaries /src/target/release/server /usr/local/bin/server
+COPY --from=page /src/dist /srv/segue/web
 USER 65532:65532
 ENV SEGUE_WEB_DIR=/srv/segue/web \
     SEGUE_MODEL_DIR=/data \

@@ -5,6 +5,8 @@
 #   scripts/setup.sh          everything the tests and the demo need
 #   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
 #   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
+#   scripts/setup.sh checkov  only the Kubernetes security scanner (scripts/scan-deploy.sh)
+#   scripts/setup.sh containers   only podman and what it needs (scripts/container-check.sh)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -18,6 +20,7 @@ BINARYEN_VERSION=132
 KUBERNETES_VALIDATE_VERSION=1.37.0
 JSONSCHEMA_VERSION=4.26.0
 SCHEMATHESIS_VERSION=4.32.5
+CHECKOV_VERSION=3.3.30
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -107,11 +110,47 @@ print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; the
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
+# podman (root, runc) for scripts/container-check.sh, with this machine kind's two
+# adjustments: no default ulimits (raising RLIMIT_NOFILE is not permitted in these VMs) and
+# runc (crun refuses their hybrid cgroup layout; the check passes --runtime runc).
+# mmdebstrap makes the local distroless-like runtime base (registry pulls do not work here).
+ensure_podman() {
+  apt_install podman runc catatonit mmdebstrap iptables
+  local conf=/etc/containers/containers.conf sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  if ! grep -q '^default_ulimits = \[\]' "$conf" 2>/dev/null; then
+    if [ -s "$conf" ]; then
+      echo "setup: $conf exists without 'default_ulimits = []'; add it under [containers]" >&2
+      exit 1
+    fi
+    log "writing $conf (default_ulimits = [])"
+    printf '# Written by Segue scripts/setup.sh: raising RLIMIT_NOFILE is not permitted here.\n[containers]\ndefault_ulimits = []\n' |
+      $sudo tee "$conf" >/dev/null
+  fi
+}
+
+# checkov (the Kubernetes security scanner of scripts/scan-deploy.sh) in a venv of its own.
+ensure_checkov_venv() {
+  local venv="$TOOLS/checkov-venv"
+  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
+print(m.version("checkov"))' 2>/dev/null)" = "$CHECKOV_VERSION" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install checkov $CHECKOV_VERSION (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+}
+
 main() {
   cd "$ROOT"
   case "${1:-}" in
     deploy) ensure_deploy_venv; return 0 ;;
     fuzz) ensure_fuzz_venv; return 0 ;;
+    containers) ensure_podman; return 0 ;;
+    checkov) ensure_checkov_venv; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
@@ -127,6 +166,8 @@ main() {
   ensure_wasm_opt
   ensure_deploy_venv
   ensure_fuzz_venv
+  ensure_podman
+  ensure_checkov_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light

@@ -53,6 +53,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-featur
 step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
 scripts/validate-deploy.sh
 
+step "security scan of the production rendering (checkov; scripts/scan-deploy.sh)"
+scripts/scan-deploy.sh
+
 step "fuzz target compiles"
 cargo check --locked --quiet --manifest-path engine/fuzz/Cargo.toml
 
@@ -71,6 +74,12 @@ tests scripts/fuzz-api.sh 60
 
 step "the README's run command, end to end (scripts/demo-check.sh)"
 tests scripts/demo-check.sh
+
+step "the images and the demo overlay in real containers (podman; scripts/container-check.sh)"
+tests scripts/container-check.sh
+
+step "the container check fails on a broken image or ConfigMap (scripts/container-check-breaks.sh)"
+tests scripts/container-check-breaks.sh
 
 step "total"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }

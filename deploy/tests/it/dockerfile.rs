@@ -52,7 +52,7 @@ fn dockerfile_matches_the_repository_and_the_binaries() {
             std::slice::from_ref(&path),
             "{binary}: ENTRYPOINT"
         );
-        let copy = format!("--from=build /src/target/release/{binary} {path}");
+        let copy = format!("--from=binaries /src/target/release/{binary} {path}");
         assert!(
             stage.all("COPY").any(|c| c == copy),
             "{binary}: COPY {copy}"
@@ -73,7 +73,7 @@ fn dockerfile_matches_the_repository_and_the_binaries() {
             );
             let web = stage
                 .all("COPY")
-                .find_map(|c| c.strip_prefix("--from=web /src/dist "))
+                .find_map(|c| c.strip_prefix("--from=page /src/dist "))
                 .expect("the page is copied");
             assert_eq!(config.web_dir, Path::new(web), "SEGUE_WEB_DIR");
         }

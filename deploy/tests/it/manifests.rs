@@ -176,3 +176,181 @@ fn check_server(
         );
     }
 }
+
+/// Every container's image in every rendering is what the kustomizations say: the images as
+/// the base's files name them, then each kustomization's `images:` entries from the base out
+/// to the rendered directory, applied as kustomize does (an entry matches the name as the
+/// kustomizations before it left it). Every entry must take effect: an entry that matches
+/// nothing is how production once deployed `:latest` (the base had already renamed the image,
+/// so the overlay's entry for the original name matched nothing). Outside the base, every
+/// image has a tag or digest.
+#[test]
+fn images_follow_each_kustomization() {
+    for (dir, docs) in renderings() {
+        let chain = kustomization_chain(&deploy::root().join(&dir));
+        let mut images: BTreeMap<String, String> = BTreeMap::new();
+        for file in resource_files(&chain[0]) {
+            let text = std::fs::read_to_string(&file).expect("resource");
+            let values: Vec<Value> = serde_norway::Deserializer::from_str(&text)
+                .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
+                .filter(|v: &Value| !v.is_null())
+                .collect();
+            images.extend(containers(&values).map(|(k, i)| (k, i.to_owned())));
+        }
+        for kustomization in &chain {
+            let entries = list(get(kustomization, "images"));
+            for entry in entries {
+                let name = s(entry, "name");
+                let mut used = false;
+                for image in images.values_mut() {
+                    let current = image.split([':', '@']).next().expect("name").to_owned();
+                    if current != name {
+                        continue;
+                    }
+                    used = true;
+                    let new_name = get(entry, "newName").as_str().unwrap_or(name);
+                    *image = match (get(entry, "digest").as_str(), get(entry, "newTag").as_str()) {
+                        (Some(digest), Some(tag)) => format!("{new_name}:{tag}@{digest}"),
+                        (Some(digest), None) => format!("{new_name}@{digest}"),
+                        (None, Some(tag)) => format!("{new_name}:{tag}"),
+                        (None, None) => panic!("{dir}: images entry {name} sets no tag or digest"),
+                    };
+                }
+                assert!(
+                    used,
+                    "{dir}: images entry {name} matches no container image (an earlier kustomization renamed it?)"
+                );
+            }
+        }
+        for (key, image) in containers(&docs) {
+            assert_eq!(
+                Some(image),
+                images.get(&key).map(String::as_str),
+                "{dir}: {key}: the image its kustomizations set"
+            );
+            if dir != "k8s/base" {
+                assert!(
+                    image.contains([':', '@']),
+                    "{dir}: {key}: {image} has no tag or digest"
+                );
+            }
+        }
+    }
+}
+
+/// The kustomizations that make `dir`'s rendering, the innermost base first (resources that
+/// are directories are bases; this repository's overlays have one each).
+fn kustomization_chain(dir: &Path) -> Vec<Value> {
+    let text = std::fs::read_to_string(dir.join("kustomization.yaml")).expect("kustomization.yaml");
+    let this: Value = serde_norway::from_str(&text).expect("kustomization.yaml");
+    let mut chain = Vec::new();
+    for resource in strings(get(&this, "resources")) {
+        let path = dir.join(&resource);
+        if path.is_dir() {
+            chain.extend(kustomization_chain(&path));
+        }
+    }
+    let mut this = this;
+    this.as_mapping_mut()
+        .expect("kustomization")
+        .insert("dir".into(), dir.display().to_string().into());
+    chain.push(this);
+    chain
+}
+
+/// The resource files (not bases) of a kustomization in the chain.
+fn resource_files(kustomization: &Value) -> Vec<std::path::PathBuf> {
+    let dir = Path::new(s(kustomization, "dir"));
+    strings(get(kustomization, "resources"))
+        .iter()
+        .map(|r| dir.join(r))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// Each workload container as ("Kind/name/container", image).
+fn containers(docs: &[Value]) -> impl Iterator<Item = (String, &str)> {
+    docs.iter().flat_map(|doc| {
+        let pod = match s(doc, "kind") {
+            "Deployment" | "Job" => get(doc, "spec.template"),
+            "CronJob" => get(doc, "spec.jobTemplate.spec.template"),
+            _ => &Value::Null,
+        };
+        list(get(pod, "spec.containers")).iter().map(move |c| {
+            (
+                format!(
+                    "{}/{}/{}",
+                    s(doc, "kind"),
+                    s(doc, "metadata.name"),
+                    s(c, "name")
+                ),
+                s(c, "image"),
+            )
+        })
+    })
+}
+
+/// Every workload's pods are selected by one NetworkPolicy that restricts both directions: the
+/// server admits its HTTP port only, a miner admits nothing, and egress is DNS alone.
+#[test]
+fn network_policies_cover_every_pod() {
+    for (dir, docs) in renderings() {
+        let policies: Vec<&Value> = by_kind(&docs, "NetworkPolicy").collect();
+        for doc in &docs {
+            let pod = match s(doc, "kind") {
+                "Deployment" | "Job" => get(doc, "spec.template"),
+                "CronJob" => get(doc, "spec.jobTemplate.spec.template"),
+                _ => continue,
+            };
+            let what = format!("{dir}: {}/{}", s(doc, "kind"), s(doc, "metadata.name"));
+            let labels = get(pod, "metadata.labels");
+            let selecting: Vec<&&Value> = policies
+                .iter()
+                .filter(|p| selects(get(p, "spec.podSelector"), labels))
+                .collect();
+            assert_eq!(selecting.len(), 1, "{what}: NetworkPolicies selecting it");
+            let policy = selecting[0];
+            let mut types = strings(get(policy, "spec.policyTypes"));
+            types.sort();
+            assert_eq!(types, ["Egress", "Ingress"], "{what}: policyTypes");
+            let container = &list(get(pod, "spec.containers"))[0];
+            let ingress = list(get(policy, "spec.ingress"));
+            if s(container, "name") == "server" {
+                assert_eq!(ingress.len(), 1, "{what}: one ingress rule");
+                let ports: Vec<u64> = list(get(&ingress[0], "ports"))
+                    .iter()
+                    .map(|p| port_number(container, get(p, "port")))
+                    .collect();
+                let own: Vec<u64> = list(get(container, "ports"))
+                    .iter()
+                    .map(|p| get(p, "containerPort").as_u64().expect("containerPort"))
+                    .collect();
+                assert_eq!(ports, own, "{what}: ingress to the server's port only");
+            } else {
+                assert!(ingress.is_empty(), "{what}: a miner admits no traffic");
+            }
+            for rule in list(get(policy, "spec.egress")) {
+                for port in list(get(rule, "ports")) {
+                    assert_eq!(
+                        get(port, "port").as_u64(),
+                        Some(53),
+                        "{what}: egress is DNS only"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Whether a label selector (matchLabels, matchExpressions with In) selects `labels`.
+fn selects(selector: &Value, labels: &Value) -> bool {
+    let by_labels = get(selector, "matchLabels")
+        .as_mapping()
+        .is_none_or(|m| m.iter().all(|(k, v)| labels.get(k) == Some(v)));
+    let by_expressions = list(get(selector, "matchExpressions")).iter().all(|e| {
+        assert_eq!(s(e, "operator"), "In", "only In is understood here");
+        let value = labels.get(s(e, "key")).and_then(Value::as_str);
+        value.is_some_and(|v| strings(get(e, "values")).iter().any(|x| x == v))
+    });
+    by_labels && by_expressions
+}
