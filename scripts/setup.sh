@@ -5,6 +5,7 @@
 #   scripts/setup.sh          everything the tests and the demo need
 #   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
 #   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
+#   scripts/setup.sh moto     only moto_server (the object-store tests' S3 endpoint)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -18,6 +19,7 @@ BINARYEN_VERSION=132
 KUBERNETES_VALIDATE_VERSION=1.37.0
 JSONSCHEMA_VERSION=4.26.0
 SCHEMATHESIS_VERSION=4.32.5
+MOTO_VERSION=5.2.1
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -107,11 +109,28 @@ print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; the
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
+# moto_server (an S3 API on 127.0.0.1) in a venv of its own: the object-store tests start it
+# (they find it at .tools/moto-venv/bin/moto_server, or where SEGUE_MOTO_SERVER says).
+ensure_moto_venv() {
+  local venv="$TOOLS/moto-venv"
+  if [ -x "$venv/bin/moto_server" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
+print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install moto[server] $MOTO_VERSION (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+}
+
 main() {
   cd "$ROOT"
   case "${1:-}" in
     deploy) ensure_deploy_venv; return 0 ;;
     fuzz) ensure_fuzz_venv; return 0 ;;
+    moto) ensure_moto_venv; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
@@ -127,6 +146,7 @@ main() {
   ensure_wasm_opt
   ensure_deploy_venv
   ensure_fuzz_venv
+  ensure_moto_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light
