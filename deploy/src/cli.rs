@@ -90,8 +90,8 @@ pub fn parse(binary: &str, argv: &[String], what: &str) -> Parsed {
             let cli = miner::cli::Cli::try_parse_from(argv)
                 .unwrap_or_else(|e| panic!("{what}: {argv:?}: {e}"));
             let model_dir = match cli.command {
-                miner::cli::Command::Run(a) => a.settings.out,
-                miner::cli::Command::Mine(a) => a.settings.out,
+                miner::cli::Command::Run(a) => a.settings.store.out,
+                miner::cli::Command::Mine(a) => a.settings.store.out,
                 other => panic!("{what}: the miner runs {other:?}, expected run or mine"),
             };
             Parsed {

@@ -10,7 +10,8 @@ use crate::dataset::{self, ReadError, ReadOptions, ReadRequest};
 use crate::fpgrowth::Itemset;
 use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
 use crate::progress::{Progress, peak_rss};
-use store::dir::{self as publish, Published};
+use crate::publish;
+use store::{OpenError, Published, Store, StoreError};
 
 /// Everything a run needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -19,8 +20,8 @@ pub struct PipelineOptions {
     pub read: ReadOptions,
     /// How to mine.
     pub mine: MineOptions,
-    /// The model directory.
-    pub out: PathBuf,
+    /// The model store: a directory's path, or a URL (`s3://`, `gs://`, `az://`, `file://`).
+    pub store: String,
     /// Models to keep.
     pub keep: usize,
     /// Where to write every frequent itemset, if anywhere.
@@ -28,10 +29,18 @@ pub struct PipelineOptions {
 }
 
 impl PipelineOptions {
-    /// Checks every setting that needs no data (the mining settings; any format, directory
-    /// and number of models to keep will do), so that a typo fails before any input is read.
+    /// Checks every setting that needs no data (the mining settings and the store's
+    /// location; any format and number of models to keep will do), so that a typo fails
+    /// before any input is read.
     pub fn validate(&self) -> Result<(), PipelineError> {
-        Ok(self.mine.validate()?)
+        self.mine.validate()?;
+        self.open_store()?;
+        Ok(())
+    }
+
+    /// The model store (nothing is read yet).
+    pub fn open_store(&self) -> Result<Store, PipelineError> {
+        Ok(publish::open(&self.store)?)
     }
 }
 
@@ -53,14 +62,12 @@ pub enum PipelineError {
         /// The system's error.
         source: io::Error,
     },
-    /// Publishing failed.
-    #[error("publishing to {}: {source}", path.display())]
-    Publish {
-        /// The model directory.
-        path: PathBuf,
-        /// The system's error.
-        source: io::Error,
-    },
+    /// The model store's location is wrong.
+    #[error("the model store: {0}")]
+    Store(#[from] OpenError),
+    /// Reading or writing the model store failed, or another publisher got there first.
+    #[error("publishing: {0}")]
+    Publish(#[from] StoreError),
 }
 
 /// What a run did.
@@ -106,8 +113,7 @@ impl fmt::Display for RunSummary {
         writeln!(
             f,
             "published {} ({} bytes)",
-            self.published.path.display(),
-            self.blob_bytes
+            self.published.location, self.blob_bytes
         )?;
         writeln!(
             f,
@@ -153,6 +159,10 @@ pub fn mine_and_publish(
 ) -> Result<RunSummary, PipelineError> {
     let total = Instant::now();
     options.validate()?;
+    let store = options.open_store()?;
+    // The pointer as this run found it: publishing fails if another publisher replaced it
+    // meanwhile.
+    let base = publish::base(&store)?;
     let files = dataset::list_files(inputs)?;
     tracing::info!(files = files.len(), "reading");
     let start = Instant::now();
@@ -194,21 +204,16 @@ pub fn mine_and_publish(
         })?;
     }
     let start = Instant::now();
-    let blob = mined.model.blob();
-    let published = publish::publish(&options.out, mined.model.id(), &blob, options.keep).map_err(
-        |source| PipelineError::Publish {
-            path: options.out.clone(),
-            source,
-        },
-    )?;
-    tracing::info!(path = %published.path.display(), bytes = blob.len(), "published");
+    let published = publish::publish(&store, &mined.model, options.keep, &base)?;
+    let blob_bytes = mined.model.blob_len();
+    tracing::info!(location = %published.location, bytes = blob_bytes, "published");
     Ok(RunSummary {
         files,
         report: mined.report,
         skipped: (data.skipped, data.skip_reasons),
         published,
         model_id: mined.model.id().to_owned(),
-        blob_bytes: blob.len(),
+        blob_bytes,
         read_time,
         publish_time: start.elapsed(),
         total_time: total.elapsed(),

@@ -8,6 +8,7 @@ mod options;
 mod read;
 mod rules;
 mod run;
+mod store;
 mod sweep;
 mod synth;
 
