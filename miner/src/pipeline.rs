@@ -64,10 +64,22 @@ pub enum PipelineError {
     },
     /// The model store's location is wrong.
     #[error("the model store: {0}")]
-    Store(#[from] OpenError),
+    Store(Box<OpenError>),
     /// Reading or writing the model store failed, or another publisher got there first.
     #[error("publishing: {0}")]
-    Publish(#[from] StoreError),
+    Publish(Box<StoreError>),
+}
+
+impl From<OpenError> for PipelineError {
+    fn from(e: OpenError) -> Self {
+        PipelineError::Store(Box::new(e))
+    }
+}
+
+impl From<StoreError> for PipelineError {
+    fn from(e: StoreError) -> Self {
+        PipelineError::Publish(Box::new(e))
+    }
 }
 
 /// What a run did.

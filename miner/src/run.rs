@@ -99,7 +99,7 @@ pub enum RunError {
     Options(#[source] PipelineError),
     /// The model store could not be read.
     #[error("reading the model store")]
-    Current(#[source] store::StoreError),
+    Current(#[source] Box<store::StoreError>),
     /// The lock file could not be opened or locked.
     #[error("locking {}", path.display())]
     Lock {
@@ -114,7 +114,7 @@ pub enum RunError {
         /// The lock object.
         location: String,
         /// What the object store reported.
-        source: store::object::Error,
+        source: Box<store::object::Error>,
     },
     /// `--synth-if-empty` cannot tell which format to write.
     #[error("--synth-if-empty: cannot tell a format from --glob {glob:?}; set --format")]
@@ -193,7 +193,7 @@ pub enum RunError {
         /// The history object.
         location: String,
         /// What the object store reported.
-        source: store::object::Error,
+        source: Box<store::object::Error>,
     },
 }
 
@@ -223,7 +223,7 @@ impl History<'_> {
                 Err(store::object::Error::NotFound { .. }) => Ok((Vec::new(), Vec::new())),
                 Err(source) => Err(RunError::HistoryObject {
                     location: format!("{}/{HISTORY}", o.url()),
-                    source,
+                    source: Box::new(source),
                 }),
             },
         }
@@ -243,7 +243,7 @@ impl History<'_> {
                 block_on(o.append(HISTORY, header.as_bytes(), &line)).map_err(|source| {
                     RunError::HistoryObject {
                         location: format!("{}/{HISTORY}", o.url()),
-                        source,
+                        source: Box::new(source),
                     }
                 })
             }
@@ -284,7 +284,7 @@ fn lock(store: &Store) -> Result<Option<Lock<'_>>, RunError> {
             let taken = block_on(o.try_lock(LOCK, &owner, STALE_LOCK)).map_err(|source| {
                 RunError::LockObject {
                     location: format!("{}/{LOCK}", o.url()),
-                    source,
+                    source: Box::new(source),
                 }
             })?;
             Ok(taken.then_some(Lock::Object(o)))
@@ -297,7 +297,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     options.validate().map_err(RunError::Options)?;
     let store = options.pipeline.open_store().map_err(RunError::Options)?;
     if options.if_no_model {
-        let models = crate::publish::list(&store).map_err(RunError::Current)?;
+        let models = crate::publish::list(&store).map_err(|e| RunError::Current(Box::new(e)))?;
         if let Some(model) = models.into_iter().find(|m| m.current) {
             tracing::info!(
                 model = %model.id,

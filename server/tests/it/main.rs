@@ -3,6 +3,7 @@
 //! code.
 
 mod common;
+mod follow;
 mod hostile;
 mod process;
 mod reload;
