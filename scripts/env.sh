@@ -2,3 +2,5 @@
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PATH="$ROOT/.tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
+# The object-store tests' S3 endpoint (scripts/setup.sh installs it there).
+export SEGUE_MOTO_SERVER="${SEGUE_MOTO_SERVER:-$ROOT/.tools/moto-venv/bin/moto_server}"

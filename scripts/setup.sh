@@ -7,6 +7,7 @@
 #   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
 #   scripts/setup.sh checkov  only the Kubernetes security scanner (scripts/scan-deploy.sh)
 #   scripts/setup.sh containers   only podman and what it needs (scripts/container-check.sh)
+#   scripts/setup.sh moto     only moto_server (the object-store tests' S3 endpoint)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -21,6 +22,7 @@ KUBERNETES_VALIDATE_VERSION=1.37.0
 JSONSCHEMA_VERSION=4.26.0
 SCHEMATHESIS_VERSION=4.32.5
 CHECKOV_VERSION=3.3.30
+MOTO_VERSION=5.2.1
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -144,6 +146,22 @@ print(m.version("checkov"))' 2>/dev/null)" = "$CHECKOV_VERSION" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
 }
 
+# moto_server (an S3 API on 127.0.0.1) in a venv of its own: the object-store tests start it
+# (they find it at .tools/moto-venv/bin/moto_server, or where SEGUE_MOTO_SERVER says).
+ensure_moto_venv() {
+  local venv="$TOOLS/moto-venv"
+  if [ -x "$venv/bin/moto_server" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
+print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install moto[server] $MOTO_VERSION (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+}
+
 main() {
   cd "$ROOT"
   case "${1:-}" in
@@ -151,6 +169,7 @@ main() {
     fuzz) ensure_fuzz_venv; return 0 ;;
     containers) ensure_podman; return 0 ;;
     checkov) ensure_checkov_venv; return 0 ;;
+    moto) ensure_moto_venv; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
@@ -168,6 +187,7 @@ main() {
   ensure_fuzz_venv
   ensure_podman
   ensure_checkov_venv
+  ensure_moto_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light

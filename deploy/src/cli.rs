@@ -71,6 +71,8 @@ pub fn argv(binary: &str, args: &[String], env: &[(String, String)], what: &str)
 pub struct Parsed {
     /// Where the container reads or writes models.
     pub model_dir: PathBuf,
+    /// The model store's URL, when set (it replaces the model directory).
+    pub store: Option<String>,
     /// The server's configuration, for a server container.
     pub server: Option<server::Config>,
 }
@@ -83,19 +85,21 @@ pub fn parse(binary: &str, argv: &[String], what: &str) -> Parsed {
                 .unwrap_or_else(|e| panic!("{what}: {argv:?}: {e}"));
             Parsed {
                 model_dir: config.model_dir.clone(),
+                store: config.store.clone(),
                 server: Some(config),
             }
         }
         _ => {
             let cli = miner::cli::Cli::try_parse_from(argv)
                 .unwrap_or_else(|e| panic!("{what}: {argv:?}: {e}"));
-            let model_dir = match cli.command {
-                miner::cli::Command::Run(a) => a.settings.out,
-                miner::cli::Command::Mine(a) => a.settings.out,
+            let store = match cli.command {
+                miner::cli::Command::Run(a) => a.settings.store,
+                miner::cli::Command::Mine(a) => a.settings.store,
                 other => panic!("{what}: the miner runs {other:?}, expected run or mine"),
             };
             Parsed {
-                model_dir,
+                model_dir: store.out,
+                store: store.store,
                 server: None,
             }
         }

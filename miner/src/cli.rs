@@ -46,6 +46,12 @@ pub enum Command {
     /// Mine one input at several supports; report time, peak memory, itemsets, rules, model
     /// size and rule coverage as a table (stdout and DIR/sweep.md), JSON and an SVG chart.
     Sweep(SweepArgs),
+    /// List the published models: id, when written, size, creation time and datasets, and
+    /// which one is current.
+    Models(ModelsArgs),
+    /// Point `current` at an older published model (atomically; on object storage only if no
+    /// publisher got in between).
+    Rollback(RollbackArgs),
     /// Generate MPD-like playlists (seeded, deterministic): the demo's and benchmarks' data.
     Synth(SynthArgs),
     /// Offline quality: split playlists into train and test (seeded), mine train, hold out
@@ -276,14 +282,36 @@ impl GuardArgs {
     }
 }
 
+/// Where models are published (`mine`, `run`, `models`, `rollback`).
+#[derive(Args, Debug)]
+pub struct StoreArgs {
+    /// Model directory: blobs go to DIR/models, the pointer to DIR/current (unless --store is
+    /// set).
+    #[arg(long, short, env = "SEGUE_MODEL_DIR", default_value = "models")]
+    pub out: PathBuf,
+    /// Model store as a URL, in place of --out: `s3://bucket/prefix`, `gs://bucket/prefix`,
+    /// `az://container/prefix` (credentials and endpoint from the cloud's standard
+    /// environment, e.g. AWS_*), or `file:///path` / a plain path (a directory).
+    #[arg(long, env = "SEGUE_MODEL_STORE", value_name = "URL")]
+    pub store: Option<String>,
+}
+
+impl StoreArgs {
+    /// The store's location: --store, else --out.
+    pub fn location(&self) -> String {
+        self.store
+            .clone()
+            .unwrap_or_else(|| self.out.display().to_string())
+    }
+}
+
 /// Settings shared by `mine` and `run`.
 #[derive(Args, Debug)]
 pub struct Settings {
     #[command(flatten)]
     pub read: ReadArgs,
-    /// Model directory: blobs go to DIR/models, the pointer to DIR/current.
-    #[arg(long, short, env = "SEGUE_MODEL_DIR", default_value = "models")]
-    pub out: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
     #[command(flatten)]
     pub mining: MiningArgs,
     /// How many models to keep in DIR/models (the current one is never deleted).
@@ -307,7 +335,7 @@ impl Settings {
         PipelineOptions {
             read: self.read.options(),
             mine: self.mining.options(),
-            out: self.out.clone(),
+            store: self.store.location(),
             keep: self.keep,
             itemsets: self.itemsets.clone(),
             guard: self.guard.options(),
@@ -372,6 +400,23 @@ pub struct InspectArgs {
     /// How many rules to show (by confidence).
     #[arg(long, default_value_t = 10)]
     pub top: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct ModelsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RollbackArgs {
+    /// The id of the published model to serve (see `miner models`).
+    pub id: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// The clap command, for `--help` and for checks that deployment files use real flags.

@@ -110,12 +110,10 @@ pub enum InspectError {
 pub fn inspect(path: &Path, top: usize) -> Result<Inspection, InspectError> {
     let guard = path
         .is_dir()
-        .then(|| crate::guard::record::read(path))
+        .then(|| crate::guard::record::read(&store::Store::Dir(path.to_owned())))
         .and_then(|r| match r {
             Ok(file) => file.map(|f| GuardRecord::Found(Box::new(f))),
-            Err(e) => Some(GuardRecord::Unreadable {
-                error: e.to_string(),
-            }),
+            Err(error) => Some(GuardRecord::Unreadable { error }),
         });
     let path = if path.is_dir() {
         store::dir::current(path)

@@ -74,6 +74,20 @@ fn run(cli: Cli) -> Result<()> {
                 print!("{inspection}");
             }
         }
+        Command::Models(args) => {
+            let list = miner::models::list(&args.store.location())?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else {
+                print!("{list}");
+            }
+        }
+        Command::Rollback(args) => {
+            let location = args.store.location();
+            miner::models::rollback(&location, &args.id)
+                .with_context(|| format!("rolling back to {}; nothing was changed", args.id))?;
+            println!("current is now {} in {location}", args.id);
+        }
         Command::Sweep(args) => sweep(args)?,
         Command::Synth(args) => synth(args)?,
         Command::Evaluate(args) => evaluate(args)?,

@@ -13,7 +13,8 @@ use crate::fpgrowth::Itemset;
 use crate::guard::{self, Check, GuardError, GuardOptions};
 use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
 use crate::progress::{Progress, peak_rss};
-use store::dir::Published;
+use crate::publish;
+use store::{OpenError, Published, Store, StoreError};
 
 /// Everything a run needs besides its inputs.
 #[derive(Clone, Debug)]
@@ -22,8 +23,8 @@ pub struct PipelineOptions {
     pub read: ReadOptions,
     /// How to mine.
     pub mine: MineOptions,
-    /// The model directory.
-    pub out: PathBuf,
+    /// The model store: a directory's path, or a URL (`s3://`, `gs://`, `az://`, `file://`).
+    pub store: String,
     /// Models to keep.
     pub keep: usize,
     /// Where to write every frequent itemset, if anywhere.
@@ -33,12 +34,19 @@ pub struct PipelineOptions {
 }
 
 impl PipelineOptions {
-    /// Checks every setting that needs no data (the mining settings and the guard's
-    /// thresholds; any format, directory and number of models to keep will do), so that a
+    /// Checks every setting that needs no data (the mining settings, the guard's thresholds
+    /// and the store's location; any format and number of models to keep will do), so that a
     /// typo fails before any input is read.
     pub fn validate(&self) -> Result<(), PipelineError> {
         self.mine.validate()?;
-        self.guard.validate().map_err(PipelineError::Options)
+        self.guard.validate().map_err(PipelineError::Options)?;
+        self.open_store()?;
+        Ok(())
+    }
+
+    /// The model store (nothing is read yet).
+    pub fn open_store(&self) -> Result<Store, PipelineError> {
+        Ok(publish::open(&self.store)?)
     }
 }
 
@@ -74,6 +82,24 @@ pub enum PipelineError {
         /// The system's error.
         source: io::Error,
     },
+    /// The model store's location is wrong.
+    #[error("the model store: {0}")]
+    Store(Box<OpenError>),
+    /// Reading or writing the model store failed, or another publisher got there first.
+    #[error("publishing: {0}")]
+    Publish(Box<StoreError>),
+}
+
+impl From<OpenError> for PipelineError {
+    fn from(e: OpenError) -> Self {
+        PipelineError::Store(Box::new(e))
+    }
+}
+
+impl From<StoreError> for PipelineError {
+    fn from(e: StoreError) -> Self {
+        PipelineError::Publish(Box::new(e))
+    }
 }
 
 impl PipelineError {
@@ -145,8 +171,7 @@ impl fmt::Display for RunSummary {
         writeln!(
             f,
             "published {} ({} bytes)",
-            self.published.path.display(),
-            self.blob_bytes
+            self.published.location, self.blob_bytes
         )?;
         writeln!(
             f,
@@ -193,6 +218,10 @@ pub fn mine_and_publish(
 ) -> Result<RunSummary, PipelineError> {
     let total = Instant::now();
     options.validate()?;
+    let store = options.open_store()?;
+    // The pointer as this run found it: publishing fails if another publisher replaced it
+    // meanwhile.
+    let base = publish::base(&store)?;
     let discovery = dataset::discover(inputs, options.read.format)?;
     let files = discovery.paths();
     tracing::info!(files = files.len(), "reading");
@@ -241,15 +270,16 @@ pub fn mine_and_publish(
     }
     let start = Instant::now();
     let (check, published) = guard::publish_checked(
-        &options.out,
+        &store,
         &mined.model,
         prints,
         &options.guard,
         options.keep,
+        &base,
         now_rfc3339(),
     )?;
     let blob_bytes = mined.model.blob_len();
-    tracing::info!(path = %published.path.display(), bytes = blob_bytes, "published");
+    tracing::info!(location = %published.location, bytes = blob_bytes, "published");
     Ok(RunSummary {
         discovery,
         report: mined.report,

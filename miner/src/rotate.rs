@@ -26,15 +26,20 @@ pub const HISTORY_HEADER: &str = "time,dataset_index,dataset_file";
 
 /// Reads the history: its good entries and a description of each malformed line.
 pub fn read_history(path: &Path) -> io::Result<(Vec<HistoryEntry>, Vec<String>)> {
-    let text = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
-        Err(e) => return Err(e),
-    };
+    match fs::read(path) {
+        Ok(bytes) => Ok(parse_history(&bytes, &path.display().to_string())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok((Vec::new(), Vec::new())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Parses a history's bytes (`name` for messages): its good entries and a description of each
+/// malformed line.
+pub fn parse_history(text: &[u8], name: &str) -> (Vec<HistoryEntry>, Vec<String>) {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text.as_slice());
+        .from_reader(text);
     let mut entries = Vec::new();
     let mut bad = Vec::new();
     for (i, record) in reader.records().enumerate() {
@@ -55,12 +60,11 @@ pub fn read_history(path: &Path) -> io::Result<(Vec<HistoryEntry>, Vec<String>)>
             Some(entry) => entries.push(entry),
             None if line == 1 && text.starts_with(HISTORY_HEADER.as_bytes()) => {}
             None => bad.push(format!(
-                "{}:{line}: not `time,dataset_index,dataset_file`",
-                path.display()
+                "{name}:{line}: not `time,dataset_index,dataset_file`"
             )),
         }
     }
-    Ok((entries, bad))
+    (entries, bad)
 }
 
 /// Which dataset to mine next: the one after the last history entry's file (by name, so that
@@ -85,20 +89,26 @@ pub fn append_history(path: &Path, entry: &HistoryEntry) -> io::Result<()> {
     }
     let new = !path.exists() || fs::metadata(path)?.len() == 0;
     let mut file = OpenOptions::new().create(true).append(true).open(path)?;
+    if new {
+        file.write_all(format!("{HISTORY_HEADER}\n").as_bytes())?;
+    }
+    file.write_all(&history_line(entry))?;
+    file.sync_all()
+}
+
+/// One history line, CSV-quoted where needed, with its newline.
+pub fn history_line(entry: &HistoryEntry) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    if new {
-        w.write_record(HISTORY_HEADER.split(','))?;
-    }
     w.write_record([
         entry.time.as_str(),
         &entry.dataset_index.to_string(),
         &entry.dataset_file,
-    ])?;
-    let bytes = w.into_inner().map_err(|e| e.into_error())?;
-    file.write_all(&bytes)?;
-    file.sync_all()
+    ])
+    .and_then(|()| w.flush().map_err(csv::Error::from))
+    .expect("writing to memory cannot fail");
+    w.into_inner().expect("flushed")
 }
 
 /// The datasets in `dir` whose file names match `pattern` (`*` and `?` wildcards), sorted.

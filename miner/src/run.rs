@@ -6,9 +6,14 @@
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use store::Store;
+use store::object::ObjectLocation;
 
 use crate::dataset::{self, Format};
 use crate::pipeline::{self, PipelineError, PipelineOptions, RunSummary, mine_and_publish};
+use crate::publish::block_on;
 use crate::rotate;
 use crate::synth::{self, SynthOptions};
 
@@ -19,13 +24,14 @@ pub struct RunOptions {
     pub datasets: PathBuf,
     /// Which of its files to rotate through (`*` and `?` wildcards).
     pub glob: String,
-    /// The history CSV; `None`: `history.csv` in the model directory.
+    /// The history CSV; `None`: `history.csv` in the model store (a file in a directory, an
+    /// object in object storage).
     pub history: Option<PathBuf>,
     /// Do nothing when the model directory already has a current model.
     pub if_no_model: bool,
     /// When no file matches the glob, first write this many synthetic playlists there.
     pub synth_if_empty: Option<usize>,
-    /// Reading, mining and publishing (`pipeline.out` is the model directory).
+    /// Reading, mining and publishing (`pipeline.store` is the model store).
     pub pipeline: PipelineOptions,
 }
 
@@ -43,13 +49,13 @@ impl RunOptions {
 pub enum RunOutcome {
     /// `--if-no-model`, and a model is already published: nothing done.
     AlreadyPublished {
-        /// The current model.
-        model: PathBuf,
+        /// The current model's id.
+        model: String,
     },
     /// Another run holds the lock: nothing done.
     Locked {
-        /// The lock file.
-        lock: PathBuf,
+        /// The lock file or object.
+        lock: String,
     },
     /// A dataset was mined and published, and the history appended.
     Published {
@@ -69,7 +75,7 @@ impl fmt::Display for RunOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunOutcome::AlreadyPublished { model } => {
-                writeln!(f, "already published: {}", model.display())
+                writeln!(f, "already published: {model}")
             }
             RunOutcome::Locked { .. } => Ok(()),
             RunOutcome::Published {
@@ -92,14 +98,9 @@ pub enum RunError {
     /// A setting is wrong (found before anything was touched).
     #[error("nothing was published; the previous model, if any, stays current")]
     Options(#[source] PipelineError),
-    /// The model directory's `current` pointer could not be read.
-    #[error("reading {}", path.display())]
-    Current {
-        /// The pointer file.
-        path: PathBuf,
-        /// The system's error.
-        source: io::Error,
-    },
+    /// The model store could not be read.
+    #[error("reading the model store")]
+    Current(#[source] Box<store::StoreError>),
     /// The lock file could not be opened or locked.
     #[error("locking {}", path.display())]
     Lock {
@@ -107,6 +108,14 @@ pub enum RunError {
         path: PathBuf,
         /// The system's error.
         source: io::Error,
+    },
+    /// The lock object could not be taken or released.
+    #[error("locking {location}")]
+    LockObject {
+        /// The lock object.
+        location: String,
+        /// What the object store reported.
+        source: Box<store::object::Error>,
     },
     /// `--synth-if-empty` cannot tell which format to write.
     #[error("--synth-if-empty: cannot tell a format from --glob {glob:?}; set --format")]
@@ -179,35 +188,128 @@ pub enum RunError {
         /// The system's error.
         source: io::Error,
     },
+    /// The history object could not be read or appended to.
+    #[error("the history object {location}")]
+    HistoryObject {
+        /// The history object.
+        location: String,
+        /// What the object store reported.
+        source: Box<store::object::Error>,
+    },
+}
+
+/// Where the history lives: a file (in the model directory, or `--history`), or an object
+/// beside the models in object storage, appended to with conditional writes.
+enum History<'a> {
+    File(PathBuf),
+    Object(&'a ObjectLocation),
+}
+
+/// The history object's name, beside `current`.
+const HISTORY: &str = "history.csv";
+/// The lock's name, beside `current`.
+const LOCK: &str = ".miner.lock";
+/// A lock object older than this was left by a run that crashed.
+const STALE_LOCK: Duration = Duration::from_secs(6 * 3600);
+
+impl History<'_> {
+    fn read(&self) -> Result<(Vec<rotate::HistoryEntry>, Vec<String>), RunError> {
+        match self {
+            History::File(path) => rotate::read_history(path).map_err(|source| RunError::History {
+                path: path.clone(),
+                source,
+            }),
+            History::Object(o) => match block_on(o.get(HISTORY)) {
+                Ok(bytes) => Ok(rotate::parse_history(&bytes, HISTORY)),
+                Err(store::object::Error::NotFound { .. }) => Ok((Vec::new(), Vec::new())),
+                Err(source) => Err(RunError::HistoryObject {
+                    location: format!("{}/{HISTORY}", o.url()),
+                    source: Box::new(source),
+                }),
+            },
+        }
+    }
+
+    fn append(&self, entry: &rotate::HistoryEntry) -> Result<(), RunError> {
+        match self {
+            History::File(path) => {
+                rotate::append_history(path, entry).map_err(|source| RunError::AppendHistory {
+                    path: path.clone(),
+                    source,
+                })
+            }
+            History::Object(o) => {
+                let header = format!("{}\n", rotate::HISTORY_HEADER);
+                let line = rotate::history_line(entry);
+                block_on(o.append(HISTORY, header.as_bytes(), &line)).map_err(|source| {
+                    RunError::HistoryObject {
+                        location: format!("{}/{HISTORY}", o.url()),
+                        source: Box::new(source),
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// The run lock, released when dropped: a locked file in a directory, an object created only
+/// if absent in object storage.
+enum Lock<'a> {
+    File(#[allow(dead_code)] std::fs::File),
+    Object(&'a ObjectLocation),
+}
+
+impl Drop for Lock<'_> {
+    fn drop(&mut self) {
+        if let Lock::Object(o) = self
+            && let Err(e) = block_on(o.delete(LOCK))
+        {
+            tracing::warn!("releasing the lock {}/{LOCK}: {e}", o.url());
+        }
+    }
+}
+
+/// Takes the run lock; `None`: another run holds it.
+fn lock(store: &Store) -> Result<Option<Lock<'_>>, RunError> {
+    match store {
+        Store::Dir(dir) => {
+            let path = dir.join(LOCK);
+            let file = rotate::try_lock(&path).map_err(|source| RunError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+            Ok(file.map(Lock::File))
+        }
+        Store::Object(o) => {
+            let owner = format!("pid {} at {}", std::process::id(), pipeline::now_rfc3339());
+            let taken = block_on(o.try_lock(LOCK, &owner, STALE_LOCK)).map_err(|source| {
+                RunError::LockObject {
+                    location: format!("{}/{LOCK}", o.url()),
+                    source: Box::new(source),
+                }
+            })?;
+            Ok(taken.then_some(Lock::Object(o)))
+        }
+    }
 }
 
 /// Runs the periodic job once.
 pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
     options.validate().map_err(RunError::Options)?;
-    let out = &options.pipeline.out;
+    let store = options.pipeline.open_store().map_err(RunError::Options)?;
     if options.if_no_model {
-        let current = store::dir::current(out).map_err(|source| RunError::Current {
-            path: out.join("current"),
-            source,
-        })?;
-        if let Some(model) = current.filter(|m| m.is_file()) {
+        let models = crate::publish::list(&store).map_err(|e| RunError::Current(Box::new(e)))?;
+        if let Some(model) = models.into_iter().find(|m| m.current) {
             tracing::info!(
-                model = %model.display(),
+                model = %model.id,
                 "a model is already published (--if-no-model); this run does nothing"
             );
-            return Ok(RunOutcome::AlreadyPublished { model });
+            return Ok(RunOutcome::AlreadyPublished { model: model.id });
         }
     }
-    let lock = out.join(".miner.lock");
-    let Some(_held) = rotate::try_lock(&lock).map_err(|source| RunError::Lock {
-        path: lock.clone(),
-        source,
-    })?
-    else {
-        tracing::warn!(
-            "another `miner run` holds {}; this run does nothing",
-            lock.display()
-        );
+    let Some(_held) = lock(&store)? else {
+        let lock = format!("{}/{LOCK}", store.describe());
+        tracing::warn!("another `miner run` holds {lock}; this run does nothing");
         return Ok(RunOutcome::Locked { lock });
     };
     if let Some(playlists) = options.synth_if_empty {
@@ -225,19 +327,16 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
             glob: options.glob.clone(),
         });
     }
-    let history_path = options
-        .history
-        .clone()
-        .unwrap_or_else(|| out.join("history.csv"));
-    let (history, malformed) =
-        rotate::read_history(&history_path).map_err(|source| RunError::History {
-            path: history_path.clone(),
-            source,
-        })?;
+    let history = match (&options.history, &store) {
+        (Some(path), _) => History::File(path.clone()),
+        (None, Store::Dir(dir)) => History::File(dir.join(HISTORY)),
+        (None, Store::Object(o)) => History::Object(o),
+    };
+    let (history_entries, malformed) = history.read()?;
     for line in &malformed {
         tracing::warn!("ignoring a malformed history line: {line}");
     }
-    let index = rotate::next_dataset(&datasets, &history);
+    let index = rotate::next_dataset(&datasets, &history_entries);
     let dataset = &datasets[index];
     tracing::info!(index, dataset = %dataset.display(), "mining the next dataset");
     let time = pipeline::now_rfc3339();
@@ -258,10 +357,7 @@ pub fn run(options: &RunOptions) -> Result<RunOutcome, RunError> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
     };
-    rotate::append_history(&history_path, &entry).map_err(|source| RunError::AppendHistory {
-        path: history_path.clone(),
-        source,
-    })?;
+    history.append(&entry)?;
     Ok(RunOutcome::Published {
         summary: Box::new(summary),
         index,

@@ -25,6 +25,18 @@ pub struct Config {
     #[arg(long, env = "SEGUE_MODEL_DIR", default_value = "models")]
     pub model_dir: PathBuf,
 
+    /// Model store to follow as a URL, in place of --model-dir: `s3://bucket/prefix`,
+    /// `gs://bucket/prefix`, `az://container/prefix` (polled; credentials and endpoint from
+    /// the cloud's standard environment, e.g. AWS_*, or workload identity), or `file:///path`
+    /// / a plain path (a model directory).
+    #[arg(long, env = "SEGUE_MODEL_STORE", value_name = "URL")]
+    pub store: Option<String>,
+
+    /// Where to keep the last good model from object storage, so that a restart while the
+    /// store is unreachable still serves it (an `emptyDir` in Kubernetes). Unset: no cache.
+    #[arg(long, env = "SEGUE_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
     /// Directory of the built web page (trunk's `dist/`), served at `/`.
     #[arg(long, env = "SEGUE_WEB_DIR", default_value = "dist")]
     pub web_dir: PathBuf,

@@ -1,14 +1,15 @@
 //! Segue's recommendation server: the HTTP API over the current model, hot reload of the
 //! models the miner publishes, and the web page.
 //!
-//! [`app`] builds the whole router from a [`state::Shared`]; [`reload::Reloader`] keeps the
-//! state's model current; [`serve_connections`] accepts connections and serves the router on
+//! [`app`] builds the whole router from a [`state::Shared`]; [`reload::Reloader`] (a model
+//! directory) or [`follow::Follower`] (object storage) keeps the state's model current; [`serve_connections`] accepts connections and serves the router on
 //! them under the connection limits; [`serve`] runs it all until SIGTERM or SIGINT and
 //! drains. The JSON shapes, paths and limits are the `api` crate's.
 
 pub mod config;
 mod connections;
 pub mod error;
+pub mod follow;
 pub mod metrics;
 mod middleware;
 pub mod openapi;

@@ -102,6 +102,12 @@ pub struct Metrics {
     pub tracks: Gauge,
     /// Rules in the current model.
     pub rules: Gauge,
+    /// Polls of an object store's pointer.
+    pub store_polls: Counter,
+    /// Requests to an object store that failed (the store unreachable or erring).
+    pub store_errors: Counter,
+    /// 1 while the object store answers, 0 during an outage.
+    pub store_up: Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -123,6 +129,24 @@ impl Default for Metrics {
         let last_reload = Gauge::<f64, AtomicU64>::default();
         let tracks = Gauge::default();
         let rules = Gauge::default();
+        let store_polls = Counter::default();
+        let store_errors = Counter::default();
+        let store_up = Gauge::default();
+        registry.register(
+            "model_store_polls",
+            "Conditional reads of the object store's pointer",
+            store_polls.clone(),
+        );
+        registry.register(
+            "model_store_errors",
+            "Requests to the object store that failed (unreachable or erring); the model keeps serving",
+            store_errors.clone(),
+        );
+        registry.register(
+            "model_store_up",
+            "1 while the object store answers, 0 during an outage",
+            store_up.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests served, by route, method and status",
@@ -198,6 +222,9 @@ impl Default for Metrics {
             last_reload,
             tracks,
             rules,
+            store_polls,
+            store_errors,
+            store_up,
         }
     }
 }

@@ -35,6 +35,11 @@ pub enum Outcome {
         /// Why.
         reason: String,
     },
+    /// The model store (object storage) did not answer; the previous model keeps serving.
+    Unreachable {
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Identity of a pointer target, to avoid reloading a rejected blob over and over.

@@ -1,12 +1,14 @@
-//! Running the server: bind, follow the model directory, serve until SIGTERM or SIGINT, then
+//! Running the server: bind, follow the model store (a directory or object storage), serve until SIGTERM or SIGINT, then
 //! drain.
 
 use std::sync::atomic::Ordering;
 
 use anyhow::Context as _;
+use store::Store;
 
 use crate::config::Config;
 use crate::connections::{ServeOptions, serve_connections};
+use crate::follow::Follower;
 use crate::reload::Reloader;
 use crate::router::{AppOptions, app};
 use crate::state::Shared;
@@ -28,15 +30,27 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let model_store = match &config.store {
+        Some(location) => store::open(location).context("--store / SEGUE_MODEL_STORE")?,
+        None => Store::Dir(config.model_dir.clone()),
+    };
     tracing::info!(
         listen = %listener.local_addr()?,
-        model_dir = %config.model_dir.display(),
+        store = %model_store.describe(),
         poll_interval = ?config.poll_interval,
         max_connections = serving.max_connections,
         "serving"
     );
-    let reloader = Reloader::new(config.model_dir.clone(), state.clone());
-    let reloading = tokio::spawn(reloader.run(config.poll_interval, config.fs_events));
+    let reloading = match model_store {
+        Store::Dir(dir) => {
+            let reloader = Reloader::new(dir, state.clone());
+            tokio::spawn(reloader.run(config.poll_interval, config.fs_events))
+        }
+        Store::Object(location) => {
+            let follower = Follower::new(location, state.clone(), config.cache_dir.clone());
+            tokio::spawn(follower.run(config.poll_interval))
+        }
+    };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let draining = state.clone();
     tokio::spawn(async move {

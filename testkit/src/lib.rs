@@ -1,6 +1,6 @@
 //! Segue's test support, one home for every crate's tests, benchmarks and examples: the
 //! generated models of any size with MPD-like shape ([`generated`]) and the hand-made fixture
-//! whose every rule can be checked by hand ([`fixture`]).
+//! whose every rule can be checked by hand ([`fixture`]), and a real S3 endpoint ([`s3`]).
 //!
 //! Dev-only (`publish = false`); it depends on `engine`, and `engine` has it as a
 //! dev-dependency, which cargo allows for integration tests, benchmarks and examples (they
@@ -14,5 +14,6 @@
 
 pub mod fixture;
 pub mod generated;
+pub mod s3;
 
 pub use generated::{Shape, cubed, generate, rng, seed_lists};

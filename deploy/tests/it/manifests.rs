@@ -49,6 +49,16 @@ fn manifests_match_the_binaries() {
                 };
                 let mut env = image_stage.env();
                 for source in list(get(container, "envFrom")) {
+                    if !get(source, "secretRef").is_null() {
+                        // Credentials for the cloud's SDK (AWS_*, ...): not Segue's settings,
+                        // and optional where workload identity provides them.
+                        assert_eq!(
+                            get(source, "secretRef.optional").as_bool(),
+                            Some(true),
+                            "{what}: optional credentials"
+                        );
+                        continue;
+                    }
                     let name = s(source, "configMapRef.name");
                     let data = config_maps
                         .get(name)
@@ -66,31 +76,27 @@ fn manifests_match_the_binaries() {
                 let argv = argv(binary, &args, &env, &what);
                 let parsed = parse(binary, &argv, &what);
 
-                // The model directory is the volume, mounted where SEGUE_MODEL_DIR says
-                // (read-only for the server).
-                let mount = list(get(container, "volumeMounts"))
-                    .iter()
-                    .find(|m| Path::new(s(m, "mountPath")) == parsed.model_dir)
-                    .unwrap_or_else(|| {
-                        panic!("{what}: nothing mounted at {}", parsed.model_dir.display())
-                    });
-                assert!(get(mount, "subPath").is_null(), "{what}: the whole volume");
-                let volume = list(get(spec, "volumes"))
-                    .iter()
-                    .find(|v| get(v, "name") == get(mount, "name"))
-                    .expect("volume");
-                assert_eq!(
-                    s(volume, "persistentVolumeClaim.claimName"),
-                    claims[0],
-                    "{what}"
-                );
-                let read_only = get(mount, "readOnly").as_bool() == Some(true);
-                assert_eq!(
-                    read_only,
-                    binary == "server",
-                    "{what}: only the miner writes"
-                );
-                model_dirs.push(parsed.model_dir.clone());
+                let object_store = parsed.store.as_deref().filter(|u| u.contains("://"));
+                if let Some(url) = object_store {
+                    // Object storage: the server mounts no claim, and keeps its cache on an
+                    // emptyDir mounted where SEGUE_CACHE_DIR says; credentials come from the
+                    // ServiceAccount or a Secret, never from a Segue flag.
+                    assert!(!url.contains('@'), "{what}: credentials in the URL");
+                    if let Some(config) = &parsed.server {
+                        check_object_store_server(&what, spec, container, config);
+                    }
+                    model_dirs.push(std::path::PathBuf::from(url));
+                } else {
+                    check_model_volume(
+                        &what,
+                        spec,
+                        container,
+                        &parsed.model_dir,
+                        claims[0],
+                        binary,
+                    );
+                    model_dirs.push(parsed.model_dir.clone());
+                }
 
                 if let Some(config) = parsed.server {
                     server_pods += 1;
@@ -107,6 +113,69 @@ fn manifests_match_the_binaries() {
             "{dir}: {model_dirs:?}"
         );
     }
+}
+
+/// The model directory is the volume, mounted where SEGUE_MODEL_DIR says (read-only for the
+/// server).
+fn check_model_volume(
+    what: &str,
+    spec: &Value,
+    container: &Value,
+    model_dir: &Path,
+    claim: &str,
+    binary: &str,
+) {
+    let mount = list(get(container, "volumeMounts"))
+        .iter()
+        .find(|m| Path::new(s(m, "mountPath")) == model_dir)
+        .unwrap_or_else(|| panic!("{what}: nothing mounted at {}", model_dir.display()));
+    assert!(get(mount, "subPath").is_null(), "{what}: the whole volume");
+    let volume = list(get(spec, "volumes"))
+        .iter()
+        .find(|v| get(v, "name") == get(mount, "name"))
+        .expect("volume");
+    assert_eq!(
+        s(volume, "persistentVolumeClaim.claimName"),
+        claim,
+        "{what}"
+    );
+    let read_only = get(mount, "readOnly").as_bool() == Some(true);
+    assert_eq!(
+        read_only,
+        binary == "server",
+        "{what}: only the miner writes"
+    );
+}
+
+/// A server following object storage: no claim, the cache on an emptyDir.
+fn check_object_store_server(what: &str, spec: &Value, container: &Value, config: &server::Config) {
+    let volumes = list(get(spec, "volumes"));
+    assert!(
+        volumes
+            .iter()
+            .all(|v| get(v, "persistentVolumeClaim").is_null()),
+        "{what}: a server following object storage mounts no claim"
+    );
+    let cache = config
+        .cache_dir
+        .as_deref()
+        .unwrap_or_else(|| panic!("{what}: no SEGUE_CACHE_DIR"));
+    let mount = list(get(container, "volumeMounts"))
+        .iter()
+        .find(|m| Path::new(s(m, "mountPath")) == cache)
+        .unwrap_or_else(|| panic!("{what}: nothing mounted at {}", cache.display()));
+    let volume = volumes
+        .iter()
+        .find(|v| get(v, "name") == get(mount, "name"))
+        .expect("volume");
+    assert!(
+        !get(volume, "emptyDir").is_null(),
+        "{what}: the cache is an emptyDir"
+    );
+    assert!(
+        get(mount, "readOnly").as_bool() != Some(true),
+        "{what}: the cache is written"
+    );
 }
 
 fn check_server(
@@ -291,11 +360,18 @@ fn containers(docs: &[Value]) -> impl Iterator<Item = (String, &str)> {
 }
 
 /// Every workload's pods are selected by one NetworkPolicy that restricts both directions: the
-/// server admits its HTTP port only, a miner admits nothing, and egress is DNS alone.
+/// server admits its HTTP port only, a miner admits nothing, and egress is DNS alone (with
+/// models in object storage: also HTTPS, and the instance metadata address on port 80).
 #[test]
 fn network_policies_cover_every_pod() {
     for (dir, docs) in renderings() {
         let policies: Vec<&Value> = by_kind(&docs, "NetworkPolicy").collect();
+        // Whether models live in object storage here (then servers and miners reach it).
+        let follows_store = by_kind(&docs, "ConfigMap").any(|c| {
+            get(c, "data.SEGUE_MODEL_STORE")
+                .as_str()
+                .is_some_and(|url| url.contains("://") && !url.starts_with("file://"))
+        });
         for doc in &docs {
             let pod = match s(doc, "kind") {
                 "Deployment" | "Job" => get(doc, "spec.template"),
@@ -331,12 +407,41 @@ fn network_policies_cover_every_pod() {
             }
             for rule in list(get(policy, "spec.egress")) {
                 for port in list(get(rule, "ports")) {
-                    assert_eq!(
-                        get(port, "port").as_u64(),
-                        Some(53),
-                        "{what}: egress is DNS only"
-                    );
+                    match get(port, "port").as_u64() {
+                        Some(53) => {}
+                        // The object store's endpoint, when models live there.
+                        Some(443) if follows_store => {}
+                        // The instance metadata address only (workload identity's tokens).
+                        Some(80) if follows_store => {
+                            let to = list(get(rule, "to"));
+                            assert_eq!(to.len(), 1, "{what}: port 80 to one address");
+                            assert_eq!(
+                                s(&to[0], "ipBlock.cidr"),
+                                "169.254.169.254/32",
+                                "{what}: port 80 to the instance metadata address only"
+                            );
+                        }
+                        other => panic!(
+                            "{what}: egress to port {other:?}: DNS only{}",
+                            if follows_store {
+                                ", HTTPS and the metadata address"
+                            } else {
+                                ""
+                            }
+                        ),
+                    }
                 }
+            }
+            if follows_store {
+                let https = list(get(policy, "spec.egress")).iter().any(|rule| {
+                    list(get(rule, "ports"))
+                        .iter()
+                        .any(|p| get(p, "port").as_u64() == Some(443))
+                });
+                assert!(
+                    https,
+                    "{what}: models in object storage, but no egress to HTTPS"
+                );
             }
         }
     }

@@ -6,13 +6,13 @@
 //! candidate has no blob to hold it, and the blob format, the model id and the browser's copy
 //! of the engine stay as they are.
 
-use std::io;
-use std::path::{Path, PathBuf};
-
+use bytes::Bytes;
 use engine::Model;
 use serde::{Deserialize, Serialize};
-use store::dir::{self, Published};
 use store::layout::GUARD;
+use store::{Expected, Published, Store, StoreError};
+
+use crate::publish;
 
 use super::{Check, DatasetPrint, Decision, Facts, GuardOptions, Ledger, PublishedDataset, judge};
 
@@ -40,77 +40,55 @@ pub enum GuardError {
     Refused(Box<Check>),
     /// The current model could not be read (other than missing or corrupt, which the guard
     /// notes and publishes over).
-    #[error("reading the current model in {}", path.display())]
-    Current {
-        /// The model directory.
-        path: PathBuf,
-        /// The system's error.
-        source: io::Error,
-    },
-    /// Writing the blob or the pointer failed.
-    #[error("publishing to {}", path.display())]
-    Publish {
-        /// The model directory.
-        path: PathBuf,
-        /// The system's error.
-        source: io::Error,
-    },
+    #[error("reading the current model: {0}")]
+    Current(Box<StoreError>),
+    /// Writing the blob or the pointer failed, or another publisher got there first.
+    #[error("publishing: {0}")]
+    Publish(Box<StoreError>),
 }
 
-/// The guard's record in the store `dir`: `None` when there is none. A record that cannot be
-/// parsed is an error (the caller decides; publishing starts a new one).
-pub fn read(dir: &Path) -> io::Result<Option<GuardFile>> {
-    let path = dir.join(GUARD);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
+/// The guard's record in `store`: `None` when there is none. A record that cannot be read
+/// or parsed is an error (the caller decides; publishing starts a new one).
+pub fn read(store: &Store) -> Result<Option<GuardFile>, String> {
+    let Some(bytes) = publish::block_on(store.read_optional(GUARD)).map_err(|e| e.to_string())?
+    else {
+        return Ok(None);
     };
-    serde_json::from_str(&text).map(Some).map_err(|e| {
-        io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("{}: {e}", path.display()),
-        )
-    })
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| format!("{}/{GUARD}: {e}", store.describe()))
 }
 
-/// Writes the guard's record into `dir` atomically.
-pub fn write(dir: &Path, file: &GuardFile) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let mut text = serde_json::to_string_pretty(file).map_err(io::Error::other)?;
+/// Replaces the guard's record in `store` whole (atomically in a directory).
+pub fn write(store: &Store, file: &GuardFile) -> Result<(), String> {
+    let mut text = serde_json::to_string_pretty(file).map_err(|e| e.to_string())?;
     text.push('\n');
-    dir::write_atomic(&dir.join(GUARD), text.as_bytes())
+    publish::block_on(store.write_record(GUARD, Bytes::from(text))).map_err(|e| e.to_string())
 }
 
-/// The current model of `dir`, as facts (its datasets' fingerprints from `ledger`), or `None`
-/// with a note when there is none or it cannot be used (a malformed pointer, a missing or
-/// corrupt blob: servers do not serve those either, so a good candidate may replace them).
+/// The current model of `store`, as facts (its datasets' fingerprints from `ledger`), or
+/// `None` with a note when there is none or it cannot be used (a malformed pointer, a missing
+/// or corrupt blob: servers do not serve those either, so a good candidate may replace them).
 fn current_facts(
-    dir: &Path,
+    store: &Store,
     ledger: &Ledger,
 ) -> Result<(Option<Facts>, Option<String>), GuardError> {
-    let error = |source| GuardError::Current {
-        path: dir.to_owned(),
-        source,
-    };
-    let blob = match dir::current(dir) {
-        Ok(Some(blob)) => blob,
+    let pointer = match publish::block_on(store.read_pointer()) {
+        Ok(Some((pointer, _))) => pointer,
         Ok(None) => return Ok((None, None)),
-        Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+        Err(e @ StoreError::Pointer { .. }) => {
             return Ok((None, Some(format!("the current pointer is malformed: {e}"))));
         }
-        Err(e) => return Err(error(e)),
+        Err(e) => return Err(GuardError::Current(Box::new(e))),
     };
-    let bytes = match std::fs::read(&blob) {
-        Ok(b) => b,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let note = format!(
-                "the current pointer names a missing blob {}",
-                blob.display()
-            );
+    let blob = format!("{}/{pointer}", store.describe());
+    let bytes = match publish::block_on(store.read_optional(&pointer)) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            let note = format!("the current pointer names a missing blob {blob}");
             return Ok((None, Some(note)));
         }
-        Err(e) => return Err(error(e)),
+        Err(e) => return Err(GuardError::Current(Box::new(e))),
     };
     match Model::from_blob(&bytes) {
         Ok(model) => {
@@ -135,29 +113,28 @@ fn current_facts(
         }
         Err(e) => Ok((
             None,
-            Some(format!(
-                "the current blob {} is not a valid model: {e}",
-                blob.display()
-            )),
+            Some(format!("the current blob {blob} is not a valid model: {e}")),
         )),
     }
 }
 
-/// Judges `model` (mined from `datasets`) against the current model of the store `dir` and
-/// publishes it when the guard lets it (keeping `keep` blobs), recording the comparison in
-/// the store's `guard.json` either way. `at` is the time of the check (RFC 3339).
+/// Judges `model` (mined from `datasets`) against the current model of `store` and publishes
+/// it when the guard lets it (keeping `keep` blobs; only if the pointer is still as `base`
+/// found it, see [`store::Store::publish`]), recording the comparison in the store's
+/// `guard.json` either way. `at` is the time of the check (RFC 3339).
 ///
 /// The one entry point of publishing a model: `miner mine`, `miner run` and importers call it.
 pub fn publish_checked(
-    dir: &Path,
+    store: &Store,
     model: &Model,
     datasets: Vec<DatasetPrint>,
     options: &GuardOptions,
     keep: usize,
+    base: &Expected,
     at: String,
 ) -> Result<(Check, Published), GuardError> {
     let mut notes = Vec::new();
-    let mut file = match read(dir) {
+    let mut file = match read(store) {
         Ok(file) => file.unwrap_or_default(),
         Err(e) => {
             let note = format!("the guard's record could not be read ({e}); starting a new one");
@@ -166,7 +143,7 @@ pub fn publish_checked(
             GuardFile::default()
         }
     };
-    let (current, note) = current_facts(dir, &file.datasets)?;
+    let (current, note) = current_facts(store, &file.datasets)?;
     notes.extend(note);
     let candidate = Facts::of(model, datasets);
     let verdict = judge(&candidate, current.as_ref(), &file.datasets, options);
@@ -192,11 +169,8 @@ pub fn publish_checked(
                 reasons = %reasons.join("; "),
                 "the publish guard refused the model; nothing published"
             );
-            if let Err(e) = write(dir, &file) {
-                tracing::warn!(
-                    "could not record the refusal in {}: {e}",
-                    dir.join(GUARD).display()
-                );
+            if let Err(e) = write(store, &file) {
+                tracing::warn!("could not record the refusal: {e}");
             }
             return Err(GuardError::Refused(Box::new(check)));
         }
@@ -211,12 +185,8 @@ pub fn publish_checked(
             "the publish guard accepted the model"
         ),
     }
-    let blob = model.blob();
     let published =
-        dir::publish(dir, model.id(), &blob, keep).map_err(|source| GuardError::Publish {
-            path: dir.to_owned(),
-            source,
-        })?;
+        publish::publish(store, model, keep, base).map_err(|e| GuardError::Publish(Box::new(e)))?;
     for d in &check.candidate.datasets {
         file.datasets.insert(
             d.name.clone(),
@@ -231,11 +201,8 @@ pub fn publish_checked(
     file.published = Some(check.clone());
     // The model is published: a record that cannot be written weakens the next check but
     // does not undo this one.
-    if let Err(e) = write(dir, &file) {
-        tracing::warn!(
-            "could not record the publication in {}: {e}",
-            dir.join(GUARD).display()
-        );
+    if let Err(e) = write(store, &file) {
+        tracing::warn!("could not record the publication: {e}");
     }
     Ok((check, published))
 }

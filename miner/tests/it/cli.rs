@@ -196,6 +196,7 @@ mine --min-count env=SEGUE_MIN_COUNT Set Some(1)
 mine --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
 mine --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
 mine --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
+mine --store env=SEGUE_MODEL_STORE Set Some(1)
 inspect --json default=false SetTrue Some(0)
 inspect --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 inspect --top default=10 Set Some(1)
@@ -218,6 +219,7 @@ run --min-count env=SEGUE_MIN_COUNT Set Some(1)
 run --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
 run --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
 run --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
+run --store env=SEGUE_MODEL_STORE Set Some(1)
 run --synth-if-empty env=SEGUE_SYNTH_IF_EMPTY Set Some(1)
 sweep --format env=SEGUE_FORMAT default=auto Set Some(1)
 sweep --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
@@ -229,6 +231,14 @@ sweep --seed default=1 Set Some(1)
 sweep --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
 sweep --supports default=0.02,0.01,0.005,0.002,0.001 delimiter=',' Append Some(1)
 sweep --test-fraction default=0.2 Set Some(1)
+models --json default=false SetTrue Some(0)
+models --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+models --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
+models --store env=SEGUE_MODEL_STORE Set Some(1)
+rollback --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+rollback --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
+rollback --store env=SEGUE_MODEL_STORE Set Some(1)
+rollback id Set Some(1) required
 synth --format env=SEGUE_SYNTH_FORMAT default=csv Set Some(1)
 synth --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 synth --out -o env=SEGUE_SYNTH_OUT Set Some(1) required

@@ -150,7 +150,7 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
             max_len: 3,
             min_confidence: 7.0,
         },
-        out: dir.path().join("models"),
+        store: dir.path().join("models").display().to_string(),
         keep: 5,
         itemsets: None,
         guard: GuardOptions::default(),

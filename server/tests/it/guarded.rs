@@ -36,7 +36,7 @@ fn options(out: &Path, force: bool) -> PipelineOptions {
             max_len: 3,
             min_confidence: 0.05,
         },
-        out: out.to_owned(),
+        store: out.display().to_string(),
         keep: 5,
         itemsets: None,
         guard: GuardOptions {

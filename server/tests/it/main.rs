@@ -3,6 +3,7 @@
 //! code.
 
 mod common;
+mod follow;
 mod guarded;
 mod hostile;
 mod process;

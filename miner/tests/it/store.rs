@@ -1,0 +1,224 @@
+//! The miner on object storage (a real S3 endpoint, moto_server on 127.0.0.1): `mine`,
+//! `models`, `rollback`, `run`'s history and lock, and two miners racing on the pointer.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use testkit::s3::S3;
+
+use crate::text;
+
+/// The miner with the S3 endpoint's settings in its environment.
+fn miner(s3: &S3, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
+    command.args(args).envs(s3.env()).env("RUST_LOG", "warn");
+    command
+}
+
+fn output(mut command: Command) -> Output {
+    command.output().expect("runs")
+}
+
+/// Writes `playlists` generated playlists (seed `seed`) to `dir/synth-<seed>.csv`.
+fn synth(dir: &Path, seed: u64, playlists: usize) -> String {
+    let path = dir.join(format!("synth-{seed}.csv"));
+    miner::synth::write(
+        &miner::synth::SynthOptions { playlists, seed },
+        miner::dataset::Format::Csv,
+        &path,
+    )
+    .expect("generates");
+    path.display().to_string()
+}
+
+fn mine(s3: &S3, store: &str, input: &str) -> Output {
+    output(miner(
+        s3,
+        &[
+            "mine",
+            "--store",
+            store,
+            "--input",
+            input,
+            "--min-support",
+            "0.02",
+        ],
+    ))
+}
+
+/// The ids `miner models` lists, the current one marked with `*`.
+fn models(s3: &S3, store: &str) -> Vec<String> {
+    let o = output(miner(s3, &["models", "--json", "--store", store]));
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    json["models"]
+        .as_array()
+        .expect("models")
+        .iter()
+        .map(|m| {
+            let star = if m["current"] == true { "*" } else { "" };
+            format!("{star}{}", m["id"].as_str().expect("id"))
+        })
+        .collect()
+}
+
+fn published_id(o: &Output) -> String {
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("published "))
+        .unwrap_or_else(|| panic!("no `published` line: {}", text(o)));
+    let name = line.split('/').next_back().expect("path");
+    name.split('.').next().expect("id").to_owned()
+}
+
+#[test]
+fn mine_list_and_roll_back_on_s3() {
+    let s3 = S3::start();
+    s3.create_bucket("mine");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = "s3://mine/segue";
+    let a = mine(&s3, store, &synth(dir.path(), 1, 600));
+    assert!(a.status.success(), "{}", text(&a));
+    let a = published_id(&a);
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // S3 times are to the second
+    let b = mine(&s3, store, &synth(dir.path(), 2, 600));
+    assert!(b.status.success(), "{}", text(&b));
+    let b = published_id(&b);
+    assert_ne!(a, b);
+    assert_eq!(models(&s3, store), [format!("*{b}"), a.clone()]);
+
+    let o = output(miner(&s3, &["rollback", &a, "--store", store]));
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(models(&s3, store), [b.clone(), format!("*{a}")]);
+
+    let o = output(miner(&s3, &["rollback", "0123", "--store", store]));
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("no published model `0123`"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(models(&s3, store), [b, format!("*{a}")]);
+}
+
+#[test]
+fn two_miners_racing_on_the_pointer_one_wins() {
+    let s3 = S3::start();
+    s3.create_bucket("race");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = "s3://race/segue";
+    // Large enough inputs that both have read the pointer before either publishes.
+    let inputs = [synth(dir.path(), 3, 40_000), synth(dir.path(), 4, 40_000)];
+    let children: Vec<_> = inputs
+        .iter()
+        .map(|input| {
+            miner(
+                &s3,
+                &[
+                    "mine",
+                    "--store",
+                    store,
+                    "--input",
+                    input,
+                    "--min-support",
+                    "0.02",
+                ],
+            )
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("starts")
+        })
+        .collect();
+    let outputs: Vec<Output> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("waits"))
+        .collect();
+    let won: Vec<&Output> = outputs.iter().filter(|o| o.status.success()).collect();
+    let lost: Vec<&Output> = outputs.iter().filter(|o| !o.status.success()).collect();
+    assert_eq!(
+        (won.len(), lost.len()),
+        (1, 1),
+        "exactly one wins: {}\n---\n{}",
+        text(&outputs[0]),
+        text(&outputs[1])
+    );
+    assert!(
+        text(lost[0]).contains("another publisher changed `current`"),
+        "{}",
+        text(lost[0])
+    );
+    // `current` names the winner's complete blob, and the loser left nothing behind.
+    let winner = published_id(won[0]);
+    assert_eq!(models(&s3, store), [format!("*{winner}")]);
+}
+
+#[test]
+fn run_keeps_its_history_and_lock_in_the_bucket() {
+    let s3 = S3::start();
+    s3.create_bucket("run");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let datasets = dir.path().join("datasets");
+    std::fs::create_dir(&datasets).expect("mkdir");
+    for seed in 1..=2 {
+        let file = synth(dir.path(), seed, 300);
+        std::fs::rename(&file, datasets.join(format!("ds{seed}.csv"))).expect("moves");
+    }
+    let store = "s3://run/segue";
+    let run = || {
+        let mut command = miner(&s3, &["run", "--store", store, "--min-support", "0.02"]);
+        command.env("SEGUE_DATASETS", &datasets);
+        output(command)
+    };
+    let mut mined = Vec::new();
+    for _ in 0..3 {
+        let o = run();
+        assert!(o.status.success(), "{}", text(&o));
+        mined.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| l.starts_with("dataset "))
+                .map(str::to_owned),
+        );
+    }
+    assert_eq!(
+        mined,
+        [
+            "dataset 1 of 2: ds1.csv",
+            "dataset 2 of 2: ds2.csv",
+            "dataset 1 of 2: ds1.csv"
+        ]
+    );
+    // The lock is released after each run; a lock held elsewhere makes a run do nothing.
+    let options = s3.options();
+    let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let Ok(store::Store::Object(o)) = store::open_with(store, &options) else {
+        panic!("an object store")
+    };
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let history = rt.block_on(o.get("history.csv")).expect("history");
+    assert_eq!(
+        String::from_utf8_lossy(&history).lines().count(),
+        4,
+        "header and 3 runs"
+    );
+    let hour = std::time::Duration::from_secs(3600);
+    assert!(
+        rt.block_on(o.try_lock(".miner.lock", "another run", hour))
+            .expect("locks")
+    );
+    let o2 = run();
+    assert!(o2.status.success(), "{}", text(&o2));
+    assert!(
+        text(&o2).contains("holds s3://run/segue/.miner.lock"),
+        "{}",
+        text(&o2)
+    );
+    let history = rt.block_on(o.get("history.csv")).expect("history");
+    assert_eq!(
+        String::from_utf8_lossy(&history).lines().count(),
+        4,
+        "nothing mined"
+    );
+}
