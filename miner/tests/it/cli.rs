@@ -186,6 +186,7 @@ mine --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
 mine --itemsets env=SEGUE_ITEMSETS Set Some(1)
 mine --keep env=SEGUE_KEEP default=5 Set Some(1)
 mine --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+mine --max-consequents env=SEGUE_MAX_CONSEQUENTS Set Some(1)
 mine --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
 mine --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
 mine --min-count env=SEGUE_MIN_COUNT Set Some(1)
@@ -204,6 +205,7 @@ run --if-no-model env=SEGUE_IF_NO_MODEL default=false SetTrue Some(0)
 run --itemsets env=SEGUE_ITEMSETS Set Some(1)
 run --keep env=SEGUE_KEEP default=5 Set Some(1)
 run --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+run --max-consequents env=SEGUE_MAX_CONSEQUENTS Set Some(1)
 run --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
 run --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
 run --min-count env=SEGUE_MIN_COUNT Set Some(1)
@@ -214,6 +216,7 @@ run --synth-if-empty env=SEGUE_SYNTH_IF_EMPTY Set Some(1)
 sweep --format env=SEGUE_FORMAT default=auto Set Some(1)
 sweep --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
 sweep --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+sweep --max-consequents default=0 delimiter=',' Append Some(1)
 sweep --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
 sweep --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
 sweep --report default=sweep Set Some(1)
@@ -225,15 +228,20 @@ synth --format env=SEGUE_SYNTH_FORMAT default=csv Set Some(1)
 synth --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 synth --out -o env=SEGUE_SYNTH_OUT Set Some(1) required
 synth --playlists env=SEGUE_SYNTH_PLAYLISTS default=10000 Set Some(1)
+synth --profile env=SEGUE_SYNTH_PROFILE default=mpd Set Some(1)
 synth --seed env=SEGUE_SYNTH_SEED default=1 Set Some(1)
+synth --stats default=false SetTrue Some(0)
 evaluate --format env=SEGUE_FORMAT default=auto Set Some(1)
 evaluate --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
+evaluate --knn-neighbors default=200 Set Some(1)
 evaluate --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+evaluate --max-consequents env=SEGUE_MAX_CONSEQUENTS Set Some(1)
 evaluate --max-len env=SEGUE_MAX_LEN default=3 Set Some(1)
 evaluate --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
 evaluate --min-count env=SEGUE_MIN_COUNT Set Some(1)
 evaluate --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
 evaluate --report default=evaluation Set Some(1)
+evaluate --resamples default=1000 Set Some(1)
 evaluate --seed default=1 Set Some(1)
 evaluate --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
 evaluate --test-fraction default=0.2 Set Some(1)
