@@ -212,10 +212,10 @@ mod tests {
             let playlists = random_playlists(seed, 60, tracks as u32);
             let oracle = dense(&playlists, tracks);
             let knn = ItemKnn::build(playlists.iter().map(Vec::as_slice), tracks, tracks);
-            for i in 0..tracks {
+            for (i, dense_row) in oracle.iter().enumerate() {
                 let mut want: Vec<(u32, f64)> = (0..tracks as u32)
-                    .filter(|&j| oracle[i][j as usize] > 0.0)
-                    .map(|j| (j, oracle[i][j as usize]))
+                    .filter(|&j| dense_row[j as usize] > 0.0)
+                    .map(|j| (j, dense_row[j as usize]))
                     .collect();
                 want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
                 let got: Vec<(u32, f64)> = knn.row(i as u32).collect();
