@@ -434,7 +434,7 @@ pub fn write(options: &SynthOptions, format: Format, out: &Path) -> io::Result<S
     write_profile(options, Profile::MPD, format, out)
 }
 
-/// [`write`] with the structure of `profile`.
+/// [`write()`] with the structure of `profile`.
 pub fn write_profile(
     options: &SynthOptions,
     profile: Profile,
