@@ -129,6 +129,7 @@ impl RuleArgs {
             min_count: None,
             max_len: self.max_len,
             min_confidence: self.min_confidence,
+            max_consequents: None,
         }
     }
 }
@@ -143,6 +144,11 @@ pub struct MiningArgs {
     /// Minimum support as an absolute count (overrides --min-support).
     #[arg(long, env = "SEGUE_MIN_COUNT")]
     pub min_count: Option<u32>,
+    /// Keep only the N best rules per antecedent (highest confidence, then highest lift):
+    /// the long tail of a low support at a fraction of the size (docs/quality.md). Every
+    /// rule when left out.
+    #[arg(long, env = "SEGUE_MAX_CONSEQUENTS", value_name = "N")]
+    pub max_consequents: Option<usize>,
     #[command(flatten)]
     pub rules: RuleArgs,
 }
@@ -153,6 +159,7 @@ impl MiningArgs {
         MineOptions {
             min_support: Some(self.min_support),
             min_count: self.min_count,
+            max_consequents: self.max_consequents,
             ..self.rules.options()
         }
     }
@@ -177,6 +184,12 @@ pub struct EvaluateArgs {
     /// Seed of the split and of the seed draws: the same seed gives the same figures.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Bootstrap resamples of the test playlists behind the 95% intervals (0: none).
+    #[arg(long, default_value_t = crate::evaluate::RESAMPLES)]
+    pub resamples: usize,
+    /// Neighbors kept per track by the item-kNN baseline.
+    #[arg(long, default_value_t = crate::evaluate::KNN_NEIGHBORS)]
+    pub knn_neighbors: usize,
     /// Directory for evaluate.md, evaluate.json and evaluate.svg.
     #[arg(long, default_value = "evaluation")]
     pub report: PathBuf,
@@ -191,6 +204,8 @@ impl EvaluateArgs {
             mine: self.mining.options(),
             rankers: Ranker::all(),
             shapes: Shape::CHALLENGE.to_vec(),
+            resamples: self.resamples,
+            knn_neighbors: self.knn_neighbors,
         }
     }
 }
@@ -206,6 +221,10 @@ pub struct SweepArgs {
         default_value = "0.02,0.01,0.005,0.002,0.001"
     )]
     pub supports: Vec<f64>,
+    /// Rules kept per antecedent to try at each support (comma-separated; 0 keeps every
+    /// rule): each support is mined once and pruned to each setting.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    pub max_consequents: Vec<usize>,
     #[command(flatten)]
     pub read: ReadArgs,
     #[command(flatten)]
@@ -229,6 +248,7 @@ impl SweepArgs {
         SweepOptions {
             mine: self.rules.options(),
             supports: self.supports.clone(),
+            max_consequents: self.max_consequents.clone(),
             test_fraction: self.test_fraction,
             seed: self.seed,
         }
@@ -249,6 +269,22 @@ pub struct SynthArgs {
     /// Output file, or directory for `mpd`.
     #[arg(long, short, env = "SEGUE_SYNTH_OUT")]
     pub out: PathBuf,
+    /// The structure of the playlists: `mpd` (the MPD's statistics), `loose` (weak themes,
+    /// flat popularity, long playlists, many one-off tracks) or `niche` (strong themes, steep
+    /// popularity, short playlists); docs/quality.md compares them.
+    #[arg(long, env = "SEGUE_SYNTH_PROFILE", default_value = "mpd", value_parser = parse_profile)]
+    pub profile: crate::synth::Profile,
+    /// Also print the generated playlists' statistics (mean length, repeats, one-off tracks,
+    /// the top track's share), as docs/quality.md lists them.
+    #[arg(long)]
+    pub stats: bool,
+}
+
+fn parse_profile(name: &str) -> Result<crate::synth::Profile, String> {
+    crate::synth::Profile::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = crate::synth::Profile::ALL.iter().map(|p| p.name).collect();
+        format!("unknown profile `{name}`: one of {}", names.join(", "))
+    })
 }
 
 /// The publish guard (`mine`, `run`): a model that is implausible next to the current one is

@@ -21,8 +21,10 @@ use std::time::{Duration, Instant};
 use engine::{Model, Options, Source, Strategy, TrackId, recommend};
 use rayon::prelude::*;
 
+use crate::bootstrap::{Interval, Units, intervals};
 use crate::dataset::Dataset;
 use crate::dataset::Transactions;
+use crate::knn::ItemKnn;
 use crate::mine::{MineError, MineOptions, mine};
 use engine::SplitMix64;
 
@@ -76,15 +78,19 @@ impl Shape {
 pub enum Ranker {
     /// The most popular tracks of train (no rules): the baseline every ranking must beat.
     Popular,
+    /// Item-kNN over the training playlists ([`crate::knn`]): the strong baseline, with no
+    /// support threshold.
+    Knn,
     /// The engine with a strategy; [`Strategy::Original`] is the original service's ranking
     /// (best confidence over single-seed rules), the other baseline.
     Engine(Strategy),
 }
 
 impl Ranker {
-    /// The popularity baseline, then the engine with every strategy (the original's first).
+    /// The popularity and item-kNN baselines, then the engine with every strategy (the
+    /// original's first).
     pub fn all() -> Vec<Ranker> {
-        let mut out = vec![Ranker::Popular];
+        let mut out = vec![Ranker::Popular, Ranker::Knn];
         out.extend(Strategy::ALL.into_iter().map(Ranker::Engine));
         out
     }
@@ -93,6 +99,7 @@ impl Ranker {
     pub fn name(self) -> &'static str {
         match self {
             Ranker::Popular => "popular",
+            Ranker::Knn => "item_knn",
             Ranker::Engine(s) => s.name(),
         }
     }
@@ -111,7 +118,18 @@ pub struct EvalOptions {
     pub rankers: Vec<Ranker>,
     /// The shapes to evaluate.
     pub shapes: Vec<Shape>,
+    /// Bootstrap resamples for the 95% intervals (0: no intervals, each is its mean).
+    pub resamples: usize,
+    /// Neighbors kept per track by the item-kNN baseline.
+    pub knn_neighbors: usize,
 }
+
+/// The default number of bootstrap resamples.
+pub const RESAMPLES: usize = 1_000;
+/// The default number of neighbors per track of the item-kNN baseline.
+pub const KNN_NEIGHBORS: usize = 200;
+/// Confidence level of every interval.
+pub const LEVEL: f64 = 0.95;
 
 /// One test case's figures.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -196,6 +214,33 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
     (train, test)
 }
 
+/// A paired difference of a metric: ranker minus default, case by case.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Difference {
+    /// Mean difference.
+    pub mean: f64,
+    /// Its 95% bootstrap interval (resampling test playlists).
+    pub interval: Interval,
+}
+
+impl Difference {
+    /// Whether the interval excludes zero: a difference the data support.
+    pub fn real(&self) -> bool {
+        self.interval.excludes_zero()
+    }
+}
+
+/// A ranker's paired differences against the default on the same cases.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct VsDefault {
+    /// R-precision difference (positive: better than the default).
+    pub r_precision: Difference,
+    /// NDCG difference (positive: better).
+    pub ndcg: Difference,
+    /// Clicks difference (negative: better).
+    pub clicks: Difference,
+}
+
 /// Figures of one ranker on one shape (or `all`: every case of every shape).
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct ResultRow {
@@ -207,16 +252,25 @@ pub struct ResultRow {
     pub cases: usize,
     /// Mean R-precision.
     pub r_precision: f64,
+    /// Its 95% bootstrap interval.
+    pub r_precision_ci: Interval,
     /// Mean NDCG.
     pub ndcg: f64,
+    /// Its 95% bootstrap interval.
+    pub ndcg_ci: Interval,
     /// Mean recommended-songs clicks.
     pub clicks: f64,
+    /// Its 95% bootstrap interval.
+    pub clicks_ci: Interval,
     /// Share of cases with a held-out track in the first 10.
     pub hit_at_10: f64,
     /// Share of the model's tracks that appear in at least one first-10 list.
     pub coverage: f64,
-    /// Share of cases with at least one rule-based track in the list.
+    /// Share of cases with at least one rule-based (for item-kNN: neighbor-based) track.
     pub rule_share: f64,
+    /// Paired differences against the default ranker (none for the default itself, or when
+    /// the default was not evaluated).
+    pub vs_default: Option<VsDefault>,
 }
 
 /// What `miner evaluate` measured.
@@ -240,14 +294,28 @@ pub struct Evaluation {
     pub max_len: usize,
     /// Minimum confidence.
     pub min_confidence: f64,
+    /// Consequents kept per antecedent, when the rules were pruned.
+    pub max_consequents: Option<usize>,
     /// Tracks in the model.
     pub model_tracks: usize,
     /// Rules in the model.
     pub rules: usize,
+    /// Blob size in bytes.
+    pub model_bytes: usize,
+    /// Neighbor pairs kept by item-kNN (0 when it was not evaluated).
+    pub knn_pairs: usize,
+    /// The ranker the differences are taken against.
+    pub default_ranker: String,
+    /// Bootstrap resamples behind the intervals.
+    pub resamples: usize,
     /// Seconds spent mining train.
     pub mine_seconds: f64,
+    /// Seconds spent building item-kNN.
+    pub knn_seconds: f64,
     /// Seconds spent ranking and scoring.
     pub rank_seconds: f64,
+    /// Seconds spent on the intervals.
+    pub bootstrap_seconds: f64,
     /// Per ranker: `all` first, then each shape.
     pub results: Vec<ResultRow>,
 }
@@ -262,11 +330,43 @@ impl EvalOptions {
                 self.test_fraction
             )));
         }
+        if self.rankers.contains(&Ranker::Knn) && self.knn_neighbors == 0 {
+            return Err(MineError::BadOption(
+                "--knn-neighbors must be at least 1".into(),
+            ));
+        }
         self.mine.validate()
+    }
+
+    /// The ranker differences are taken against: the engine's default strategy.
+    pub fn default_ranker() -> Ranker {
+        Ranker::Engine(Strategy::default())
     }
 }
 
-/// Splits, mines train, ranks and scores.
+/// Builds item-kNN over `train`'s playlists, with the model's track ids (popularity ranks).
+pub fn build_knn(model: &Model, train: &Dataset, neighbors: usize) -> ItemKnn {
+    let to_model: Vec<u32> = train
+        .tracks
+        .iter()
+        .map(|t| model.track_by_uri(&t.uri).map_or(u32::MAX, |id| id.0))
+        .collect();
+    let mut mapped = Transactions::new();
+    let mut items = Vec::new();
+    for playlist in train.transactions.iter() {
+        items.clear();
+        items.extend(
+            playlist
+                .iter()
+                .map(|&t| to_model[t as usize])
+                .filter(|&t| t != u32::MAX),
+        );
+        mapped.push(&items);
+    }
+    ItemKnn::build(mapped.iter(), model.track_count(), neighbors)
+}
+
+/// Splits, mines train, builds item-kNN when asked, ranks, scores and resamples.
 pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, MineError> {
     options.validate()?;
     let (train, test) = split(data, options.test_fraction, options.seed);
@@ -280,21 +380,38 @@ pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, Min
         "mined the training playlists"
     );
     let start = Instant::now();
-    let results = rank_and_score(&mined.model, data, &test, options);
+    let knn = options
+        .rankers
+        .contains(&Ranker::Knn)
+        .then(|| build_knn(&mined.model, &train, options.knn_neighbors));
+    let knn_time = start.elapsed();
+    drop(train);
+    let start = Instant::now();
+    let cases = rank_cases(&mined.model, knn.as_ref(), data, &test, options);
+    let rank_time = start.elapsed();
+    let start = Instant::now();
+    let results = aggregate(&mined.model, &cases, options);
     Ok(Evaluation {
         datasets: data.labels.clone(),
         playlists: data.transactions.len(),
-        train_playlists: train.transactions.len(),
+        train_playlists: data.transactions.len() - test.len(),
         test_playlists: test.len(),
         test_fraction: options.test_fraction,
         seed: options.seed,
         min_count: mined.report.min_count,
         max_len: options.mine.max_len,
         min_confidence: options.mine.min_confidence,
+        max_consequents: options.mine.max_consequents,
         model_tracks: mined.model.track_count(),
         rules: mined.model.rule_count(),
+        model_bytes: mined.model.blob_len(),
+        knn_pairs: knn.as_ref().map_or(0, ItemKnn::pairs),
+        default_ranker: EvalOptions::default_ranker().name().to_owned(),
+        resamples: options.resamples,
         mine_seconds: secs(mine_time),
-        rank_seconds: secs(start.elapsed()),
+        knn_seconds: secs(knn_time),
+        rank_seconds: secs(rank_time),
+        bootstrap_seconds: secs(start.elapsed()),
         results,
     })
 }
@@ -316,18 +433,44 @@ fn popular_fill(out: &mut Vec<u32>, n: u32, seeds: &[u32], k: usize, taken: impl
     }
 }
 
-/// One case's results for every ranker: its metrics, whether a rule contributed, and the first
-/// 10 tracks.
-type CaseResult = Vec<(CaseMetrics, bool, Vec<u32>)>;
+/// One ranker's result on one case: its metrics, whether a rule (or neighbor) contributed,
+/// and the first 10 tracks.
+pub type RankerResult = (CaseMetrics, bool, Vec<u32>);
+
+/// One test case: the test playlist (its index), the shape (index into the options'), and
+/// each ranker's result in the options' order.
+#[derive(Clone, Debug)]
+pub struct Case {
+    /// Index of the test playlist.
+    pub playlist: usize,
+    /// Index of the shape.
+    pub shape: usize,
+    /// Per ranker.
+    pub results: Vec<RankerResult>,
+}
 
 /// Ranks every test case with every ranker and aggregates per ranker and shape.
 /// `test` holds item ids of `data`; the model's tracks are found by URI.
 pub fn rank_and_score(
     model: &Model,
+    knn: Option<&ItemKnn>,
     data: &Dataset,
     test: &[Vec<u32>],
     options: &EvalOptions,
 ) -> Vec<ResultRow> {
+    let cases = rank_cases(model, knn, data, test, options);
+    aggregate(model, &cases, options)
+}
+
+/// Ranks every test case with every ranker. `knn` is needed when the rankers include
+/// [`Ranker::Knn`].
+pub fn rank_cases(
+    model: &Model,
+    knn: Option<&ItemKnn>,
+    data: &Dataset,
+    test: &[Vec<u32>],
+    options: &EvalOptions,
+) -> Vec<Case> {
     let n = model.track_count() as u32;
     // Item id -> model track id; tracks absent from train get ids past the model's, distinct,
     // so that they count as held out but are never ranked.
@@ -341,8 +484,7 @@ pub fn rank_and_score(
                 .map_or(n.saturating_add(i as u32), |id| id.0)
         })
         .collect();
-    let cases: Vec<(usize, CaseResult)> = test
-        .par_iter()
+    test.par_iter()
         .enumerate()
         .flat_map_iter(|(p, playlist)| {
             let mut order: Vec<u32> = playlist.iter().map(|&t| to_model[t as usize]).collect();
@@ -373,7 +515,7 @@ pub fn rank_and_score(
                     .collect();
                 let mut known: Vec<u32> = seeds.iter().copied().filter(|&t| t < n).collect();
                 known.sort_unstable();
-                let per_ranker: CaseResult = options
+                let results: Vec<RankerResult> = options
                     .rankers
                     .iter()
                     .map(|&ranker| {
@@ -383,6 +525,9 @@ pub fn rank_and_score(
                                 popular_fill(&mut out, n, &known, MAX_RANK, |_| false);
                                 (out, false)
                             }
+                            Ranker::Knn => knn
+                                .expect("item-kNN is built when it is ranked")
+                                .recommend(&known, MAX_RANK),
                             Ranker::Engine(strategy) => {
                                 let answer = recommend(
                                     model,
@@ -400,36 +545,81 @@ pub fn rank_and_score(
                         (metrics, rule, ranked.iter().take(10).copied().collect())
                     })
                     .collect();
-                out.push((s, per_ranker));
+                out.push(Case {
+                    playlist: p,
+                    shape: s,
+                    results,
+                });
             }
             out
         })
-        .collect();
-    aggregate(model, &cases, options)
+        .collect()
 }
 
-fn aggregate(
-    model: &Model,
-    cases: &[(usize, CaseResult)],
-    options: &EvalOptions,
-) -> Vec<ResultRow> {
+/// Series per ranker in the bootstrap units: R-precision, NDCG, clicks, and the same three
+/// minus the default's.
+const SERIES: usize = 6;
+
+/// Means, intervals and paired differences per ranker and shape (`all` first).
+pub fn aggregate(model: &Model, cases: &[Case], options: &EvalOptions) -> Vec<ResultRow> {
     let tracks = model.track_count().max(1);
+    let rankers = options.rankers.len();
+    let default = options
+        .rankers
+        .iter()
+        .position(|&r| r == EvalOptions::default_ranker());
+    let shapes: Vec<Option<usize>> = std::iter::once(None)
+        .chain((0..options.shapes.len()).map(Some))
+        .collect();
+    // Per shape: the bootstrap intervals of every ranker's series, resampling test playlists.
+    let per_shape: Vec<Vec<Interval>> = shapes
+        .iter()
+        .map(|&shape| {
+            let mut units = Units::new(rankers * SERIES);
+            let mut by_playlist: Vec<(f64, Vec<f64>)> = Vec::new();
+            let mut index: rustc_hash::FxHashMap<usize, usize> = Default::default();
+            for case in cases.iter().filter(|c| shape.is_none_or(|s| s == c.shape)) {
+                let slot = *index.entry(case.playlist).or_insert_with(|| {
+                    by_playlist.push((0.0, vec![0.0; rankers * SERIES]));
+                    by_playlist.len() - 1
+                });
+                let (weight, sums) = &mut by_playlist[slot];
+                *weight += 1.0;
+                let values = |m: &CaseMetrics| [m.r_precision, m.ndcg, f64::from(m.clicks)];
+                let base = default.map(|d| values(&case.results[d].0));
+                for (r, (m, _, _)) in case.results.iter().enumerate() {
+                    let v = values(m);
+                    for k in 0..3 {
+                        sums[r * SERIES + k] += v[k];
+                        sums[r * SERIES + 3 + k] += base.map_or(0.0, |b| v[k] - b[k]);
+                    }
+                }
+            }
+            for (weight, sums) in &by_playlist {
+                units.push(*weight, sums);
+            }
+            let seed = options.seed ^ shape.map_or(0, |s| s as u64 + 1);
+            intervals(&units, options.resamples, LEVEL, seed)
+        })
+        .collect();
     let mut rows = Vec::new();
     for (r, ranker) in options.rankers.iter().enumerate() {
-        let shapes = std::iter::once(None).chain(options.shapes.iter().enumerate().map(Some));
-        for shape in shapes {
+        for (shape, ci) in shapes.iter().zip(&per_shape) {
             let mut seen = vec![false; tracks];
-            let (mut count, mut rp, mut ndcg, mut clicks, mut hits, mut rule) =
-                (0usize, 0.0, 0.0, 0.0, 0usize, 0usize);
-            for (s, results) in cases {
-                if shape.is_some_and(|(i, _)| i != *s) {
-                    continue;
-                }
-                let (m, fired, top) = &results[r];
+            let mut sum = [0.0; SERIES];
+            let (mut count, mut hits, mut rule) = (0usize, 0usize, 0usize);
+            for case in cases.iter().filter(|c| shape.is_none_or(|s| s == c.shape)) {
+                let (m, fired, top) = &case.results[r];
                 count += 1;
-                rp += m.r_precision;
-                ndcg += m.ndcg;
-                clicks += f64::from(m.clicks);
+                let b = default.map(|d| case.results[d].0);
+                let v = [m.r_precision, m.ndcg, f64::from(m.clicks)];
+                for k in 0..3 {
+                    sum[k] += v[k];
+                    if let Some(b) = b {
+                        let bv = [b.r_precision, b.ndcg, f64::from(b.clicks)];
+                        sum[3 + k] += v[k] - bv[k];
+                    }
+                }
                 hits += usize::from(m.hit_at_10);
                 rule += usize::from(*fired);
                 for &t in top {
@@ -437,16 +627,29 @@ fn aggregate(
                 }
             }
             let mean = |x: f64| if count == 0 { 0.0 } else { x / count as f64 };
+            let ci = &ci[r * SERIES..(r + 1) * SERIES];
+            let diff = |k: usize| Difference {
+                mean: mean(sum[3 + k]),
+                interval: ci[3 + k],
+            };
             rows.push(ResultRow {
                 ranker: ranker.name().to_owned(),
-                shape: shape.map_or("all".to_owned(), |(_, s)| s.label()),
+                shape: shape.map_or("all".to_owned(), |s| options.shapes[s].label()),
                 cases: count,
-                r_precision: mean(rp),
-                ndcg: mean(ndcg),
-                clicks: mean(clicks),
+                r_precision: mean(sum[0]),
+                r_precision_ci: ci[0],
+                ndcg: mean(sum[1]),
+                ndcg_ci: ci[1],
+                clicks: mean(sum[2]),
+                clicks_ci: ci[2],
                 hit_at_10: mean(hits as f64),
                 coverage: seen.iter().filter(|&&b| b).count() as f64 / tracks as f64,
                 rule_share: mean(rule as f64),
+                vs_default: default.filter(|&d| d != r).map(|_| VsDefault {
+                    r_precision: diff(0),
+                    ndcg: diff(1),
+                    clicks: diff(2),
+                }),
             });
         }
     }

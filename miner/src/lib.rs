@@ -3,12 +3,14 @@
 //!
 //! The binary (`src/main.rs`) is a thin clap front end over these modules.
 
+pub mod bootstrap;
 pub mod cli;
 pub mod dataset;
 pub mod evaluate;
 pub mod fpgrowth;
 pub mod guard;
 pub mod inspect;
+pub mod knn;
 pub mod mine;
 pub mod models;
 pub mod pipeline;

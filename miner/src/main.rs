@@ -138,8 +138,12 @@ fn evaluate(args: EvaluateArgs) -> Result<()> {
     let evaluation = miner::evaluate::evaluate(&data, &options).context("evaluating")?;
     print!("{}", evaluation.markdown());
     println!(
-        "mined train in {:.2}s, ranked and scored in {:.2}s",
-        evaluation.mine_seconds, evaluation.rank_seconds
+        "mined train in {:.2}s, built item-kNN in {:.2}s, ranked and scored in {:.2}s, \
+         resampled in {:.2}s",
+        evaluation.mine_seconds,
+        evaluation.knn_seconds,
+        evaluation.rank_seconds,
+        evaluation.bootstrap_seconds
     );
     println!("{}", report::write(&args.report, &evaluation)?);
     Ok(())
@@ -170,16 +174,21 @@ fn synth(args: SynthArgs) -> Result<()> {
         playlists: args.playlists,
         seed: args.seed,
     };
-    let summary = miner::synth::write(&options, args.format, &args.out)
+    let summary = miner::synth::write_profile(&options, args.profile, args.format, &args.out)
         .with_context(|| format!("writing {}", args.out.display()))?;
     println!(
-        "wrote {} playlists ({} rows, catalog of {} tracks) as {} to {} in {:.2?}",
+        "wrote {} playlists ({} rows, catalog of {} tracks, profile {}) as {} to {} in {:.2?}",
         summary.playlists,
         summary.rows,
         summary.catalog,
+        args.profile.name,
         args.format,
         args.out.display(),
         start.elapsed()
     );
+    if args.stats {
+        let stats = miner::synth::Stats::of(&miner::synth::playlists(&options, args.profile));
+        println!("{}", serde_json::to_string_pretty(&stats)?);
+    }
     Ok(())
 }

@@ -20,6 +20,8 @@ pub struct MineOptions {
     pub max_len: usize,
     /// Minimum confidence of a kept rule.
     pub min_confidence: f64,
+    /// Keep only the best N rules per antecedent ([`prune`]); `None` keeps every rule.
+    pub max_consequents: Option<usize>,
 }
 
 impl MineOptions {
@@ -38,6 +40,11 @@ impl MineOptions {
                 "--max-len {} must be at least 2 (rules need two tracks)",
                 self.max_len
             )));
+        }
+        if self.max_consequents == Some(0) {
+            return Err(MineError::BadOption(
+                "--max-consequents 0 would keep no rule: give at least 1, or leave it out".into(),
+            ));
         }
         self.support().map(|_| ())
     }
@@ -166,6 +173,39 @@ pub fn derive_rules(itemsets: &[Itemset], min_confidence: f64) -> Vec<RuleInput>
     rules
 }
 
+/// Keeps, for every antecedent, its `max_consequents` best rules: highest count (so highest
+/// confidence, the antecedent being the same), then the less popular consequent (so higher
+/// lift), then the lower consequent id. The kept rules stay in their original order.
+///
+/// `item_counts[y]` is the number of playlists holding item `y`.
+pub fn prune(rules: Vec<RuleInput>, max_consequents: usize, item_counts: &[u32]) -> Vec<RuleInput> {
+    let mut order: Vec<usize> = (0..rules.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (ra, rb) = (&rules[a], &rules[b]);
+        ra.antecedent
+            .cmp(&rb.antecedent)
+            .then(rb.count.cmp(&ra.count))
+            .then(item_counts[ra.consequent as usize].cmp(&item_counts[rb.consequent as usize]))
+            .then(ra.consequent.cmp(&rb.consequent))
+    });
+    let mut keep = vec![false; rules.len()];
+    let mut run = 0;
+    for (i, &r) in order.iter().enumerate() {
+        if i > 0 && rules[order[i - 1]].antecedent != rules[r].antecedent {
+            run = 0;
+        }
+        if run < max_consequents {
+            keep[r] = true;
+        }
+        run += 1;
+    }
+    rules
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(rule, k)| k.then_some(rule))
+        .collect()
+}
+
 /// What [`mine`] produces.
 #[derive(Debug)]
 pub struct Mined {
@@ -230,7 +270,10 @@ pub fn mine<'a>(
         });
     }
     let start = Instant::now();
-    let rules = derive_rules(&itemsets, options.min_confidence);
+    let mut rules = derive_rules(&itemsets, options.min_confidence);
+    if let Some(n) = options.max_consequents {
+        rules = prune(rules, n, &counts);
+    }
     let mut by_len = vec![0; options.max_len];
     for s in &itemsets {
         by_len[s.items.len() - 1] += 1;

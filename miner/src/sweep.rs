@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use crate::bootstrap::Interval;
 use crate::dataset::Dataset;
 use crate::evaluate::{EvalOptions, Ranker, Shape, rank_and_score, split};
 use crate::mine::{MineError, MineOptions, mine};
@@ -13,6 +14,8 @@ use crate::mine::{MineError, MineOptions, mine};
 pub struct SweepRow {
     /// Minimum support (fraction).
     pub support: f64,
+    /// Rules kept per antecedent (`None`: every rule).
+    pub max_consequents: Option<usize>,
     /// Minimum count it gives.
     pub min_count: u32,
     /// Mining + rules + model build, in seconds.
@@ -37,8 +40,12 @@ pub struct SweepRow {
 pub struct SweepQuality {
     /// Mean R-precision.
     pub r_precision: f64,
+    /// Its 95% bootstrap interval (resampling the held-out playlists).
+    pub r_precision_ci: Interval,
     /// Mean NDCG.
     pub ndcg: f64,
+    /// Its 95% bootstrap interval.
+    pub ndcg_ci: Interval,
     /// Share of test cases with a held-out track in the first 10.
     pub hit_at_10: f64,
     /// Share of test cases with at least one rule-based track.
@@ -53,6 +60,8 @@ pub struct SweepOptions {
     pub mine: MineOptions,
     /// The minimum supports to mine at (fractions), in order.
     pub supports: Vec<f64>,
+    /// The rules kept per antecedent to try at each support (0: every rule), in order.
+    pub max_consequents: Vec<usize>,
     /// Share of the playlists held out (seeded, as `miner evaluate` does) to measure each
     /// support's quality on; every support then mines the rest. 0 measures no quality and
     /// mines every playlist.
@@ -77,18 +86,38 @@ impl SweepOptions {
                 self.test_fraction
             )));
         }
-        self.supports
-            .iter()
-            .try_for_each(|&support| self.at(support).validate())
+        self.settings().iter().try_for_each(MineOptions::validate)
     }
 
-    /// The mining settings at `support`.
+    /// The mining settings at `support`, unpruned.
     fn at(&self, support: f64) -> MineOptions {
         MineOptions {
             min_support: Some(support),
             min_count: None,
+            max_consequents: None,
             ..self.mine.clone()
         }
+    }
+
+    /// Every setting to mine, in order: each support with each pruning.
+    fn settings(&self) -> Vec<MineOptions> {
+        let prunes: Vec<Option<usize>> = if self.max_consequents.is_empty() {
+            vec![self.mine.max_consequents]
+        } else {
+            self.max_consequents
+                .iter()
+                .map(|&n| (n > 0).then_some(n))
+                .collect()
+        };
+        self.supports
+            .iter()
+            .flat_map(|&support| {
+                prunes.iter().map(move |&max_consequents| MineOptions {
+                    max_consequents,
+                    ..self.at(support)
+                })
+            })
+            .collect()
     }
 }
 
@@ -107,15 +136,19 @@ pub fn sweep(data: &Dataset, options: &SweepOptions) -> Result<Vec<SweepRow>, Mi
         mine: options.mine.clone(),
         rankers: vec![Ranker::Engine(engine::Strategy::default())],
         shapes: Shape::CHALLENGE.to_vec(),
+        resamples: 200,
+        knn_neighbors: 0,
     };
     sweep_inner(&train, options, |model| {
-        let all = rank_and_score(model, data, &test, &eval)
+        let all = rank_and_score(model, None, data, &test, &eval)
             .into_iter()
             .next()
             .expect("the `all` row comes first");
         Some(SweepQuality {
             r_precision: all.r_precision,
+            r_precision_ci: all.r_precision_ci,
             ndcg: all.ndcg,
+            ndcg_ci: all.ndcg_ci,
             hit_at_10: all.hit_at_10,
             rule_share: all.rule_share,
         })
@@ -128,12 +161,15 @@ fn sweep_inner(
     quality: impl Fn(&engine::Model) -> Option<SweepQuality>,
 ) -> Result<Vec<SweepRow>, MineError> {
     let mut rows = Vec::new();
-    for &support in &options.supports {
+    for setting in options.settings() {
+        let support = setting.min_support.expect("a sweep setting has a support");
+        let max_consequents = setting.max_consequents;
         reset_peak_rss();
         let start = Instant::now();
-        let row = match mine(data, &options.at(support), "1970-01-01T00:00:00Z".into()) {
+        let row = match mine(data, &setting, "1970-01-01T00:00:00Z".into()) {
             Ok(mined) => SweepRow {
                 support,
+                max_consequents,
                 min_count: mined.report.min_count,
                 seconds: start.elapsed().as_secs_f64(),
                 peak_rss_bytes: crate::progress::peak_rss(),
@@ -145,6 +181,7 @@ fn sweep_inner(
             },
             Err(MineError::NothingFrequent { min_count, .. }) => SweepRow {
                 support,
+                max_consequents,
                 min_count,
                 seconds: start.elapsed().as_secs_f64(),
                 peak_rss_bytes: crate::progress::peak_rss(),
@@ -156,7 +193,13 @@ fn sweep_inner(
             },
             Err(e) => return Err(e),
         };
-        tracing::info!(support, rules = row.rules, seconds = row.seconds, "swept");
+        tracing::info!(
+            support,
+            ?max_consequents,
+            rules = row.rules,
+            seconds = row.seconds,
+            "swept"
+        );
         rows.push(row);
     }
     Ok(rows)

@@ -30,20 +30,100 @@ pub struct SynthOptions {
     pub seed: u64,
 }
 
-const COMMUNITIES: usize = 100;
-const MIN_LEN: usize = 5;
-const MAX_LEN: usize = 250;
-const MEAN_EXTRA_LEN: f64 = 64.0;
-/// Chance that an entry comes from the playlist's communities rather than the whole catalog.
-const COMMUNITY_PICK: f64 = 0.7;
-/// Chance that an entry follows the previous one's album.
-const ALBUM_RUN: f64 = 0.12;
-/// Chance that an entry repeats a track already in the playlist.
-const REPEAT: f64 = 0.013;
-/// Probability that a global pick is the most popular track (sets the head of the tail).
-const TOP_GLOBAL: f64 = 0.0016;
-/// Same inside a community.
-const TOP_COMMUNITY: f64 = 0.03;
+/// How the generated playlists are built: the structure a profile changes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Profile {
+    /// Its name (`miner synth --profile`).
+    pub name: &'static str,
+    /// Taste communities (themes) the artists are spread over.
+    pub communities: usize,
+    /// Chance that an entry comes from the playlist's communities rather than the whole
+    /// catalog: the theme strength.
+    pub community_pick: f64,
+    /// Probability that a global pick is the most popular track: the popularity skew.
+    pub top_global: f64,
+    /// Same inside a community.
+    pub top_community: f64,
+    /// Shortest playlist.
+    pub min_len: usize,
+    /// Longest playlist.
+    pub max_len: usize,
+    /// Mean length above the shortest (lengths are exponential above it, then capped).
+    pub mean_extra_len: f64,
+    /// Chance that an entry follows the previous one's album.
+    pub album_run: f64,
+    /// Chance that an entry repeats a track already in the playlist.
+    pub repeat: f64,
+    /// Chance that an entry is a one-off: a track of no other playlist.
+    pub one_off: f64,
+}
+
+impl Profile {
+    /// The MPD's shape as `data.md` gives it: mean length about 66 (5 to 250), about 1.3%
+    /// repeated entries, about 2.26 catalog tracks per playlist, the top track in a few
+    /// percent of playlists; 100 themes, 70% of picks within them.
+    pub const MPD: Profile = Profile {
+        name: "mpd",
+        communities: 100,
+        community_pick: 0.7,
+        top_global: 0.0016,
+        top_community: 0.03,
+        min_len: 5,
+        max_len: 250,
+        mean_extra_len: 64.0,
+        album_run: 0.12,
+        repeat: 0.013,
+        one_off: 0.0,
+    };
+
+    /// Loose themes and a flat head: 400 themes, only 35% of picks within them, the top
+    /// track half as likely, longer playlists (mean about 95), more repeats (2%) and 3% of
+    /// entries one-off tracks. Co-occurrence carries less signal; popularity less still.
+    pub const LOOSE: Profile = Profile {
+        name: "loose",
+        communities: 400,
+        community_pick: 0.35,
+        top_global: 0.0008,
+        top_community: 0.015,
+        min_len: 5,
+        max_len: 250,
+        mean_extra_len: 95.0,
+        album_run: 0.05,
+        repeat: 0.02,
+        one_off: 0.03,
+    };
+
+    /// Strong themes and a steep head: 40 themes, 90% of picks within them, the top track
+    /// three times as likely, short playlists (mean about 25, at most 100), few repeats
+    /// (0.5%), 2% one-off entries.
+    pub const NICHE: Profile = Profile {
+        name: "niche",
+        communities: 40,
+        community_pick: 0.9,
+        top_global: 0.005,
+        top_community: 0.06,
+        min_len: 5,
+        max_len: 100,
+        mean_extra_len: 20.0,
+        album_run: 0.2,
+        repeat: 0.005,
+        one_off: 0.02,
+    };
+
+    /// Every profile, the default first.
+    pub const ALL: [Profile; 3] = [Profile::MPD, Profile::LOOSE, Profile::NICHE];
+
+    /// The profile named `name`.
+    pub fn from_name(name: &str) -> Option<Profile> {
+        Profile::ALL.into_iter().find(|p| p.name == name)
+    }
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile::MPD
+    }
+}
 
 fn hash(seed: u64, a: u64, b: u64) -> u64 {
     SplitMix64::new(
@@ -194,6 +274,7 @@ struct CatalogTrack {
 /// Artists, albums and tracks, in popularity order of the artists.
 struct Catalog {
     seed: u64,
+    profile: Profile,
     tracks: Vec<CatalogTrack>,
     /// First track of each album, plus the end.
     album_start: Vec<u32>,
@@ -204,16 +285,17 @@ struct Catalog {
 }
 
 impl Catalog {
-    fn new(options: &SynthOptions) -> Catalog {
+    fn new(options: &SynthOptions, profile: Profile) -> Catalog {
         let target = ((options.playlists as f64) * 2.26).max(200.0) as usize;
         let mut rng = SplitMix64::new(hash(options.seed, 1, 0));
         let mut tracks = Vec::with_capacity(target + 16);
         let mut album_start = vec![0u32];
-        let mut community_tracks = vec![Vec::new(); COMMUNITIES];
+        let communities = profile.communities.max(1);
+        let mut community_tracks = vec![Vec::new(); communities];
         let mut artist = 0u32;
         while tracks.len() < target {
             let community =
-                (hash(options.seed, 2, u64::from(artist)) % COMMUNITIES as u64) as usize;
+                (hash(options.seed, 2, u64::from(artist)) % communities as u64) as usize;
             for _ in 0..1 + rng.below(4) {
                 let album = (album_start.len() - 1) as u32;
                 for _ in 0..2 + rng.below(13) {
@@ -226,11 +308,12 @@ impl Catalog {
         }
         let community_exponent = community_tracks
             .iter()
-            .map(|t| exponent_for(t.len(), TOP_COMMUNITY))
+            .map(|t| exponent_for(t.len(), profile.top_community))
             .collect();
-        let global_exponent = exponent_for(tracks.len(), TOP_GLOBAL);
+        let global_exponent = exponent_for(tracks.len(), profile.top_global);
         Catalog {
             seed: options.seed,
+            profile,
             tracks,
             album_start,
             community_tracks,
@@ -247,27 +330,39 @@ impl Catalog {
         list[rng.skewed(list.len(), self.community_exponent[community])]
     }
 
-    /// The track ids of playlist `pid` (a track may repeat).
+    /// The track ids of playlist `pid` (a track may repeat). One-off tracks have ids past
+    /// the catalog's, `catalog + pid × max_len + position`, each in this playlist alone.
     fn playlist(&self, pid: u64) -> Vec<u32> {
+        let p = &self.profile;
         let mut rng = SplitMix64::new(hash(self.seed, 3, pid));
-        let len = (MIN_LEN + (-MEAN_EXTRA_LEN * (1.0 - rng.unit()).ln()) as usize).min(MAX_LEN);
+        let len =
+            (p.min_len + (-p.mean_extra_len * (1.0 - rng.unit()).ln()) as usize).min(p.max_len);
         // Communities are themselves popular or niche.
-        let community_exp = exponent_for(COMMUNITIES, 0.07);
-        let primary = rng.skewed(COMMUNITIES, community_exp);
-        let secondary = rng.skewed(COMMUNITIES, community_exp);
+        let communities = self.community_tracks.len();
+        let community_exp = exponent_for(communities, 0.07);
+        let primary = rng.skewed(communities, community_exp);
+        let secondary = rng.skewed(communities, community_exp);
         let mut out: Vec<u32> = Vec::with_capacity(len);
         let mut seen = rustc_hash::FxHashSet::default();
         let mut tries = 0;
+        let catalog = self.tracks.len() as u32;
         while out.len() < len {
-            if !out.is_empty() && rng.chance(REPEAT) {
+            if !out.is_empty() && rng.chance(p.repeat) {
                 out.push(out[rng.below(out.len())]); // a deliberate repeat
                 continue;
             }
-            let track = if let (Some(&prev), true) = (out.last(), rng.chance(ALBUM_RUN)) {
+            if p.one_off > 0.0 && rng.chance(p.one_off) {
+                out.push(catalog + (pid as usize * p.max_len + out.len()) as u32);
+                continue;
+            }
+            let track = if let (Some(&prev), true) = (
+                out.last().filter(|&&t| t < catalog),
+                rng.chance(p.album_run),
+            ) {
                 let album = self.tracks[prev as usize].album as usize;
                 let (start, end) = (self.album_start[album], self.album_start[album + 1]);
                 start + rng.below((end - start) as usize) as u32
-            } else if rng.chance(COMMUNITY_PICK) {
+            } else if rng.chance(p.community_pick) {
                 let community = if rng.chance(0.75) { primary } else { secondary };
                 self.pick_in(&mut rng, community)
             } else {
@@ -281,6 +376,20 @@ impl Catalog {
             }
         }
         out
+    }
+
+    /// Album and artist of track `id`; a one-off track has an album and an artist of its own.
+    fn meta(&self, id: u32) -> CatalogTrack {
+        match self.tracks.get(id as usize) {
+            Some(t) => t.clone(),
+            None => {
+                let extra = id - self.tracks.len() as u32;
+                CatalogTrack {
+                    album: self.album_start.len() as u32 + extra,
+                    artist: self.tracks.last().map_or(0, |t| t.artist + 1) + extra,
+                }
+            }
+        }
     }
 
     fn track_name(&self, id: u32) -> String {
@@ -322,7 +431,17 @@ pub struct SynthSummary {
 /// Writes `options.playlists` playlists in `format` to `out` (a file; a directory of
 /// `mpd.slice.*.json` files for MPD).
 pub fn write(options: &SynthOptions, format: Format, out: &Path) -> io::Result<SynthSummary> {
-    let catalog = Catalog::new(options);
+    write_profile(options, Profile::MPD, format, out)
+}
+
+/// [`write()`] with the structure of `profile`.
+pub fn write_profile(
+    options: &SynthOptions,
+    profile: Profile,
+    format: Format,
+    out: &Path,
+) -> io::Result<SynthSummary> {
+    let catalog = Catalog::new(options, profile);
     let mut summary = SynthSummary {
         playlists: options.playlists,
         rows: 0,
@@ -401,7 +520,7 @@ fn render(
             for pid in start..end {
                 for t in catalog.playlist(pid as u64) {
                     rows += 1;
-                    let track = &catalog.tracks[t as usize];
+                    let track = &catalog.meta(t);
                     w.write_record([
                         pid.to_string(),
                         catalog.track_name(t),
@@ -425,7 +544,7 @@ fn render(
                     .iter()
                     .enumerate()
                     .map(|(pos, &t)| {
-                        let track = &catalog.tracks[t as usize];
+                        let track = &catalog.meta(t);
                         serde_json::json!({
                             "pos": pos,
                             "artist_name": catalog.artist_name(track.artist),
@@ -466,4 +585,76 @@ fn render(
         }
     }
     Ok((buf, rows))
+}
+
+/// The playlists [`write_profile`] writes, as track ids (a track may repeat in a playlist),
+/// generated in parallel and returned in order.
+pub fn playlists(options: &SynthOptions, profile: Profile) -> Vec<Vec<u32>> {
+    let catalog = Catalog::new(options, profile);
+    (0..options.playlists as u64)
+        .into_par_iter()
+        .map(|pid| catalog.playlist(pid))
+        .collect()
+}
+
+/// The statistics by which a profile is compared with the MPD (`data.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Stats {
+    /// Playlists.
+    pub playlists: usize,
+    /// Mean entries per playlist (MPD: 66.35).
+    pub mean_len: f64,
+    /// Shortest and longest playlist (MPD: 5 and 250).
+    pub len_range: (usize, usize),
+    /// Share of entries that repeat a track already in their playlist (MPD: about 1.3%).
+    pub repeated_entries: f64,
+    /// Distinct tracks per playlist (MPD: 2.26).
+    pub tracks_per_playlist: f64,
+    /// Share of distinct tracks found in exactly one playlist.
+    pub one_playlist_tracks: f64,
+    /// Share of playlists holding the most frequent track (MPD: a few percent).
+    pub top_track_share: f64,
+    /// Share of playlists holding the 100th most frequent track.
+    pub top100_track_share: f64,
+}
+
+impl Stats {
+    /// The statistics of `playlists` (track ids; repeats allowed).
+    pub fn of(playlists: &[Vec<u32>]) -> Stats {
+        let n = playlists.len();
+        if n == 0 {
+            return Stats::default();
+        }
+        let mut count: rustc_hash::FxHashMap<u32, u32> = Default::default();
+        let (mut entries, mut repeats) = (0usize, 0usize);
+        let mut set = Vec::new();
+        for p in playlists {
+            entries += p.len();
+            set.clear();
+            set.extend_from_slice(p);
+            set.sort_unstable();
+            set.dedup();
+            repeats += p.len() - set.len();
+            for &t in &set {
+                *count.entry(t).or_insert(0) += 1;
+            }
+        }
+        let mut counts: Vec<u32> = count.values().copied().collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let share = |i: usize| counts.get(i).map_or(0.0, |&c| f64::from(c) / n as f64);
+        Stats {
+            playlists: n,
+            mean_len: entries as f64 / n as f64,
+            len_range: (
+                playlists.iter().map(Vec::len).min().unwrap_or(0),
+                playlists.iter().map(Vec::len).max().unwrap_or(0),
+            ),
+            repeated_entries: repeats as f64 / entries.max(1) as f64,
+            tracks_per_playlist: counts.len() as f64 / n as f64,
+            one_playlist_tracks: counts.iter().filter(|&&c| c == 1).count() as f64
+                / counts.len().max(1) as f64,
+            top_track_share: share(0),
+            top100_track_share: share(99),
+        }
+    }
 }

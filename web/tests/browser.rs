@@ -45,6 +45,7 @@ fn mined(seed: u64, playlists: usize) -> engine::Model {
         min_count: None,
         max_len: 3,
         min_confidence: 0.05,
+        max_consequents: None,
     };
     miner::mine::mine(&dataset, &options, "2026-11-28T12:00:00Z".into())
         .expect("mines")

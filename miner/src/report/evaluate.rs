@@ -6,7 +6,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use super::Report;
-use crate::evaluate::{Evaluation, ResultRow};
+use crate::evaluate::{Difference, Evaluation, ResultRow};
 
 impl Report for Evaluation {
     const NAME: &'static str = "evaluate";
@@ -28,8 +28,23 @@ impl Report for Evaluation {
             e.rules,
             e.model_tracks
         );
-        let header = "| ranker | cases | R-precision | NDCG | clicks | hit@10 | coverage | rule-based |\n\
-                      |---|---|---|---|---|---|---|---|\n";
+        out.push_str(&format!(
+            "Model: {:.1} MB{}; item-kNN keeps {} neighbor pairs. Intervals: 95% percentile \
+             bootstrap over test playlists, {} resamples. Δ columns: the ranker minus the \
+             default (`{}`) on the same cases, with its paired interval; **bold** when the \
+             interval excludes 0 (a real difference), plain when it does not.\n\n",
+            e.model_bytes as f64 / 1e6,
+            e.max_consequents.map_or(String::new(), |n| format!(
+                ", {n} rules per antecedent at most"
+            )),
+            e.knn_pairs,
+            e.resamples,
+            e.default_ranker
+        ));
+        let header = "| ranker | cases | R-precision [95% CI] | NDCG [95% CI] | clicks [95% CI] | \
+                      Δ R-precision [95% CI] | Δ NDCG [95% CI] | Δ clicks [95% CI] | hit@10 | \
+                      coverage | rule-based |\n\
+                      |---|---|---|---|---|---|---|---|---|---|---|\n";
         let mut shapes: Vec<&str> = Vec::new();
         for r in &e.results {
             if !shapes.contains(&r.shape.as_str()) {
@@ -39,13 +54,38 @@ impl Report for Evaluation {
         for shape in shapes {
             out.push_str(&format!("### {shape}\n\n{header}"));
             for r in e.results.iter().filter(|r| r.shape == shape) {
+                let diff = |d: Option<&Difference>, digits: usize| match d {
+                    None => "—".to_owned(),
+                    Some(d) => {
+                        let text = format!(
+                            "{:+.digits$} [{:+.digits$}, {:+.digits$}]",
+                            d.mean, d.interval.low, d.interval.high
+                        );
+                        if d.real() {
+                            format!("**{text}**")
+                        } else {
+                            text
+                        }
+                    }
+                };
+                let vs = r.vs_default.as_ref();
                 out.push_str(&format!(
-                    "| {} | {} | {:.4} | {:.4} | {:.3} | {:.2}% | {:.2}% | {:.2}% |\n",
+                    "| {} | {} | {:.4} [{:.4}, {:.4}] | {:.4} [{:.4}, {:.4}] | {:.2} [{:.2}, {:.2}] \
+                     | {} | {} | {} | {:.2}% | {:.2}% | {:.2}% |\n",
                     r.ranker,
                     r.cases,
                     r.r_precision,
+                    r.r_precision_ci.low,
+                    r.r_precision_ci.high,
                     r.ndcg,
+                    r.ndcg_ci.low,
+                    r.ndcg_ci.high,
                     r.clicks,
+                    r.clicks_ci.low,
+                    r.clicks_ci.high,
+                    diff(vs.map(|v| &v.r_precision), 4),
+                    diff(vs.map(|v| &v.ndcg), 4),
+                    diff(vs.map(|v| &v.clicks), 2),
                     r.hit_at_10 * 100.0,
                     r.coverage * 100.0,
                     r.rule_share * 100.0

@@ -36,9 +36,12 @@ fn options(test_fraction: f64, seed: u64) -> EvalOptions {
             min_count: None,
             max_len: 3,
             min_confidence: 0.05,
+            max_consequents: None,
         },
         rankers: Ranker::all(),
         shapes: Shape::CHALLENGE.to_vec(),
+        resamples: 100,
+        knn_neighbors: 50,
     }
 }
 
@@ -131,11 +134,51 @@ fn rules_beat_popularity_on_generated_playlists() {
             assert!((0.0..=1.0).contains(&m));
         }
     }
+    // Item-kNN ranks from neighbors in every case, and beats popularity.
+    let (k, p) = (row("item_knn", "all"), row("popular", "all"));
+    assert!(
+        k.rule_share > 0.9 && k.ndcg > p.ndcg * 1.2,
+        "item-kNN {k:?}"
+    );
+    // Intervals hold their means; the default has no difference row, the others have one
+    // whose mean is the difference of the means (same cases).
+    let default = row("lift_weighted", "first 5");
+    assert!(default.vs_default.is_none());
+    for r in e.results.iter() {
+        assert!(r.r_precision_ci.contains(r.r_precision), "{r:?}");
+        assert!(
+            r.ndcg_ci.contains(r.ndcg) && r.clicks_ci.contains(r.clicks),
+            "{r:?}"
+        );
+        if r.ranker == "lift_weighted" {
+            continue;
+        }
+        let base = row("lift_weighted", &r.shape);
+        let vs = r.vs_default.expect("a difference against the default");
+        assert!((vs.ndcg.mean - (r.ndcg - base.ndcg)).abs() < 1e-9);
+        assert!((vs.r_precision.mean - (r.r_precision - base.r_precision)).abs() < 1e-9);
+        assert!(vs.ndcg.interval.contains(vs.ndcg.mean));
+    }
+    // Popularity is far below the default: a real difference.
+    assert!(row("popular", "all").vs_default.expect("diff").ndcg.real());
+    assert!(
+        row("popular", "all")
+            .vs_default
+            .expect("diff")
+            .ndcg
+            .interval
+            .high
+            < 0.0
+    );
     // Deterministic: the same figures again (all but the timings).
     let again = evaluate(&data, &options).expect("evaluates");
     assert_eq!(again.results, e.results);
     let table = e.markdown();
     assert!(table.contains("### random 100") && table.contains("| lift_weighted |"));
+    assert!(
+        table.contains("| item_knn |") && table.contains("**"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -145,6 +188,7 @@ fn the_command_writes_table_json_and_chart() {
     let o = Command::new(env!("CARGO_BIN_EXE_miner"))
         .args(["evaluate", "--input", path.to_str().expect("utf-8")])
         .args(["--min-support", "0.005", "--test-fraction", "0.3"])
+        .args(["--resamples", "100", "--knn-neighbors", "50"])
         .arg("--report")
         .arg(&report)
         .output()
@@ -189,8 +233,10 @@ fn the_sweep_measures_quality_per_support() {
             min_count: None,
             max_len: 3,
             min_confidence: 0.05,
+            max_consequents: None,
         },
         supports: vec![0.2, 0.01, 0.004],
+        max_consequents: vec![],
         test_fraction: 0.2,
         seed: 1,
     };
@@ -210,7 +256,7 @@ fn the_sweep_measures_quality_per_support() {
             .lines()
             .next()
             .expect("header")
-            .ends_with("| R-precision | NDCG | hit@10 | rule-based |")
+            .ends_with("| R-precision [95% CI] | NDCG [95% CI] | hit@10 | rule-based |")
     );
     assert!(
         table

@@ -149,6 +149,7 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
             min_count: None,
             max_len: 3,
             min_confidence: 7.0,
+            max_consequents: None,
         },
         store: dir.path().join("models").display().to_string(),
         keep: 5,
@@ -171,7 +172,21 @@ fn a_min_count_replaces_the_support_and_its_check() {
         min_count: Some(3),
         max_len: 3,
         min_confidence: 0.05,
+        max_consequents: None,
     };
     assert_eq!(options.validate(), Ok(()));
     assert_eq!(miner::mine::min_count_for(&options, 100), Ok(3));
+}
+
+#[test]
+fn keeping_no_consequent_is_refused() {
+    let options = MineOptions {
+        min_support: Some(0.01),
+        min_count: None,
+        max_len: 3,
+        min_confidence: 0.05,
+        max_consequents: Some(0),
+    };
+    let err = options.validate().expect_err("0 keeps nothing");
+    assert!(err.to_string().contains("--max-consequents 0"), "{err}");
 }

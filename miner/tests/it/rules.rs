@@ -135,3 +135,59 @@ fn the_confidence_threshold_is_tested_on_the_ratio_in_f64() {
     let (stored, _) = engine::rule_scores(1, 3, 1, 3);
     assert!(f64::from(stored) >= 0.33333334);
 }
+
+/// Pruning keeps, per antecedent, exactly the N rules a brute-force ranking keeps.
+#[test]
+fn pruning_keeps_exactly_the_best_n_per_antecedent() {
+    use miner::mine::prune;
+    let mut rng = engine::SplitMix64::new(11);
+    for round in 0..50 {
+        let items = 12u32;
+        let item_counts: Vec<u32> = (0..items).map(|_| 1 + rng.below(40) as u32).collect();
+        let mut rules = Vec::new();
+        for a in 0..4u32 {
+            let antecedent = if a == 3 { vec![0, 1] } else { vec![a] };
+            let antecedent_count = 50;
+            for y in 0..items {
+                if !antecedent.contains(&y) && rng.chance(0.7) {
+                    rules.push(engine::RuleInput {
+                        antecedent: antecedent.clone(),
+                        consequent: y,
+                        count: 1 + rng.below(4) as u32, // many ties
+                        antecedent_count,
+                    });
+                }
+            }
+        }
+        for n in [1, 2, 3, 100] {
+            let kept = prune(rules.clone(), n, &item_counts);
+            // Brute force: for each rule, count the rules of its antecedent that beat it.
+            let beats = |a: &engine::RuleInput, b: &engine::RuleInput| {
+                (
+                    a.count,
+                    std::cmp::Reverse(item_counts[a.consequent as usize]),
+                    std::cmp::Reverse(a.consequent),
+                ) > (
+                    b.count,
+                    std::cmp::Reverse(item_counts[b.consequent as usize]),
+                    std::cmp::Reverse(b.consequent),
+                )
+            };
+            let want: Vec<&engine::RuleInput> = rules
+                .iter()
+                .filter(|r| {
+                    rules
+                        .iter()
+                        .filter(|o| o.antecedent == r.antecedent && beats(o, r))
+                        .count()
+                        < n
+                })
+                .collect();
+            assert_eq!(
+                kept.iter().collect::<Vec<_>>(),
+                want,
+                "round {round}, n {n}"
+            );
+        }
+    }
+}

@@ -34,11 +34,13 @@ fn rows_match_single_runs_and_fall_with_support() {
         min_count: None,
         max_len: 3,
         min_confidence: 0.05,
+        max_consequents: None,
     };
     let supports = [0.2, 0.02, 0.01, 0.005];
     let options = SweepOptions {
         mine: base.clone(),
         supports: supports.to_vec(),
+        max_consequents: vec![],
         test_fraction: 0.0,
         seed: 1,
     };
@@ -86,7 +88,7 @@ fn the_command_writes_table_json_and_chart() {
         .output()
         .expect("runs");
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("| 0.01 | 20 |"), "{}", text(&o));
+    assert!(text(&o).contains("| 0.01 | all | 20 |"), "{}", text(&o));
     assert!(
         !text(&o).contains("R-precision"),
         "no held-out part, no quality"
@@ -110,7 +112,7 @@ fn the_command_writes_table_json_and_chart() {
         .expect("runs");
     assert!(o.status.success(), "{}", text(&o));
     assert!(
-        text(&o).contains("| R-precision | NDCG | hit@10 | rule-based |"),
+        text(&o).contains("| R-precision [95% CI] | NDCG [95% CI] | hit@10 | rule-based |"),
         "{}",
         text(&o)
     );
@@ -119,7 +121,7 @@ fn the_command_writes_table_json_and_chart() {
             .expect("json");
     assert!(json[0]["quality"]["ndcg"].as_f64().expect("ndcg") > 0.0);
     let svg = std::fs::read_to_string(report.join("sweep.svg")).expect("reads");
-    assert!(svg.contains("held-out quality"), "the quality panel");
+    assert!(svg.contains("held-out NDCG"), "the quality panel");
     let o = Command::new(env!("CARGO_BIN_EXE_miner"))
         .args([
             "sweep",
@@ -135,4 +137,54 @@ fn the_command_writes_table_json_and_chart() {
         "{}",
         text(&o)
     );
+}
+
+#[test]
+fn the_sweep_prunes_each_support_to_each_setting() {
+    let (_dir, path) = baskets(3_000, 5);
+    let data = read(
+        &[path],
+        ReadOptions {
+            format: Format::Baskets,
+            skip_invalid: false,
+        },
+    )
+    .expect("reads");
+    let options = SweepOptions {
+        mine: MineOptions {
+            min_support: None,
+            min_count: None,
+            max_len: 3,
+            min_confidence: 0.0,
+            max_consequents: None,
+        },
+        supports: vec![0.01, 0.004],
+        max_consequents: vec![0, 5, 1],
+        test_fraction: 0.0,
+        seed: 1,
+    };
+    let rows = sweep(&data, &options).expect("sweeps");
+    let settings: Vec<(f64, Option<usize>)> = rows
+        .iter()
+        .map(|r| (r.support, r.max_consequents))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            (0.01, None),
+            (0.01, Some(5)),
+            (0.01, Some(1)),
+            (0.004, None),
+            (0.004, Some(5)),
+            (0.004, Some(1))
+        ]
+    );
+    for w in rows.chunks(3) {
+        assert!(
+            w[0].rules > w[1].rules && w[1].rules > w[2].rules,
+            "fewer rules kept"
+        );
+        assert!(w[0].model_bytes > w[2].model_bytes, "a smaller blob");
+    }
+    assert!(rows.markdown().contains("| 0.004 | 5 |"));
 }

@@ -110,3 +110,116 @@ fn mpd_like_shape() {
         "frequent pairs at 0.5% support"
     );
 }
+
+/// Each profile produces the statistics its documentation (and docs/quality.md) claims.
+#[test]
+fn profiles_produce_the_statistics_they_claim() {
+    use miner::synth::{Profile, Stats, playlists};
+    let options = SynthOptions {
+        playlists: 20_000,
+        seed: 1,
+    };
+    let stats = |p: Profile| Stats::of(&playlists(&options, p));
+    let within = |x: f64, lo: f64, hi: f64, what: &str| {
+        assert!(
+            (lo..=hi).contains(&x),
+            "{what}: {x} not within [{lo}, {hi}]"
+        );
+    };
+    // mpd: the MPD's figures from data.md.
+    let mpd = stats(Profile::MPD);
+    within(mpd.mean_len, 63.0, 70.0, "mpd mean length (MPD 66.35)");
+    assert_eq!(mpd.len_range, (5, 250), "mpd lengths 5 to 250");
+    within(
+        mpd.repeated_entries,
+        0.011,
+        0.016,
+        "mpd repeated entries (MPD ~1.3%)",
+    );
+    within(
+        mpd.tracks_per_playlist,
+        2.1,
+        2.4,
+        "mpd tracks per playlist (MPD 2.26)",
+    );
+    within(
+        mpd.top_track_share,
+        0.02,
+        0.08,
+        "mpd top track (MPD: a few percent)",
+    );
+    // loose: longer, more repeats, many one-offs, a flatter head than mpd.
+    let loose = stats(Profile::LOOSE);
+    within(loose.mean_len, 90.0, 105.0, "loose mean length");
+    within(
+        loose.repeated_entries,
+        0.017,
+        0.024,
+        "loose repeated entries",
+    );
+    within(
+        loose.one_playlist_tracks,
+        0.4,
+        0.7,
+        "loose one-playlist tracks",
+    );
+    assert!(
+        loose.top_track_share < mpd.top_track_share,
+        "loose: a flatter head"
+    );
+    // niche: short, capped at 100, few repeats, some one-offs.
+    let niche = stats(Profile::NICHE);
+    within(niche.mean_len, 22.0, 27.0, "niche mean length");
+    assert_eq!(niche.len_range, (5, 100), "niche lengths 5 to 100");
+    within(
+        niche.repeated_entries,
+        0.003,
+        0.007,
+        "niche repeated entries",
+    );
+    within(
+        niche.one_playlist_tracks,
+        0.1,
+        0.35,
+        "niche one-playlist tracks",
+    );
+    assert!(mpd.one_playlist_tracks < 0.01, "mpd has no one-off tracks");
+    // Profiles change the playlists, not just their statistics' noise.
+    assert_ne!(
+        playlists(&options, Profile::MPD)[..10],
+        playlists(&options, Profile::NICHE)[..10]
+    );
+}
+
+/// Every format holds a profile's one-off tracks (they have metadata of their own).
+#[test]
+fn one_off_tracks_are_written_in_every_format() {
+    use miner::synth::{Profile, write_profile};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let options = SynthOptions {
+        playlists: 1_200,
+        seed: 2,
+    };
+    let mut tracks = Vec::new();
+    for (format, name) in [
+        (Format::Csv, "l.csv"),
+        (Format::Mpd, "mpd"),
+        (Format::Baskets, "l.dat"),
+    ] {
+        let path = dir.path().join(name);
+        write_profile(&options, Profile::LOOSE, format, &path).expect("writes");
+        let files = miner::dataset::discover(&[path], Format::Auto)
+            .expect("lists")
+            .paths();
+        let d = read(
+            &files,
+            ReadOptions {
+                format: Format::Auto,
+                skip_invalid: false,
+            },
+        )
+        .expect("reads");
+        tracks.push(d.tracks.len());
+    }
+    assert!(tracks.iter().all(|&t| t == tracks[0]), "{tracks:?}");
+}

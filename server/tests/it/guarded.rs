@@ -35,6 +35,7 @@ fn options(out: &Path, force: bool) -> PipelineOptions {
             min_count: Some(1),
             max_len: 3,
             min_confidence: 0.05,
+            max_consequents: None,
         },
         store: out.display().to_string(),
         keep: 5,
