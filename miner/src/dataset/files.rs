@@ -50,6 +50,8 @@ pub fn detect(path: &Path) -> Option<Format> {
         Some(Format::Csv)
     } else if name.ends_with(".json") {
         Some(Format::Mpd)
+    } else if name.ends_with(".parquet") {
+        Some(Format::Parquet)
     } else if name.ends_with(".dat") || name.ends_with(".txt") || name.ends_with(".baskets") {
         Some(Format::Baskets)
     } else {

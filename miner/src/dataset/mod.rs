@@ -1,8 +1,8 @@
 //! Reading playlist datasets (the course CSV, MPD JSON slices and plain baskets, plain or
 //! gzipped) into a [`Dataset`]: each playlist becomes a transaction, the set of its track ids.
 //!
-//! One file per job: `files.rs` finds and opens the files; `csv.rs`, `mpd.rs` and
-//! `baskets.rs` read one format each; `ahead.rs` is the parse-ahead thread that the CSV and
+//! One file per job: `files.rs` finds and opens the files; `csv.rs`, `mpd.rs`, `baskets.rs`
+//! and `parquet.rs` read one format each; `ahead.rs` is the parse-ahead thread that the CSV and
 //! basket readers share; `intern.rs` turns URIs into item ids; `builder.rs` collects the
 //! playlists; `transactions.rs` holds them as FP-growth takes them; `error.rs` says what went
 //! wrong and where.
@@ -19,8 +19,10 @@ mod error;
 mod files;
 mod intern;
 mod mpd;
+mod parquet;
 mod transactions;
 
+pub(crate) use self::parquet::{is_string as is_string_type, text as parquet_text};
 pub use error::ReadError;
 pub use files::{detect, list_files};
 pub use transactions::Transactions;
@@ -34,8 +36,8 @@ use crate::progress::Counters;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
-    /// Decide per file from its name (`.csv`, `.json`, anything else is baskets; `.gz` is
-    /// looked through).
+    /// Decide per file from its name (`.csv`, `.json`, `.parquet`, anything else is baskets;
+    /// `.gz` is looked through).
     Auto,
     /// The course CSV: one row per playlist entry, columns found by header name.
     Csv,
@@ -43,6 +45,8 @@ pub enum Format {
     Mpd,
     /// One playlist per line, whitespace-separated item tokens (FIMI `.dat` style).
     Baskets,
+    /// Parquet tables of playlist rows, columns found by name as in the CSV.
+    Parquet,
 }
 
 impl fmt::Display for Format {
@@ -52,6 +56,7 @@ impl fmt::Display for Format {
             Format::Csv => "csv",
             Format::Mpd => "mpd",
             Format::Baskets => "baskets",
+            Format::Parquet => "parquet",
         })
     }
 }
@@ -141,6 +146,7 @@ pub fn read(files: &[PathBuf], request: impl Into<ReadRequest>) -> Result<Datase
         builder.labels.push(label(&files[i]));
         match format {
             Format::Csv => csv::read(&files[i], &mut builder, options)?,
+            Format::Parquet => parquet::read(&files[i], &mut builder, options)?,
             _ => baskets::read(&files[i], &mut builder, options)?,
         }
         i += 1;
