@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dataset::{Format, ReadOptions};
 use crate::evaluate::{EvalOptions, Ranker, Shape};
+use crate::import::ImportOptions;
 use crate::mine::MineOptions;
 use crate::pipeline::PipelineOptions;
 use crate::run::RunOptions;
@@ -36,6 +37,9 @@ pub enum LogFormat {
 pub enum Command {
     /// Read datasets, mine rules, publish the model to DIR/models and point DIR/current at it.
     Mine(MineArgs),
+    /// Make a model from the Spark job's frequent itemsets (spark/segue_itemsets.py) with the
+    /// same rules as `mine`, and publish it; an output the current model came from is skipped.
+    Import(ImportArgs),
     /// Show a model's metadata, counts and top rules (a .segue file, or a model directory's
     /// current model).
     Inspect(InspectArgs),
@@ -312,6 +316,34 @@ impl RunArgs {
             if_no_model: self.if_no_model,
             synth_if_empty: self.synth_if_empty,
             pipeline: self.settings.pipeline(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The Spark job's output directory (holding _manifest.json, itemsets/, tracks/), or a
+    /// directory of such outputs (the scheduled runs): then the newest complete one.
+    #[arg(long = "from", env = "SEGUE_IMPORT_FROM")]
+    pub from: PathBuf,
+    /// Model directory: blobs go to DIR/models, the pointer to DIR/current.
+    #[arg(long, short, env = "SEGUE_MODEL_DIR", default_value = "models")]
+    pub out: PathBuf,
+    /// How many models to keep in DIR/models (the current one is never deleted).
+    #[arg(long, env = "SEGUE_KEEP", default_value_t = 5)]
+    pub keep: usize,
+    /// Minimum confidence of a kept rule (support and length come from the output).
+    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
+    pub min_confidence: f64,
+}
+
+impl ImportArgs {
+    /// The import these flags ask for.
+    pub fn options(&self) -> ImportOptions {
+        ImportOptions {
+            out: self.out.clone(),
+            keep: self.keep,
+            min_confidence: self.min_confidence,
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dataset;
 pub mod evaluate;
 pub mod fpgrowth;
+pub mod import;
 pub mod inspect;
 pub mod mine;
 pub mod pipeline;

@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use miner::cli::{Cli, Command, EvaluateArgs, LogFormat, SweepArgs, SynthArgs};
 use miner::dataset::{Dataset, Format, ReadRequest};
+use miner::import::Imported;
 use miner::pipeline::{mine_and_publish, now_rfc3339};
 use miner::report::{self, Report};
 
@@ -48,6 +49,19 @@ fn run(cli: Cli) -> Result<()> {
             print!("{summary}");
         }
         Command::Run(args) => print!("{}", miner::run::run(&args.options())?),
+        Command::Import(args) => {
+            let source = miner::import::newest_output(&args.from);
+            let imported =
+                miner::import::import_and_publish(&source, &args.options(), now_rfc3339())
+                    .context("nothing was published; the previous model, if any, stays current")?;
+            match imported {
+                Imported::Published(summary) => print!("{summary}"),
+                Imported::Skipped { model_id, identity } => println!(
+                    "skipped: the current model {model_id} already comes from {} (output {identity})",
+                    source.0.display()
+                ),
+            }
+        }
         Command::Inspect(args) => {
             let inspection = miner::inspect::inspect(&args.path, args.top)?;
             if args.json {
@@ -120,8 +134,11 @@ fn read(inputs: &[PathBuf], request: ReadRequest) -> Result<Dataset> {
 }
 
 fn synth(args: SynthArgs) -> Result<()> {
-    if args.format == Format::Auto {
-        bail!("--format auto is for reading; choose csv, mpd or baskets");
+    if matches!(args.format, Format::Auto | Format::Parquet) {
+        bail!(
+            "--format {} is for reading; choose csv, mpd or baskets",
+            args.format
+        );
     }
     let start = Instant::now();
     let options = miner::synth::SynthOptions {

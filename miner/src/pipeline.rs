@@ -1,5 +1,5 @@
 //! The whole run shared by `miner mine` and `miner run`: check the options, read, mine,
-//! publish, and the summary both print.
+//! publish, and the summary both print; `miner import` shares the publishing.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::dataset::{self, ReadError, ReadOptions, ReadRequest};
 use crate::fpgrowth::Itemset;
-use crate::mine::{MineError, MineOptions, MineReport, MineRequest, mine};
+use crate::mine::{MineError, MineOptions, MineReport, MineRequest, Mined, mine};
 use crate::progress::{Progress, peak_rss};
 use store::dir::{self as publish, Published};
 
@@ -53,6 +53,9 @@ pub enum PipelineError {
         /// The system's error.
         source: io::Error,
     },
+    /// The Spark output could not be imported.
+    #[error("importing: {0}")]
+    Import(#[from] crate::import::ImportError),
     /// Publishing failed.
     #[error("publishing to {}: {source}", path.display())]
     Publish {
@@ -193,27 +196,39 @@ pub fn mine_and_publish(
             source,
         })?;
     }
-    let start = Instant::now();
-    let blob = mined.model.blob();
-    let published = publish::publish(&options.out, mined.model.id(), &blob, options.keep).map_err(
-        |source| PipelineError::Publish {
-            path: options.out.clone(),
-            source,
-        },
-    )?;
-    tracing::info!(path = %published.path.display(), bytes = blob.len(), "published");
+    let (published, blob_bytes, publish_time) = publish_model(&mined, &options.out, options.keep)?;
     Ok(RunSummary {
         files,
         report: mined.report,
         skipped: (data.skipped, data.skip_reasons),
         published,
         model_id: mined.model.id().to_owned(),
-        blob_bytes: blob.len(),
+        blob_bytes,
         read_time,
-        publish_time: start.elapsed(),
+        publish_time,
         total_time: total.elapsed(),
         peak_rss: peak_rss(),
     })
+}
+
+/// Publishes a mined model into the model directory `out`, keeping `keep` models: the one
+/// publishing step of `miner mine`, `miner run` and `miner import`. Returns where it went,
+/// the blob's size and the time it took.
+pub fn publish_model(
+    mined: &Mined,
+    out: &Path,
+    keep: usize,
+) -> Result<(Published, usize, Duration), PipelineError> {
+    let start = Instant::now();
+    let blob = mined.model.blob();
+    let published = publish::publish(out, mined.model.id(), &blob, keep).map_err(|source| {
+        PipelineError::Publish {
+            path: out.to_owned(),
+            source,
+        }
+    })?;
+    tracing::info!(path = %published.path.display(), bytes = blob.len(), "published");
+    Ok((published, blob.len(), start.elapsed()))
 }
 
 /// Writes each itemset as `count<TAB>ids`, ids (URIs or tokens) sorted and space-separated.

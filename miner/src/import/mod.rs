@@ -1,0 +1,144 @@
+//! `miner import`: a model from the Spark job's frequent itemsets (`spark/`), through the same
+//! rules and model code as `miner mine` ([`crate::mine::model_from_itemsets`]) and the same
+//! publishing ([`crate::pipeline::publish_model`]).
+//!
+//! `output.rs` reads and checks the job's output. An output is recorded in the model's
+//! metadata as one more dataset label, `spark-output:<manifest hash>`; an output whose label
+//! the current model already carries is skipped, so a CronJob can import every hour.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+mod output;
+
+pub use output::{
+    DataFile, FORMAT, ITEMSETS, ImportError, LABEL_PREFIX, LocalDir, MANIFEST, Manifest,
+    ManifestFiles, Output, OutputSource, TRACKS, VERSION, read_manifest, read_output,
+};
+
+use crate::mine::{Found, MineOptions, model_from_itemsets};
+use crate::pipeline::{PipelineError, RunSummary, publish_model};
+use crate::progress::peak_rss;
+
+/// What `miner import` needs besides the output.
+#[derive(Clone, Debug)]
+pub struct ImportOptions {
+    /// The model directory.
+    pub out: PathBuf,
+    /// Models to keep.
+    pub keep: usize,
+    /// Minimum confidence of a kept rule (the itemsets fix support and length).
+    pub min_confidence: f64,
+}
+
+/// What an import did.
+#[derive(Debug)]
+pub enum Imported {
+    /// A model was published.
+    Published(Box<RunSummary>),
+    /// The current model already comes from this output: nothing was done.
+    Skipped {
+        /// The current model's id.
+        model_id: String,
+        /// The output's identity.
+        identity: String,
+    },
+}
+
+/// The output to import from `from`: `from` itself when it holds a manifest (or holds no
+/// subdirectory); otherwise its newest complete run, the subdirectory with a manifest whose
+/// name sorts last (the job names them by UTC time; a run still writing has no manifest yet).
+pub fn newest_output(from: &std::path::Path) -> LocalDir {
+    if from.join(MANIFEST).exists() {
+        return LocalDir(from.to_owned());
+    }
+    let mut runs: Vec<PathBuf> = std::fs::read_dir(from)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir() && p.join(MANIFEST).is_file())
+        .collect();
+    runs.sort();
+    LocalDir(runs.pop().unwrap_or_else(|| from.to_owned()))
+}
+
+/// The label the current model of `out` would carry if it came from the output `identity`,
+/// and whether it does.
+fn already_imported(out: &std::path::Path, label: &str) -> Option<String> {
+    let blob = store::dir::current(out).ok()??;
+    let bytes = std::fs::read(&blob).ok()?;
+    let model = engine::Model::from_blob(&bytes).ok()?;
+    model
+        .metadata()
+        .datasets
+        .iter()
+        .any(|d| d == label)
+        .then(|| model.id().to_owned())
+}
+
+/// Imports the output in `source` into `options.out`: skipped when the current model came
+/// from it; otherwise read, checked, made into a model and published. Nothing is published
+/// unless every step before publishing succeeded.
+pub fn import_and_publish(
+    source: &dyn OutputSource,
+    options: &ImportOptions,
+    created_at: String,
+) -> Result<Imported, PipelineError> {
+    let total = Instant::now();
+    MineOptions {
+        min_support: None,
+        min_count: Some(1),
+        max_len: 2,
+        min_confidence: options.min_confidence,
+    }
+    .validate()?;
+    let (_, identity) = read_manifest(source)?;
+    let label = format!("{LABEL_PREFIX}{identity}");
+    if let Some(model_id) = already_imported(&options.out, &label) {
+        return Ok(Imported::Skipped { model_id, identity });
+    }
+    let start = Instant::now();
+    let mut output = read_output(source)?;
+    let read_time = start.elapsed();
+    let itemsets = std::mem::take(&mut output.itemsets);
+    let m = &output.manifest;
+    tracing::info!(
+        playlists = m.playlists,
+        tracks = output.tracks.len(),
+        itemsets = output.itemsets.len(),
+        seconds = read_time.as_secs_f64(),
+        "read the Spark output"
+    );
+    let mine = MineOptions {
+        min_support: m.min_support,
+        min_count: Some(m.min_count),
+        max_len: m.max_len,
+        min_confidence: options.min_confidence,
+    };
+    let mut labels = m.inputs.clone();
+    labels.push(output.label());
+    let found = Found {
+        tracks: &output.tracks,
+        counts: &output.counts,
+        labels,
+        playlists: m.playlists,
+        rows: m.rows,
+        min_count: m.min_count,
+        itemsets,
+        mine_time: std::time::Duration::ZERO,
+    };
+    let mined = model_from_itemsets(found, &mine, created_at)?;
+    let (published, blob_bytes, publish_time) = publish_model(&mined, &options.out, options.keep)?;
+    Ok(Imported::Published(Box::new(RunSummary {
+        files: output.files.iter().map(PathBuf::from).collect(),
+        report: mined.report,
+        skipped: (0, Vec::new()),
+        published,
+        model_id: mined.model.id().to_owned(),
+        blob_bytes,
+        read_time,
+        publish_time,
+        total_time: total.elapsed(),
+        peak_rss: peak_rss(),
+    })))
+}
