@@ -8,6 +8,7 @@ mod options;
 mod read;
 mod rules;
 mod run;
+mod spark;
 mod sweep;
 mod synth;
 
