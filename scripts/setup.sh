@@ -5,6 +5,7 @@
 #   scripts/setup.sh          everything the tests and the demo need
 #   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
 #   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
+#   scripts/setup.sh spark    only Java and pyspark (the Spark job in spark/ and its tests)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -18,6 +19,8 @@ BINARYEN_VERSION=132
 KUBERNETES_VALIDATE_VERSION=1.37.0
 JSONSCHEMA_VERSION=4.26.0
 SCHEMATHESIS_VERSION=4.32.5
+# The spark-operator's API models (its v2.4.0 release), for k8s/components/spark.
+KUBEFLOW_SPARK_API_VERSION=2.4.0
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -78,9 +81,9 @@ ensure_wasm_opt() {
 # kubernetes-validate (Kubernetes JSON schemas) and jsonschema (the Argo CD CRD check) in a venv.
 ensure_deploy_venv() {
   local venv="$TOOLS/deploy-venv"
-  local want="kubernetes-validate $KUBERNETES_VALIDATE_VERSION, jsonschema $JSONSCHEMA_VERSION"
+  local want="kubernetes-validate $KUBERNETES_VALIDATE_VERSION, jsonschema $JSONSCHEMA_VERSION, kubeflow-spark-api $KUBEFLOW_SPARK_API_VERSION"
   if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", m.version("jsonschema"))' 2>/dev/null)" = "$want" ]; then
+print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", m.version("jsonschema") + ", kubeflow-spark-api", m.version("kubeflow-spark-api"))' 2>/dev/null)" = "$want" ]; then
     return 0
   fi
   command -v python3 >/dev/null || apt_install python3
@@ -89,7 +92,8 @@ print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", 
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION"
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION" \
+    "kubeflow-spark-api==$KUBEFLOW_SPARK_API_VERSION"
 }
 
 # schemathesis (the schema-driven API fuzzer of scripts/fuzz-api.sh) in a venv of its own.
@@ -107,11 +111,30 @@ print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; the
   "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
+# Java (Debian's default-jre-headless) and pyspark (spark/requirements.txt) in a venv: the Spark
+# job (spark/) runs in local mode in the miner's tests.
+ensure_spark_venv() {
+  apt_install default-jre-headless
+  local venv="$TOOLS/spark-venv" want
+  want="$(sed -n 's/^pyspark==//p' "$ROOT/spark/requirements.txt")"
+  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
+print(m.version("pyspark"))' 2>/dev/null)" = "$want" ]; then
+    return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install pyspark $want (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/spark/requirements.txt"
+}
+
 main() {
   cd "$ROOT"
   case "${1:-}" in
     deploy) ensure_deploy_venv; return 0 ;;
     fuzz) ensure_fuzz_venv; return 0 ;;
+    spark) ensure_spark_venv; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
@@ -127,6 +150,7 @@ main() {
   ensure_wasm_opt
   ensure_deploy_venv
   ensure_fuzz_venv
+  ensure_spark_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light
