@@ -274,7 +274,7 @@ pub fn read_output(source: &dyn OutputSource) -> Result<Output, ImportError> {
     let mut itemsets = Vec::new();
     for (path, batch) in read_dir(source, ITEMSETS, &manifest.files.itemsets, &mut files)? {
         read_itemsets(&path, &batch, &index, &mut itemsets)
-            .map_err(|e| e.unwrap_or_else(|m| inconsistent(m)))?;
+            .map_err(|e| e.unwrap_or_else(&inconsistent))?;
     }
     itemsets.sort_unstable_by(|a: &Itemset, b| {
         (a.items.len(), &a.items).cmp(&(b.items.len(), &b.items))

@@ -247,7 +247,12 @@ fn spark_import_equals_native_mining_and_refuses_bad_outputs() {
             &MIN_SUPPORT.to_string(),
         ])
         .arg(&input)
-        .args(["--conf", "spark.ui.enabled=false", "--conf", "spark.ui.showConsoleProgress=false"])
+        .args([
+            "--conf",
+            "spark.ui.enabled=false",
+            "--conf",
+            "spark.ui.showConsoleProgress=false",
+        ])
         .env("SPARK_LOCAL_IP", "127.0.0.1")
         .env("PYSPARK_PYTHON", &python)
         .status()
