@@ -25,12 +25,10 @@ measure() {
   "$@" >"$WORK/out.log" 2>&1 &
   pid=$!
   while kill -0 "$pid" 2>/dev/null; do
-    rss=$(ps -o rss= --ppid "$pid" -p "$pid" 2>/dev/null | awk '{s += $1} END {print s + 0}')
-    # grandchildren too (pyspark's JVM)
-    for child in $(pgrep -P "$pid" 2>/dev/null); do
-      rss=$((rss + $(ps -o rss= --ppid "$child" 2>/dev/null | awk '{s += $1} END {print s + 0}')))
-    done
-    [ "$rss" -gt "$peak" ] && peak=$rss
+    rss=$(ps -eo pid=,ppid=,rss= | awk -v root="$pid" '
+      { parent[$1] = $2; mem[$1] = $3 }
+      END { for (p in mem) { q = p; while (q != "" && q != root && q in parent && q != 1) q = parent[q]; if (q == root) s += mem[p] } print s + 0 }')
+    if [ "$rss" -gt "$peak" ]; then peak=$rss; fi
     sleep 0.2
   done
   wait "$pid" || { cat "$WORK/out.log" >&2; return 1; }
