@@ -142,3 +142,28 @@ pub fn import_and_publish(
         peak_rss: peak_rss(),
     })))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_output_passes_over_runs_still_writing() {
+        let tmp = tempfile::tempdir().unwrap();
+        let parent = tmp.path();
+        for (run, complete) in [
+            ("20261201T020000Z", true),
+            ("20261202T020000Z", true),
+            ("20261203T020000Z", false),
+        ] {
+            std::fs::create_dir(parent.join(run)).unwrap();
+            if complete {
+                std::fs::write(parent.join(run).join(MANIFEST), "{}").unwrap();
+            }
+        }
+        assert_eq!(newest_output(parent).0, parent.join("20261202T020000Z"));
+        // An output directory itself is taken as it is.
+        let run = parent.join("20261201T020000Z");
+        assert_eq!(newest_output(&run).0, run);
+    }
+}
