@@ -92,7 +92,8 @@ pub fn parse(binary: &str, argv: &[String], what: &str) -> Parsed {
             let model_dir = match cli.command {
                 miner::cli::Command::Run(a) => a.settings.out,
                 miner::cli::Command::Mine(a) => a.settings.out,
-                other => panic!("{what}: the miner runs {other:?}, expected run or mine"),
+                miner::cli::Command::Import(a) => a.out,
+                other => panic!("{what}: the miner runs {other:?}, expected run, mine or import"),
             };
             Parsed {
                 model_dir,
