@@ -115,15 +115,22 @@ print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; the
 # job (spark/) runs in local mode in the miner's tests.
 ensure_spark_venv() {
   apt_install default-jre-headless
-  local venv="$TOOLS/spark-venv" want
-  want="$(sed -n 's/^pyspark==//p' "$ROOT/spark/requirements.txt")"
-  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print(m.version("pyspark"))' 2>/dev/null)" = "$want" ]; then
-    return 0
+  local venv="$TOOLS/spark-venv" want have
+  # Every `name==version` pin of the requirements file, as "name version" lines.
+  want="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==\(.*\)$/\1 \2/p' "$ROOT/spark/requirements.txt")"
+  if [ -x "$venv/bin/python" ]; then
+    have="$(echo "$want" | "$venv/bin/python" -c 'import sys, importlib.metadata as m
+for line in sys.stdin:
+    name = line.split()[0]
+    try:
+        print(name, m.version(name))
+    except m.PackageNotFoundError:
+        print(name, "missing")' 2>/dev/null || true)"
+    [ "$have" = "$want" ] && return 0
   fi
   command -v python3 >/dev/null || apt_install python3
   python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  log "pip install pyspark $want (into $venv)"
+  log "pip install -r spark/requirements.txt (into $venv)"
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/spark/requirements.txt"
