@@ -95,9 +95,10 @@ FROM ${PAGE} AS page
 FROM ${RUNTIME_IMAGE} AS miner
 COPY --from=binaries /src/target/release/miner /usr/local/bin/miner
 USER 65532:65532
-# The model directory on the shared volume (the Kubernetes manifests set the same).
-ENV SEGUE_MODEL_DIR=/data \
-    SEGUE_DATASETS=/data/datasets
+# The model directory on the shared volume (the Kubernetes manifests set the same). Only what
+# every subcommand the manifests run reads (`run` and `import`): `run`'s SEGUE_DATASETS comes
+# from the segue-miner ConfigMap (or `-e`).
+ENV SEGUE_MODEL_DIR=/data
 ENTRYPOINT ["/usr/local/bin/miner"]
 CMD ["run"]
 

@@ -8,6 +8,7 @@
 #   scripts/setup.sh checkov  only the Kubernetes security scanner (scripts/scan-deploy.sh)
 #   scripts/setup.sh containers   only podman and what it needs (scripts/container-check.sh)
 #   scripts/setup.sh moto     only moto_server (the object-store tests' S3 endpoint)
+#   scripts/setup.sh spark    only Java and pyspark (the Spark job in spark/ and its tests)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
 # version in Cargo.lock; see shared TOOLCHAIN notes in ARCHITECTURE.md).
@@ -23,6 +24,8 @@ JSONSCHEMA_VERSION=4.26.0
 SCHEMATHESIS_VERSION=4.32.5
 CHECKOV_VERSION=3.3.30
 MOTO_VERSION=5.2.1
+# The spark-operator's API models (its v2.4.0 release), for k8s/components/spark.
+KUBEFLOW_SPARK_API_VERSION=2.4.0
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
@@ -83,9 +86,9 @@ ensure_wasm_opt() {
 # kubernetes-validate (Kubernetes JSON schemas) and jsonschema (the Argo CD CRD check) in a venv.
 ensure_deploy_venv() {
   local venv="$TOOLS/deploy-venv"
-  local want="kubernetes-validate $KUBERNETES_VALIDATE_VERSION, jsonschema $JSONSCHEMA_VERSION"
+  local want="kubernetes-validate $KUBERNETES_VALIDATE_VERSION, jsonschema $JSONSCHEMA_VERSION, kubeflow-spark-api $KUBEFLOW_SPARK_API_VERSION"
   if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", m.version("jsonschema"))' 2>/dev/null)" = "$want" ]; then
+print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", m.version("jsonschema") + ", kubeflow-spark-api", m.version("kubeflow-spark-api"))' 2>/dev/null)" = "$want" ]; then
     return 0
   fi
   command -v python3 >/dev/null || apt_install python3
@@ -94,7 +97,8 @@ print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", 
   rm -rf "$venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION"
+    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION" \
+    "kubeflow-spark-api==$KUBEFLOW_SPARK_API_VERSION"
 }
 
 # schemathesis (the schema-driven API fuzzer of scripts/fuzz-api.sh) in a venv of its own.
@@ -162,6 +166,31 @@ print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]; then
   "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
 }
 
+# Java (Debian's default-jre-headless) and pyspark (spark/requirements.txt) in a venv: the Spark
+# job (spark/) runs in local mode in the miner's tests.
+ensure_spark_venv() {
+  apt_install default-jre-headless
+  local venv="$TOOLS/spark-venv" want have
+  # Every `name==version` pin of the requirements file, as "name version" lines.
+  want="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==\(.*\)$/\1 \2/p' "$ROOT/spark/requirements.txt")"
+  if [ -x "$venv/bin/python" ]; then
+    have="$(echo "$want" | "$venv/bin/python" -c 'import sys, importlib.metadata as m
+for line in sys.stdin:
+    name = line.split()[0]
+    try:
+        print(name, m.version(name))
+    except m.PackageNotFoundError:
+        print(name, "missing")' 2>/dev/null || true)"
+    [ "$have" = "$want" ] && return 0
+  fi
+  command -v python3 >/dev/null || apt_install python3
+  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+  log "pip install -r spark/requirements.txt (into $venv)"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/spark/requirements.txt"
+}
+
 main() {
   cd "$ROOT"
   case "${1:-}" in
@@ -170,6 +199,7 @@ main() {
     containers) ensure_podman; return 0 ;;
     checkov) ensure_checkov_venv; return 0 ;;
     moto) ensure_moto_venv; return 0 ;;
+    spark) ensure_spark_venv; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
   ensure_rust
@@ -188,6 +218,7 @@ main() {
   ensure_podman
   ensure_checkov_venv
   ensure_moto_venv
+  ensure_spark_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light

@@ -4,6 +4,10 @@
   rendered object must validate against the Kubernetes JSON schemas of K8S_VERSION bundled
   with kubernetes-validate, in strict mode (unknown fields are errors). An object whose kind
   has no schema is an error too.
+- Objects of the Kubeflow spark-operator (sparkoperator.k8s.io/v1beta2: ScheduledSparkApplication,
+  SparkApplication) have no bundled Kubernetes schema: they validate against the operator's
+  API models in kubeflow-spark-api (pinned in scripts/setup.sh), types by pydantic and unknown
+  fields rejected by walking the models' declared fields.
 - argocd/application.yaml must validate against the openAPIV3Schema of the vendored Argo CD
   Application CRD, with unknown fields rejected (as the API server's strict field validation
   rejects them).
@@ -15,6 +19,8 @@ import collections
 import subprocess
 import sys
 from pathlib import Path
+
+import typing
 
 import jsonschema
 import kubernetes_validate
@@ -52,6 +58,55 @@ def strict(schema):
     return out
 
 
+SPARK_KINDS = {
+    ("sparkoperator.k8s.io/v1beta2", "ScheduledSparkApplication"): "SparkV1beta2ScheduledSparkApplication",
+    ("sparkoperator.k8s.io/v1beta2", "SparkApplication"): "SparkV1beta2SparkApplication",
+}
+
+
+def unknown_fields(obj, cls, path=""):
+    """Paths of the fields of `obj` that the pydantic model `cls` does not declare (by alias),
+    recursively through nested models, lists and maps of models."""
+    import pydantic
+
+    if not (isinstance(cls, type) and issubclass(cls, pydantic.BaseModel)) or not isinstance(obj, dict):
+        return []
+    by_alias = {(f.alias or n): f.annotation for n, f in cls.model_fields.items()}
+    errors = []
+    for key, value in obj.items():
+        where = f"{path}.{key}" if path else key
+        if key not in by_alias:
+            errors.append(f"{where}: unknown field")
+            continue
+        errors += unknown_in(value, by_alias[key], where)
+    return errors
+
+
+def unknown_in(value, annotation, path):
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is typing.Union:
+        return next((e for e in (unknown_in(value, a, path) for a in args if a is not type(None))), [])
+    if origin in (list, typing.List) and isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in unknown_in(v, args[0], f"{path}[{i}]")]
+    if origin in (dict, typing.Dict) and isinstance(value, dict) and len(args) == 2:
+        return [e for k, v in value.items() for e in unknown_in(v, args[1], f"{path}.{k}")]
+    return unknown_fields(value, annotation, path)
+
+
+def validate_spark(obj):
+    """Errors of a spark-operator object against kubeflow-spark-api's models."""
+    import kubeflow_spark_api.models as models
+    import pydantic
+
+    cls = getattr(models, SPARK_KINDS[(obj.get("apiVersion"), obj.get("kind"))])
+    errors = unknown_fields(obj, cls)
+    try:
+        cls.from_dict(obj)
+    except pydantic.ValidationError as e:
+        errors += [f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()]
+    return errors
+
+
 def validate_kubernetes(root, k8s_version):
     failures, total = 0, 0
     dirs = [root / "k8s" / "base"] + sorted(
@@ -67,6 +122,13 @@ def validate_kubernetes(root, k8s_version):
             continue
         kinds = collections.Counter()
         for obj in objects:
+            if (obj.get("apiVersion"), obj.get("kind")) in SPARK_KINDS:
+                errors = validate_spark(obj)
+                for e in errors:
+                    print(f"FAIL {label}: {name(obj)}: {e}")
+                failures += bool(errors)
+                kinds[obj["kind"]] += not errors
+                continue
             try:
                 kubernetes_validate.validate(obj, k8s_version, strict=True)
                 kinds[obj["kind"]] += 1

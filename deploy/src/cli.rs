@@ -95,7 +95,8 @@ pub fn parse(binary: &str, argv: &[String], what: &str) -> Parsed {
             let store = match cli.command {
                 miner::cli::Command::Run(a) => a.settings.store,
                 miner::cli::Command::Mine(a) => a.settings.store,
-                other => panic!("{what}: the miner runs {other:?}, expected run or mine"),
+                miner::cli::Command::Import(a) => a.store,
+                other => panic!("{what}: the miner runs {other:?}, expected run, mine or import"),
             };
             Parsed {
                 model_dir: store.out,

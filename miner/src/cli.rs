@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::dataset::{Format, ReadOptions};
 use crate::evaluate::{EvalOptions, Ranker, Shape};
 use crate::guard::{self, GuardOptions, Thresholds};
+use crate::import::ImportOptions;
 use crate::mine::MineOptions;
 use crate::pipeline::PipelineOptions;
 use crate::run::RunOptions;
@@ -37,6 +38,9 @@ pub enum LogFormat {
 pub enum Command {
     /// Read datasets, mine rules, publish the model to DIR/models and point DIR/current at it.
     Mine(MineArgs),
+    /// Make a model from the Spark job's frequent itemsets (spark/segue_itemsets.py) with the
+    /// same rules as `mine`, and publish it; an output the current model came from is skipped.
+    Import(ImportArgs),
     /// Show a model's metadata, counts and top rules (a .segue file, or a model directory's
     /// current model).
     Inspect(InspectArgs),
@@ -422,6 +426,36 @@ impl RunArgs {
             if_no_model: self.if_no_model,
             synth_if_empty: self.synth_if_empty,
             pipeline: self.settings.pipeline(),
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct ImportArgs {
+    /// The Spark job's output directory (holding _manifest.json, itemsets/, tracks/), or a
+    /// directory of such outputs (the scheduled runs): then the newest complete one.
+    #[arg(long = "from", env = "SEGUE_IMPORT_FROM")]
+    pub from: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// How many models to keep in DIR/models (the current one is never deleted).
+    #[arg(long, env = "SEGUE_KEEP", default_value_t = 5)]
+    pub keep: usize,
+    /// Minimum confidence of a kept rule (support and length come from the output).
+    #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
+    pub min_confidence: f64,
+    #[command(flatten)]
+    pub guard: GuardArgs,
+}
+
+impl ImportArgs {
+    /// The import these flags ask for.
+    pub fn options(&self) -> ImportOptions {
+        ImportOptions {
+            store: self.store.location(),
+            guard: self.guard.options(),
+            keep: self.keep,
+            min_confidence: self.min_confidence,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod dataset;
 pub mod evaluate;
 pub mod fpgrowth;
 pub mod guard;
+pub mod import;
 pub mod inspect;
 pub mod knn;
 pub mod mine;

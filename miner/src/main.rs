@@ -12,6 +12,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 use miner::cli::{Cli, Command, EvaluateArgs, LogFormat, SweepArgs, SynthArgs};
 use miner::dataset::{Dataset, Format, ReadRequest};
+use miner::import::Imported;
 use miner::pipeline::{mine_and_publish, now_rfc3339};
 use miner::report::{self, Report};
 
@@ -64,6 +65,20 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{}", serde_json::to_string_pretty(&outcome)?);
             } else {
                 print!("{outcome}");
+            }
+        }
+        Command::Import(args) => {
+            let source = miner::import::newest_output(&args.from);
+            let imported =
+                miner::import::import_and_publish(&source, &args.options(), now_rfc3339())
+                    .inspect_err(|e| print_refusal(e.refusal(), false))
+                    .context("nothing was published; the previous model, if any, stays current")?;
+            match imported {
+                Imported::Published(summary) => print!("{summary}"),
+                Imported::Skipped { model_id, identity } => println!(
+                    "skipped: the current model {model_id} already comes from {} (output {identity})",
+                    source.0.display()
+                ),
             }
         }
         Command::Inspect(args) => {
@@ -166,8 +181,11 @@ fn read(inputs: &[PathBuf], request: ReadRequest) -> Result<Dataset> {
 }
 
 fn synth(args: SynthArgs) -> Result<()> {
-    if args.format == Format::Auto {
-        bail!("--format auto is for reading; choose csv, mpd or baskets");
+    if matches!(args.format, Format::Auto | Format::Parquet) {
+        bail!(
+            "--format {} is for reading; choose csv, mpd or baskets",
+            args.format
+        );
     }
     let start = Instant::now();
     let options = miner::synth::SynthOptions {

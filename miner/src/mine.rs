@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, TrackMeta};
 use crate::fpgrowth::{Itemset, frequent_itemsets_counted, item_counts};
 use crate::progress::Counters;
 
@@ -262,7 +262,59 @@ pub fn mine<'a>(
         options.max_len,
         progress.unwrap_or(&Counters::default()),
     );
-    let mine_time = start.elapsed();
+    let found = Found {
+        tracks: &dataset.tracks,
+        counts: &counts,
+        labels: dataset.labels.clone(),
+        playlists,
+        rows: dataset.rows,
+        min_count,
+        itemsets,
+        mine_time: start.elapsed(),
+    };
+    model_from_itemsets(found, options, created_at)
+}
+
+/// Frequent itemsets and what the model needs besides them: what `miner mine` finds with
+/// FP-growth and `miner import` reads from Spark's output. Both make their model from it
+/// with [`model_from_itemsets`].
+#[derive(Debug)]
+pub struct Found<'a> {
+    /// Tracks by item id.
+    pub tracks: &'a [TrackMeta],
+    /// Playlists containing each track, by item id.
+    pub counts: &'a [u32],
+    /// The inputs, as labels for the model's metadata.
+    pub labels: Vec<String>,
+    /// Playlists mined.
+    pub playlists: u32,
+    /// Playlist entries read.
+    pub rows: u64,
+    /// The minimum count the itemsets were mined with.
+    pub min_count: u32,
+    /// Every itemset of 1..=max_len items (ids ascending) in at least `min_count` playlists.
+    pub itemsets: Vec<Itemset>,
+    /// Time spent finding them.
+    pub mine_time: Duration,
+}
+
+/// The rules of `found.itemsets` (confidence from `options`) and the model, with
+/// `options.max_len` and `options.min_support` (else min count / playlists) in its metadata.
+pub fn model_from_itemsets(
+    found: Found<'_>,
+    options: &MineOptions,
+    created_at: String,
+) -> Result<Mined, MineError> {
+    let Found {
+        tracks,
+        counts,
+        labels,
+        playlists,
+        rows,
+        min_count,
+        itemsets,
+        mine_time,
+    } = found;
     if itemsets.is_empty() {
         return Err(MineError::NothingFrequent {
             min_count,
@@ -285,7 +337,7 @@ pub fn mine<'a>(
         .collect();
     let mut builder = ModelBuilder::new(ModelParams {
         created_at,
-        datasets: dataset.labels.clone(),
+        datasets: labels,
         playlists,
         min_support: options
             .min_support
@@ -296,7 +348,7 @@ pub fn mine<'a>(
         max_len: options.max_len as u32,
         miner_version: env!("CARGO_PKG_VERSION").to_owned(),
     });
-    for (meta, &count) in dataset.tracks.iter().zip(&counts) {
+    for (meta, &count) in tracks.iter().zip(counts) {
         builder.add_track(TrackInput {
             uri: meta.uri.clone(),
             name: meta.name.clone(),
@@ -312,12 +364,12 @@ pub fn mine<'a>(
     let model = builder.build()?;
     let report = MineReport {
         playlists,
-        rows: dataset.rows,
-        tracks: dataset.tracks.len(),
+        rows,
+        tracks: tracks.len(),
         min_count,
         itemsets_by_len: by_len,
         rules: n_rules,
-        tracks_with_rule: singles.len() as f64 / dataset.tracks.len().max(1) as f64,
+        tracks_with_rule: singles.len() as f64 / tracks.len().max(1) as f64,
         mine_time,
         rules_time: start.elapsed(),
     };

@@ -1,5 +1,6 @@
 //! The whole run shared by `miner mine` and `miner run`: check the options, find the dataset
-//! files, read, mine, publish through the guard, and the summary both print (text or JSON).
+//! files, read, mine, publish through the guard, and the summary both print (text or JSON);
+//! `miner import` shares the summary and the publishing.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -88,6 +89,9 @@ pub enum PipelineError {
     /// Reading or writing the model store failed, or another publisher got there first.
     #[error("publishing: {0}")]
     Publish(Box<StoreError>),
+    /// The Spark output could not be imported.
+    #[error("importing: {0}")]
+    Import(#[from] crate::import::ImportError),
 }
 
 impl From<OpenError> for PipelineError {

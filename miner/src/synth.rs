@@ -441,6 +441,12 @@ pub fn write_profile(
     format: Format,
     out: &Path,
 ) -> io::Result<SynthSummary> {
+    if format == Format::Parquet {
+        return Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "synth writes csv, mpd or baskets, not parquet",
+        ));
+    }
     let catalog = Catalog::new(options, profile);
     let mut summary = SynthSummary {
         playlists: options.playlists,
@@ -504,7 +510,7 @@ fn render(
     let mut rows = 0u64;
     let seed = catalog.seed;
     match format {
-        Format::Baskets | Format::Auto => {
+        Format::Baskets | Format::Auto | Format::Parquet => {
             for pid in start..end {
                 let tracks = catalog.playlist(pid as u64);
                 rows += tracks.len() as u64;

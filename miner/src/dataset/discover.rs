@@ -5,7 +5,9 @@
 //! Taken, each also gzipped (`.gz`):
 //! - `mpd.slice.*.json`: Spotify Million Playlist Dataset slices;
 //! - `*.csv`: the course CSV, when its header has the columns `pid` and `track_uri`;
-//! - `*.baskets`, `*.dat`: one playlist per line (FIMI style).
+//! - `*.baskets`, `*.dat`: one playlist per line (FIMI style);
+//! - `*.parquet` (not gzipped: Parquet compresses inside): playlist rows, a data lake's table
+//!   (its columns are found by name when it is read).
 //!
 //! Never taken: the RecSys Challenge 2018 challenge set (`challenge_set.json`: playlists with
 //! held-out tracks, test data), other `.json` files, `.txt` files (licences, notes, statistics)
@@ -20,7 +22,7 @@ use super::{Format, ReadError, csv};
 
 /// What the names taken are, for errors and help texts.
 pub const TAKEN: &str = "mpd.slice.*.json, *.csv with columns pid and track_uri, *.baskets, *.dat \
-                         (each also .gz)";
+                         (each also .gz), *.parquet";
 
 /// A dataset file found, and the format it is read in.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -164,7 +166,7 @@ pub fn classify(path: &Path) -> Result<Format, String> {
 }
 
 /// The format a file name stands for: `mpd.slice.*.json` MPD, `*.csv` CSV, `*.baskets` and
-/// `*.dat` baskets (each also `.gz`); `None` for any other name.
+/// `*.dat` baskets (each also `.gz`), `*.parquet` Parquet; `None` for any other name.
 pub fn detect(path: &Path) -> Option<Format> {
     let name = lowercase_name(path);
     let base = name.strip_suffix(".gz").unwrap_or(&name);
@@ -174,6 +176,8 @@ pub fn detect(path: &Path) -> Option<Format> {
         Some(Format::Csv)
     } else if base.ends_with(".baskets") || base.ends_with(".dat") {
         Some(Format::Baskets)
+    } else if name.ends_with(".parquet") {
+        Some(Format::Parquet)
     } else {
         None
     }

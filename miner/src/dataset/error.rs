@@ -38,6 +38,21 @@ pub enum ReadError {
         /// The header's columns.
         found: String,
     },
+    /// A Parquet file is unreadable (a truncated footer, a corrupt page) or a column holds
+    /// the wrong type or a bad value: said with the row group and column when known.
+    #[error("{}: {}{}{message}", path.display(),
+        row_group.map_or_else(String::new, |g| format!("row group {g}: ")),
+        column.as_ref().map_or_else(String::new, |c| format!("column `{c}`: ")))]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The row group, 0-based, when the error is in one.
+        row_group: Option<usize>,
+        /// The column, when the error is in one.
+        column: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
     /// An input directory holds no dataset file.
     #[error(
         "{}: no dataset files found (taken: {}); skipped: {skipped}",

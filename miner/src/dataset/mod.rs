@@ -2,8 +2,8 @@
 //! gzipped) into a [`Dataset`]: each playlist becomes a transaction, the set of its track ids.
 //!
 //! One file per job: `discover.rs` finds the dataset files an input names; `files.rs` opens
-//! them; `csv.rs`, `mpd.rs` and
-//! `baskets.rs` read one format each; `ahead.rs` is the parse-ahead thread that the CSV and
+//! them; `csv.rs`, `mpd.rs`, `baskets.rs` and `parquet.rs` read one format each; `ahead.rs` is
+//! the parse-ahead thread that the CSV and
 //! basket readers share; `intern.rs` turns URIs into item ids; `builder.rs` collects the
 //! playlists; `transactions.rs` holds them as FP-growth takes them; `error.rs` says what went
 //! wrong and where.
@@ -21,8 +21,10 @@ mod error;
 mod files;
 mod intern;
 mod mpd;
+mod parquet;
 mod transactions;
 
+pub(crate) use self::parquet::{is_string as is_string_type, text as parquet_text};
 pub use discover::{Discovery, Found, Skipped, TAKEN, classify, detect, discover};
 pub use error::ReadError;
 pub use transactions::Transactions;
@@ -37,7 +39,8 @@ use crate::progress::Counters;
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// Decide per file by what it is: `mpd.slice.*.json` (MPD), `*.csv` with columns `pid`
-    /// and `track_uri` (CSV), `*.baskets` and `*.dat` (baskets), each also `.gz`.
+    /// and `track_uri` (CSV), `*.baskets` and `*.dat` (baskets), each also `.gz`; `*.parquet`
+    /// (playlist rows, columns found by name).
     Auto,
     /// The course CSV: one row per playlist entry, columns found by header name.
     Csv,
@@ -45,6 +48,8 @@ pub enum Format {
     Mpd,
     /// One playlist per line, whitespace-separated item tokens (FIMI `.dat` style).
     Baskets,
+    /// Parquet tables of playlist rows, columns found by name as in the CSV.
+    Parquet,
 }
 
 impl fmt::Display for Format {
@@ -54,6 +59,7 @@ impl fmt::Display for Format {
             Format::Csv => "csv",
             Format::Mpd => "mpd",
             Format::Baskets => "baskets",
+            Format::Parquet => "parquet",
         })
     }
 }
@@ -153,6 +159,7 @@ pub fn read(files: &[PathBuf], request: impl Into<ReadRequest>) -> Result<Datase
         builder.labels.push(label(&files[i]));
         match format {
             Format::Csv => csv::read(&files[i], &mut builder, options)?,
+            Format::Parquet => parquet::read(&files[i], &mut builder, options)?,
             _ => baskets::read(&files[i], &mut builder, options)?,
         }
         i += 1;

@@ -10,6 +10,7 @@ mod options;
 mod read;
 mod rules;
 mod run;
+mod spark;
 mod store;
 mod sweep;
 mod synth;

@@ -198,15 +198,24 @@ fn synth_if_empty_follows_the_glob_and_leaves_matching_datasets_alone() {
     let o = run_with(
         &datasets,
         &out,
-        &["--synth-if-empty", "100", "--glob", "*.parquet"],
+        &["--synth-if-empty", "100", "--glob", "*.orc"],
         &[],
     );
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("cannot tell a format from --glob \"*.parquet\""),
+        text(&o).contains("cannot tell a format from --glob \"*.orc\""),
         "{}",
         text(&o)
     );
+    // Parquet is read, not generated.
+    let o = run_with(
+        &datasets,
+        &out,
+        &["--synth-if-empty", "100", "--glob", "*.parquet"],
+        &[],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not parquet"), "{}", text(&o));
 }
 
 #[test]
