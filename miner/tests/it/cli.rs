@@ -198,11 +198,15 @@ mine --min-support env=SEGUE_MIN_SUPPORT default=0.01 Set Some(1)
 mine --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
 mine --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
 mine --store env=SEGUE_MODEL_STORE Set Some(1)
+import --force env=SEGUE_FORCE default=false SetTrue Some(0)
 import --from env=SEGUE_IMPORT_FROM Set Some(1) required
+import --guard-min-playlists env=SEGUE_GUARD_MIN_PLAYLISTS default=0.5 Set Some(1)
+import --guard-min-tracks env=SEGUE_GUARD_MIN_TRACKS default=0.5 Set Some(1)
 import --keep env=SEGUE_KEEP default=5 Set Some(1)
 import --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 import --min-confidence env=SEGUE_MIN_CONFIDENCE default=0.05 Set Some(1)
 import --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
+import --store env=SEGUE_MODEL_STORE Set Some(1)
 inspect --json default=false SetTrue Some(0)
 inspect --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 inspect --top default=10 Set Some(1)
