@@ -324,7 +324,7 @@ pub fn model_from_itemsets(
     let start = Instant::now();
     let mut rules = derive_rules(&itemsets, options.min_confidence);
     if let Some(n) = options.max_consequents {
-        rules = prune(rules, n, &counts);
+        rules = prune(rules, n, counts);
     }
     let mut by_len = vec![0; options.max_len];
     for s in &itemsets {
