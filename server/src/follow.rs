@@ -116,14 +116,7 @@ impl Follower {
             Err(join) => return self.reject(e_tag, format!("loading panicked: {join}")),
         };
         let id = loaded.model.id().to_owned();
-        tracing::info!(
-            model = %id,
-            pointer = %pointer,
-            tracks = loaded.model.track_count(),
-            rules = loaded.model.rule_count(),
-            seconds = loaded.load_seconds,
-            "model loaded"
-        );
+        loaded.log_loaded();
         self.keep_in_cache(&id, loaded.blob.clone()).await;
         self.state.record_reload(Reload::Loaded(Box::new(loaded)));
         self.e_tag = e_tag;

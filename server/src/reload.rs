@@ -99,14 +99,7 @@ impl Reloader {
         match loaded {
             Ok(Ok(loaded)) => {
                 let id = loaded.model.id().to_owned();
-                tracing::info!(
-                    model = %id,
-                    pointer = %pointer,
-                    tracks = loaded.model.track_count(),
-                    rules = loaded.model.rule_count(),
-                    seconds = loaded.load_seconds,
-                    "model loaded"
-                );
+                loaded.log_loaded();
                 self.state.record_reload(Reload::Loaded(Box::new(loaded)));
                 self.rejected = None;
                 Outcome::Loaded { id }

@@ -52,6 +52,19 @@ pub enum LoadError {
 }
 
 impl Loaded {
+    /// Logs that this model was loaded (the one "model loaded" line of both ways of following
+    /// a store).
+    pub fn log_loaded(&self) {
+        tracing::info!(
+            model = %self.model.id(),
+            pointer = %self.pointer,
+            tracks = self.model.track_count(),
+            rules = self.model.rule_count(),
+            seconds = self.load_seconds,
+            "model loaded"
+        );
+    }
+
     /// Reads, validates and indexes the blob at `dir/pointer` (blocking: call it off the
     /// request path).
     pub fn load(dir: &Path, pointer: &str) -> Result<Loaded, LoadError> {

@@ -268,3 +268,78 @@ pub(crate) fn request(addr: SocketAddr, text: &str) -> Option<String> {
     stream.read_to_string(&mut out).ok()?;
     Some(out)
 }
+
+/// A server on a loopback port, following a store with a task of its own; both tasks end
+/// when it is dropped.
+pub(crate) struct Running {
+    pub(crate) addr: SocketAddr,
+    pub(crate) state: AppState,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+/// Serves `state` on a free loopback port beside `following` (the task that installs its
+/// models: a reloader or a follower).
+pub(crate) async fn serve_following(
+    state: AppState,
+    following: tokio::task::JoinHandle<()>,
+) -> Running {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("binds");
+    let addr = listener.local_addr().expect("addr");
+    let app = server::app(state.clone(), &AppOptions::default());
+    let served = state.clone();
+    let serving = tokio::spawn(async move {
+        let options = server::ServeOptions::default();
+        server::serve_connections(listener, app, &served, &options, std::future::pending()).await;
+    });
+    Running {
+        addr,
+        state,
+        tasks: vec![following, serving],
+    }
+}
+
+/// The version `/api/model` reports (None: 503).
+pub(crate) async fn version(client: &reqwest::Client, addr: SocketAddr) -> Option<String> {
+    let response = client
+        .get(format!("http://{addr}/api/model"))
+        .send()
+        .await
+        .expect("answers");
+    if !response.status().is_success() {
+        return None;
+    }
+    let json: serde_json::Value = response.json().await.expect("json");
+    json["version"].as_str().map(str::to_owned)
+}
+
+/// Waits until `/api/model` reports `want` (failing after three times `limit`), returning
+/// how long that took.
+pub(crate) async fn until_version(
+    client: &reqwest::Client,
+    addr: SocketAddr,
+    want: &str,
+    limit: Duration,
+) -> Duration {
+    let started = Instant::now();
+    loop {
+        if version(client, addr).await.as_deref() == Some(want) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < limit * 3,
+            "model {want} not served after {:?}",
+            started.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}

@@ -13,28 +13,13 @@ use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use server::follow::Follower;
-use server::{AppOptions, AppState, Limits, Shared};
+use server::{AppState, Limits, Shared};
 use store::object::ObjectLocation;
 use store::{Expected, Store};
 use testkit::s3::S3;
 
-use crate::common::mined;
+use crate::common::{Running, mined, serve_following, until_version, version};
 
-struct Running {
-    addr: SocketAddr,
-    state: AppState,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
-
-/// A fresh bucket and the store `s3://<bucket>/segue` on it.
 fn bucket(s3: &S3, name: &str) -> Store {
     s3.create_bucket(name);
     let options = s3.options();
@@ -73,48 +58,7 @@ async fn point_at(store: &Store, id: &str) {
 async fn start(store: &Store, poll: Duration, cache: Option<&Path>) -> Running {
     let state = Shared::new(Limits::default());
     let follower = Follower::new(object(store), state.clone(), cache.map(Path::to_owned));
-    let following = tokio::spawn(follower.run(poll));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let addr = listener.local_addr().expect("addr");
-    let app = server::app(state.clone(), &AppOptions::default());
-    let served = state.clone();
-    let serving = tokio::spawn(async move {
-        let options = server::ServeOptions::default();
-        server::serve_connections(listener, app, &served, &options, std::future::pending()).await;
-    });
-    Running {
-        addr,
-        state,
-        tasks: vec![following, serving],
-    }
-}
-
-/// The version `/api/model` reports (None: 503).
-async fn version(client: &reqwest::Client, addr: SocketAddr) -> Option<String> {
-    let response = client
-        .get(format!("http://{addr}/api/model"))
-        .send()
-        .await
-        .expect("answers");
-    if !response.status().is_success() {
-        return None;
-    }
-    let json: serde_json::Value = response.json().await.expect("json");
-    json["version"].as_str().map(str::to_owned)
-}
-
-async fn until_version(client: &reqwest::Client, addr: SocketAddr, want: &str, limit: Duration) {
-    let started = Instant::now();
-    while version(client, addr).await.as_deref() != Some(want) {
-        assert!(
-            started.elapsed() < limit * 3,
-            "model {want} not served after {:?}",
-            started.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    serve_following(state, tokio::spawn(follower.run(poll))).await
 }
 
 /// From the pointer write to the install of the model served now (the server's clock).

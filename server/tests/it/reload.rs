@@ -4,64 +4,20 @@
 // contended inside one, so holding it across awaits cannot deadlock.
 #![allow(clippy::await_holding_lock)]
 
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use server::reload::Reloader;
-use server::{AppOptions, AppState, Limits, Shared};
+use server::{Limits, Shared};
 
-use crate::common::{mined, publish};
-
-struct Running {
-    addr: SocketAddr,
-    state: AppState,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-    }
-}
+use crate::common::{Running, mined, publish, serve_following, until_version, version};
 
 async fn start(dir: &Path, poll: Duration, notifications: bool) -> Running {
     let state = Shared::new(Limits::default());
     let reloader = Reloader::new(dir.to_owned(), state.clone());
-    let reloading = tokio::spawn(reloader.run(poll, notifications));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("binds");
-    let addr = listener.local_addr().expect("addr");
-    let app = server::app(state.clone(), &AppOptions::default());
-    let served = state.clone();
-    let serving = tokio::spawn(async move {
-        let options = server::ServeOptions::default();
-        server::serve_connections(listener, app, &served, &options, std::future::pending()).await;
-    });
-    Running {
-        addr,
-        state,
-        tasks: vec![reloading, serving],
-    }
-}
-
-/// The version `/api/model` reports (None: 503).
-async fn version(client: &reqwest::Client, addr: SocketAddr) -> Option<String> {
-    let response = client
-        .get(format!("http://{addr}/api/model"))
-        .send()
-        .await
-        .expect("answers");
-    if !response.status().is_success() {
-        return None;
-    }
-    let json: serde_json::Value = response.json().await.expect("json");
-    json["version"].as_str().map(str::to_owned)
+    serve_following(state, tokio::spawn(reloader.run(poll, notifications))).await
 }
 
 /// How long after the pointer changed the server installed the model it serves now: from
@@ -73,27 +29,6 @@ fn switch_time(state: &server::AppState, dir: &Path) -> Duration {
         .expect("current exists");
     let loaded = state.model.load_full().expect("a model").loaded_at;
     loaded.duration_since(changed).unwrap_or_default()
-}
-
-/// Waits until `/api/model` reports `want`, returning how long that took.
-async fn until_version(
-    client: &reqwest::Client,
-    addr: SocketAddr,
-    want: &str,
-    limit: Duration,
-) -> Duration {
-    let started = Instant::now();
-    loop {
-        if version(client, addr).await.as_deref() == Some(want) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < limit * 3,
-            "model {want} not served after {:?}",
-            started.elapsed()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
