@@ -4,10 +4,18 @@
 //! large model under load).
 //!
 //! `cargo run --release -p engine --example mpd_blob -- DIR [SEED]`
+//!
+//! Native only: the model store (object storage through tokio) does not build for wasm32, so
+//! there the example is an empty program (`cargo test --target wasm32-unknown-unknown` builds
+//! the examples too).
 
-use testkit::{Shape, generate};
+#[cfg(target_arch = "wasm32")]
+fn main() {}
 
+#[cfg(not(target_arch = "wasm32"))]
 fn main() {
+    use testkit::{Shape, generate};
+
     let mut args = std::env::args().skip(1);
     let Some(dir) = args.next() else {
         eprintln!("usage: mpd_blob DIR [SEED]");
