@@ -260,15 +260,17 @@ fn images_follow_each_kustomization() {
     for (dir, docs) in renderings() {
         let chain = kustomization_chain(&deploy::root().join(&dir));
         let mut images: BTreeMap<String, String> = BTreeMap::new();
-        for file in resource_files(&chain[0]) {
-            let text = std::fs::read_to_string(&file).expect("resource");
-            let values: Vec<Value> = serde_norway::Deserializer::from_str(&text)
-                .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
-                .filter(|v: &Value| !v.is_null())
-                .collect();
-            images.extend(containers(&values).map(|(k, i)| (k, i.to_owned())));
-        }
         for kustomization in &chain {
+            // This level's own objects (its resource files and its components'), then its
+            // images entries, which apply to everything at and below it.
+            for file in resource_files(kustomization) {
+                let text = std::fs::read_to_string(&file).expect("resource");
+                let values: Vec<Value> = serde_norway::Deserializer::from_str(&text)
+                    .map(|d| serde::Deserialize::deserialize(d).expect("yaml"))
+                    .filter(|v: &Value| !v.is_null())
+                    .collect();
+                images.extend(containers(&values).map(|(k, i)| (k, i.to_owned())));
+            }
             let entries = list(get(kustomization, "images"));
             for entry in entries {
                 let name = s(entry, "name");
@@ -329,14 +331,25 @@ fn kustomization_chain(dir: &Path) -> Vec<Value> {
     chain
 }
 
-/// The resource files (not bases) of a kustomization in the chain.
+/// The resource files (not bases) of a kustomization in the chain, and those of its
+/// components.
 fn resource_files(kustomization: &Value) -> Vec<std::path::PathBuf> {
     let dir = Path::new(s(kustomization, "dir"));
-    strings(get(kustomization, "resources"))
+    let mut files: Vec<std::path::PathBuf> = strings(get(kustomization, "resources"))
         .iter()
         .map(|r| dir.join(r))
         .filter(|p| p.is_file())
-        .collect()
+        .collect();
+    for component in strings(get(kustomization, "components")) {
+        let path = dir.join(&component);
+        let text = std::fs::read_to_string(path.join("kustomization.yaml")).expect("component");
+        let mut this: Value = serde_norway::from_str(&text).expect("component");
+        this.as_mapping_mut()
+            .expect("component")
+            .insert("dir".into(), path.display().to_string().into());
+        files.extend(resource_files(&this));
+    }
+    files
 }
 
 /// Each workload container as ("Kind/name/container", image).
