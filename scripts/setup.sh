@@ -83,37 +83,41 @@ ensure_wasm_opt() {
   npm install --silent --no-audit --no-fund --prefix "$TOOLS" "binaryen@$BINARYEN_VERSION" >/dev/null
 }
 
-# kubernetes-validate (Kubernetes JSON schemas) and jsonschema (the Argo CD CRD check) in a venv.
-ensure_deploy_venv() {
-  local venv="$TOOLS/deploy-venv"
-  local want="kubernetes-validate $KUBERNETES_VALIDATE_VERSION, jsonschema $JSONSCHEMA_VERSION, kubeflow-spark-api $KUBEFLOW_SPARK_API_VERSION"
-  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print("kubernetes-validate", m.version("kubernetes-validate") + ", jsonschema", m.version("jsonschema") + ", kubeflow-spark-api", m.version("kubeflow-spark-api"))' 2>/dev/null)" = "$want" ]; then
-    return 0
+# A Python venv at .tools/NAME holding the given `package==version` pins (extras allowed, as
+# in moto[server]==5.2.1): skipped when every pin is installed at its version, made afresh
+# otherwise. Each tool gets a venv of its own so that their dependencies cannot collide.
+ensure_venv() { # name, pins...
+  local venv="$TOOLS/$1" want have
+  shift
+  want="$(printf '%s\n' "$@" | sed 's/\[[^]]*\]//; s/==/ /')"
+  if [ -x "$venv/bin/python" ]; then
+    have="$(echo "$want" | "$venv/bin/python" -c 'import sys, importlib.metadata as m
+for line in sys.stdin:
+    name = line.split()[0]
+    try:
+        print(name, m.version(name))
+    except m.PackageNotFoundError:
+        print(name, "missing")' 2>/dev/null || true)"
+    [ "$have" = "$want" ] && return 0
   fi
   command -v python3 >/dev/null || apt_install python3
   python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  log "pip install $want (into $venv)"
+  log "pip install $* (into $venv)"
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" "jsonschema==$JSONSCHEMA_VERSION" \
-    "kubeflow-spark-api==$KUBEFLOW_SPARK_API_VERSION"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
 }
 
-# schemathesis (the schema-driven API fuzzer of scripts/fuzz-api.sh) in a venv of its own.
+# kubernetes-validate (Kubernetes JSON schemas), jsonschema (the Argo CD CRD check) and the
+# spark-operator's API models (k8s/components/spark).
+ensure_deploy_venv() {
+  ensure_venv deploy-venv "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" \
+    "jsonschema==$JSONSCHEMA_VERSION" "kubeflow-spark-api==$KUBEFLOW_SPARK_API_VERSION"
+}
+
+# schemathesis: the schema-driven API fuzzer of scripts/fuzz-api.sh.
 ensure_fuzz_venv() {
-  local venv="$TOOLS/fuzz-venv"
-  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print(m.version("schemathesis"))' 2>/dev/null)" = "$SCHEMATHESIS_VERSION" ]; then
-    return 0
-  fi
-  command -v python3 >/dev/null || apt_install python3
-  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  log "pip install schemathesis $SCHEMATHESIS_VERSION (into $venv)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+  ensure_venv fuzz-venv "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
 # podman (root, runc) for scripts/container-check.sh, with this machine kind's two
@@ -135,60 +139,24 @@ ensure_podman() {
   fi
 }
 
-# checkov (the Kubernetes security scanner of scripts/scan-deploy.sh) in a venv of its own.
+# checkov: the Kubernetes security scanner of scripts/scan-deploy.sh.
 ensure_checkov_venv() {
-  local venv="$TOOLS/checkov-venv"
-  if [ -x "$venv/bin/python" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print(m.version("checkov"))' 2>/dev/null)" = "$CHECKOV_VERSION" ]; then
-    return 0
-  fi
-  command -v python3 >/dev/null || apt_install python3
-  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  log "pip install checkov $CHECKOV_VERSION (into $venv)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "checkov==$CHECKOV_VERSION"
+  ensure_venv checkov-venv "checkov==$CHECKOV_VERSION"
 }
 
-# moto_server (an S3 API on 127.0.0.1) in a venv of its own: the object-store tests start it
-# (they find it at .tools/moto-venv/bin/moto_server, or where SEGUE_MOTO_SERVER says).
+# moto_server (an S3 API on 127.0.0.1): the object-store tests start it (they find it at
+# .tools/moto-venv/bin/moto_server, or where SEGUE_MOTO_SERVER says).
 ensure_moto_venv() {
-  local venv="$TOOLS/moto-venv"
-  if [ -x "$venv/bin/moto_server" ] && [ "$("$venv/bin/python" -c 'import importlib.metadata as m
-print(m.version("moto"))' 2>/dev/null)" = "$MOTO_VERSION" ]; then
-    return 0
-  fi
-  command -v python3 >/dev/null || apt_install python3
-  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  log "pip install moto[server] $MOTO_VERSION (into $venv)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION"
+  ensure_venv moto-venv "moto[server]==$MOTO_VERSION"
 }
 
-# Java (Debian's default-jre-headless) and pyspark (spark/requirements.txt) in a venv: the Spark
-# job (spark/) runs in local mode in the miner's tests.
+# Java (Debian's default-jre-headless) and pyspark with every pin of spark/requirements.txt:
+# the Spark job (spark/) runs in local mode in the miner's tests.
 ensure_spark_venv() {
   apt_install default-jre-headless
-  local venv="$TOOLS/spark-venv" want have
-  # Every `name==version` pin of the requirements file, as "name version" lines.
-  want="$(sed -n 's/^\([A-Za-z0-9_.-]*\)==\(.*\)$/\1 \2/p' "$ROOT/spark/requirements.txt")"
-  if [ -x "$venv/bin/python" ]; then
-    have="$(echo "$want" | "$venv/bin/python" -c 'import sys, importlib.metadata as m
-for line in sys.stdin:
-    name = line.split()[0]
-    try:
-        print(name, m.version(name))
-    except m.PackageNotFoundError:
-        print(name, "missing")' 2>/dev/null || true)"
-    [ "$have" = "$want" ] && return 0
-  fi
-  command -v python3 >/dev/null || apt_install python3
-  python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-  log "pip install -r spark/requirements.txt (into $venv)"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$ROOT/spark/requirements.txt"
+  local pins
+  mapfile -t pins < <(grep -E '^[A-Za-z0-9_.-]+(\[[^]]*\])?==' "$ROOT/spark/requirements.txt")
+  ensure_venv spark-venv "${pins[@]}"
 }
 
 main() {
