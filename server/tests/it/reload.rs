@@ -6,13 +6,14 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use server::reload::Reloader;
 use server::{Limits, Shared};
 
 use crate::common::{Running, mined, publish, serve_following, until_version, version};
+use crate::traffic::{check_clients, clients};
 
 async fn start(dir: &Path, poll: Duration, notifications: bool) -> Running {
     let state = Shared::new(Limits::default());
@@ -49,48 +50,8 @@ async fn models_switch_under_load_without_a_failed_request() {
     let client = reqwest::Client::new();
     until_version(&client, addr, &ids[0], poll * 2).await;
 
-    // Seeds: popular names of the first model, one URI, one unknown song.
-    let m = &models[0];
-    let seeds: Vec<String> = vec![
-        m.track(engine::TrackId(0)).name.into(),
-        m.track(engine::TrackId(2)).name.into(),
-        m.track(engine::TrackId(4)).uri.into(),
-        "Nothing By This Name".into(),
-    ];
     let stop = Arc::new(AtomicBool::new(false));
-    let mut clients = Vec::new();
-    for c in 0..8usize {
-        let stop = Arc::clone(&stop);
-        let seeds = seeds.clone();
-        let client = client.clone();
-        clients.push(tokio::spawn(async move {
-            let mut seen: Vec<String> = Vec::new();
-            let mut failures = Vec::new();
-            let mut n = 0usize;
-            while !stop.load(Ordering::Relaxed) {
-                let songs: Vec<&String> = seeds.iter().skip((c + n) % 4).take(1 + n % 3).collect();
-                n += 1;
-                let sent = client
-                    .post(format!("http://{addr}/api/recommend"))
-                    .json(&serde_json::json!({"songs": songs, "k": 5}))
-                    .send()
-                    .await;
-                match sent {
-                    Ok(r) if r.status().is_success() => {
-                        let json: serde_json::Value = r.json().await.expect("json");
-                        let v = json["version"].as_str().expect("version").to_owned();
-                        assert_eq!(json["tracks"].as_array().map(Vec::len), Some(5));
-                        if seen.last() != Some(&v) {
-                            seen.push(v);
-                        }
-                    }
-                    Ok(r) => failures.push(format!("status {}", r.status())),
-                    Err(e) => failures.push(e.to_string()),
-                }
-            }
-            (n, seen, failures)
-        }));
-    }
+    let running = clients(addr, &models[0], &stop);
 
     tokio::time::sleep(Duration::from_millis(300)).await;
     publish(dir.path(), &models[1]);
@@ -139,28 +100,8 @@ async fn models_switch_under_load_without_a_failed_request() {
     let took = switch_time(&server.state, dir.path());
     assert!(took <= poll * 2, "C installed after {took:?}");
     tokio::time::sleep(Duration::from_millis(200)).await;
-    stop.store(true, Ordering::Relaxed);
-
-    let mut total = 0;
-    for c in clients {
-        let (n, seen, failures) = c.await.expect("client");
-        total += n;
-        assert!(failures.is_empty(), "failed requests: {failures:?}");
-        // Each client sees the models in publication order, never an older one again.
-        let order: Vec<usize> = seen
-            .iter()
-            .map(|v| {
-                ids.iter()
-                    .position(|id| id == v)
-                    .expect("a published version")
-            })
-            .collect();
-        assert!(
-            order.windows(2).all(|w| w[0] < w[1]),
-            "went back: {order:?}"
-        );
-        assert_eq!(order.last(), Some(&2), "ends on C: {order:?}");
-    }
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let total = check_clients(&stop, running, &ids, 2).await;
     assert!(total > 100, "only {total} requests");
     let metrics = client
         .get(format!("http://{addr}/metrics"))
