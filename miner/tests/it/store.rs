@@ -102,55 +102,67 @@ fn mine_list_and_roll_back_on_s3() {
     assert_eq!(models(&s3, store), [b, format!("*{a}")]);
 }
 
+/// Two miners race: the late one read `current` before the early one replaced it. The order
+/// is forced, not hoped for: the late miner's input starts as a named pipe, whose first open
+/// (after the late miner has read the pointer: it reads it before looking at its inputs)
+/// blocks it until the early miner has published. The playlists file then takes the pipe's
+/// name, so every later open reads a plain file.
 #[test]
 fn two_miners_racing_on_the_pointer_one_wins() {
     let s3 = S3::start();
     s3.create_bucket("race");
     let dir = tempfile::tempdir().expect("tempdir");
     let store = "s3://race/segue";
-    // Large enough inputs that both have read the pointer before either publishes.
-    let inputs = [synth(dir.path(), 3, 40_000), synth(dir.path(), 4, 40_000)];
-    let children: Vec<_> = inputs
-        .iter()
-        .map(|input| {
-            miner(
-                &s3,
-                &[
-                    "mine",
-                    "--store",
-                    store,
-                    "--input",
-                    input,
-                    "--min-support",
-                    "0.02",
-                ],
-            )
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("starts")
-        })
-        .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("waits"))
-        .collect();
-    let won: Vec<&Output> = outputs.iter().filter(|o| o.status.success()).collect();
-    let lost: Vec<&Output> = outputs.iter().filter(|o| !o.status.success()).collect();
-    assert_eq!(
-        (won.len(), lost.len()),
-        (1, 1),
-        "exactly one wins: {}\n---\n{}",
-        text(&outputs[0]),
-        text(&outputs[1])
+    let early_input = synth(dir.path(), 3, 600);
+    let late_playlists = synth(dir.path(), 4, 600);
+    let pipe = dir.path().join("late.csv");
+    let made = Command::new("mkfifo")
+        .arg(&pipe)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo {}", pipe.display());
+    let pipe_name = pipe.display().to_string();
+    let late = miner(
+        &s3,
+        &[
+            "mine",
+            "--store",
+            store,
+            "--input",
+            &pipe_name,
+            "--min-support",
+            "0.02",
+        ],
+    )
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("starts");
+    // Returns once the late miner has opened its input; it waits for bytes meanwhile.
+    let mut first_open = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&pipe)
+        .expect("the late miner opens its input");
+    let bytes = std::fs::read(&late_playlists).expect("reads");
+    std::fs::rename(&late_playlists, &pipe).expect("renames");
+    let early = mine(&s3, store, &early_input);
+    assert!(early.status.success(), "{}", text(&early));
+    // The first reader may stop early (a header sniff): a broken pipe is fine.
+    let _ = std::io::Write::write_all(&mut first_open, &bytes);
+    drop(first_open);
+    let late = late.wait_with_output().expect("waits");
+    assert!(
+        !late.status.success(),
+        "the late miner won: {}",
+        text(&late)
     );
     assert!(
-        text(lost[0]).contains("another publisher changed `current`"),
+        text(&late).contains("another publisher changed `current`"),
         "{}",
-        text(lost[0])
+        text(&late)
     );
-    // `current` names the winner's complete blob, and the loser left nothing behind.
-    let winner = published_id(won[0]);
+    // `current` names the early miner's complete blob, and the late one left nothing behind.
+    let winner = published_id(&early);
     assert_eq!(models(&s3, store), [format!("*{winner}")]);
 }
 
