@@ -129,3 +129,64 @@ impl OutputSource for ObjectDir {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use object_store::memory::InMemory;
+
+    use super::*;
+
+    /// A store holding `objects` (relative to `runs`), and the location of `runs`.
+    fn location(objects: &[&str]) -> ObjectLocation {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for name in objects {
+            let path = Path::from(format!("spark/runs/{name}"));
+            runtime
+                .block_on(store.put(&path, Bytes::from_static(b"x").into()))
+                .unwrap();
+        }
+        ObjectLocation::new(
+            store,
+            Path::from("spark/runs"),
+            "memory:///spark/runs".into(),
+        )
+    }
+
+    #[test]
+    fn newest_passes_over_runs_still_writing() {
+        let at = location(&[
+            "20261201T020000Z/_manifest.json",
+            "20261201T020000Z/tracks/part-0.parquet",
+            "20261202T020000Z/_manifest.json",
+            "20261202T020000Z/itemsets/part-0.parquet",
+            "20261202T020000Z/itemsets/nested/part-9.parquet",
+            "20261203T020000Z/tracks/part-0.parquet", // no manifest yet
+        ]);
+        let dir = ObjectDir::newest(&at).unwrap();
+        assert_eq!(dir.describe(), "memory:///spark/runs/20261202T020000Z");
+        // A directory's files, not what lies deeper.
+        assert_eq!(
+            dir.list("itemsets").unwrap(),
+            [("part-0.parquet".to_owned(), 1)]
+        );
+        assert_eq!(dir.read("itemsets/part-0.parquet").unwrap().unwrap(), "x");
+        assert!(dir.read("tracks/part-0.parquet").unwrap().is_none());
+        assert!(dir.list("tracks").unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_output_itself_and_a_prefix_without_runs_are_taken_as_they_are() {
+        let at = location(&["_manifest.json", "old/_manifest.json"]);
+        assert_eq!(
+            ObjectDir::newest(&at).unwrap().describe(),
+            "memory:///spark/runs"
+        );
+        let at = location(&["20261203T020000Z/tracks/part-0.parquet"]);
+        let dir = ObjectDir::newest(&at).unwrap();
+        assert_eq!(dir.describe(), "memory:///spark/runs");
+        assert!(dir.read(MANIFEST).unwrap().is_none());
+    }
+}
