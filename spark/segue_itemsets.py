@@ -20,6 +20,7 @@ Usage: python segue_itemsets.py (--out OUT | --out-parent DIR) [--min-support F 
 import argparse
 import json
 import math
+import os
 import sys
 import time
 import uuid
@@ -29,6 +30,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 MANIFEST = "_manifest.json"
+TAKEN = "mpd.slice.*.json, *.csv with columns pid and track_uri, *.parquet (each but Parquet also .gz)"
 MANIFEST_VERSION = 1
 
 # Java regexes with Unicode classes: Rust's `str::trim` (Unicode White_Space) and `trim_ascii`.
@@ -51,23 +53,91 @@ class InputError(Exception):
     """Bad input: said with the file and what is wrong."""
 
 
+# Discovery: which files an input names, as `miner mine` finds them (miner/src/dataset/
+# discover.rs): named files taken as they are; directories walked (subdirectories too; hidden
+# entries and symbolic links to directories not entered), their dataset files recognised by
+# name (and a CSV by its header), sorted by path component by component. The same files in
+# the same order, so that a track keeps the same first-seen names.
+
+
 def detect(name: str):
-    """The format a file name suggests (as `miner mine` decides; baskets are not read here)."""
+    """The format a file name stands for (discover.rs `detect`): `mpd.slice.*.json` mpd,
+    `*.csv` csv, `*.baskets` / `*.dat` baskets (each also .gz), `*.parquet` parquet."""
     name = name.lower()
-    if name.endswith(".gz"):
-        name = name[:-3]
-    if name.endswith(".csv"):
-        return "csv"
-    if name.endswith(".json"):
+    base = name[:-3] if name.endswith(".gz") else name
+    if base.startswith("mpd.slice.") and base.endswith(".json"):
         return "mpd"
+    if base.endswith(".csv"):
+        return "csv"
+    if base.endswith(".baskets") or base.endswith(".dat"):
+        return "baskets"
     if name.endswith(".parquet"):
         return "parquet"
     return None
 
 
+def is_challenge_set(name: str) -> bool:
+    name = name.lower()
+    base = name[:-3] if name.endswith(".gz") else name
+    return base.startswith("challenge_set") and base.endswith(".json")
+
+
+def csv_header_ok(spark: SparkSession, path: str) -> bool:
+    """Whether a CSV file's header has `pid` and `track_uri` (surrounding ASCII blanks
+    ignored), as discover.rs asks before taking it; an unreadable file is not taken."""
+    try:
+        raw = (spark.read.option("header", True).option("multiLine", True)
+               .option("quote", '"').option("escape", '"').option("inferSchema", False)
+               .option("enforceSchema", False).csv(path))
+        names = {c.strip(" \t\n\r\f\v") for c in raw.columns}
+    except Exception:  # noqa: BLE001 - an unreadable CSV is skipped, as the miner skips it
+        return False
+    return {"pid", "track_uri"} <= names
+
+
+def classify(spark: SparkSession, name: str, path: str):
+    """The format of a dataset file, or None when it is not one (discover.rs `classify`)."""
+    if is_challenge_set(name):
+        return None
+    fmt = detect(name)
+    if fmt == "csv" and not csv_header_ok(spark, path):
+        return None
+    return fmt
+
+
+def walk(spark: SparkSession, fs, path, parts, found):
+    """Appends (path components below the input, full path, format) of the dataset files
+    under `path`, depth first."""
+    for status in fs.listStatus(path):
+        child = status.getPath()
+        name = child.getName()
+        full = child.toString()
+        if name.startswith("."):
+            continue
+        local = local_path(full)
+        if local is not None and os.path.islink(local) and os.path.isdir(local):
+            continue  # a symbolic link to a directory: not followed
+        if status.isDirectory():
+            walk(spark, fs, child, parts + [name], found)
+        elif status.isFile():
+            fmt = classify(spark, name, full)
+            if fmt is not None:
+                found.append((parts + [name], full, fmt))
+
+
+def local_path(url: str):
+    """The local path a Hadoop path names, or None for another file system."""
+    if url.startswith("file:"):
+        return url[len("file:"):]
+    if "://" not in url and not url.startswith("hdfs:"):
+        return url
+    return None
+
+
 def list_files(spark: SparkSession, inputs):
-    """Files as given; directories: their files with a known extension, sorted by name
-    (the order `miner mine` reads them in, which decides whose names a track keeps)."""
+    """The dataset files the inputs name, in reading order, as (label, path, format):
+    `miner mine`'s discovery (miner/src/dataset/discover.rs). A directory's files are given
+    as the input's path joined with their relative path."""
     jvm = spark._jvm
     conf = spark._jsc.hadoopConfiguration()
     files = []
@@ -77,19 +147,25 @@ def list_files(spark: SparkSession, inputs):
         if not fs.exists(path):
             raise InputError(f"{given}: no such file or directory")
         if fs.getFileStatus(path).isDirectory():
-            found = sorted(
-                (s.getPath().getName(), s.getPath().toString())
-                for s in fs.listStatus(path)
-                if s.isFile() and detect(s.getPath().getName())
-            )
+            found = []
+            walk(spark, fs, path, [], found)
             if not found:
-                raise InputError(f"{given}: no dataset files found")
-            files.extend((name, full) for name, full in found)
+                raise InputError(f"{given}: no dataset files found ({TAKEN})")
+            found.sort(key=lambda f: f[0])
+            base = given.rstrip("/")
+            files.extend((parts[-1], base + "/" + "/".join(parts), fmt) for parts, _, fmt in found)
         else:
-            files.append((path.getName(), given))
-    for name, full in files:
-        if detect(name) is None:
-            raise InputError(f"{full}: unknown format (expected .csv, .json or .parquet, optionally .gz)")
+            name = path.getName()
+            if is_challenge_set(name):
+                raise InputError(f"{given}: the RecSys Challenge 2018 challenge set is test data, not training data")
+            fmt = detect(name)
+            if fmt is None:
+                raise InputError(f"{given}: not a dataset file name ({TAKEN})")
+            files.append((name, given, fmt))
+    for _, full, fmt in files:
+        if fmt == "baskets":
+            raise InputError(f"{full}: baskets files are not read by the Spark job (mine them with "
+                             "`miner mine`, or convert them to Parquet playlist rows)")
     return files
 
 
@@ -109,10 +185,9 @@ def by_name(df: DataFrame, path: str, required, optional):
     return cols
 
 
-def rows_of(spark: SparkSession, index: int, name: str, path: str) -> DataFrame:
+def rows_of(spark: SparkSession, index: int, fmt: str, path: str) -> DataFrame:
     """One file's playlist entries: `playlist` (a key unique across files), `uri`, the names,
     and `seq` = (file index, position in the file) for the reading order."""
-    fmt = detect(name)
     if fmt == "mpd":
         doc = spark.read.schema(MPD_SCHEMA).option("multiLine", True).option("mode", "FAILFAST").json(path)
         rows = (doc.select(F.posexplode("playlists").alias("p", "playlist"))
@@ -236,6 +311,54 @@ def write_text(spark: SparkSession, path: str, text: str):
     out.close()
 
 
+# Object storage output. With the s3a connector on the classpath (hadoop-aws and the AWS SDK:
+# an image that adds them, spark/Dockerfile), Spark writes s3a:// URLs itself. Without it
+# (pyspark from PyPI ships no hadoop-aws), an s3:// or s3a:// output of a local-mode run is
+# written to a local staging directory and uploaded with boto3, the manifest last: the same
+# objects, the same completion marker. Credentials and endpoint come from the standard
+# sources of each (environment, web identity, instance metadata; AWS_ENDPOINT_URL, or
+# AWS_ENDPOINT as `miner` reads it).
+
+
+def split_s3(url: str):
+    """(bucket, key prefix) of an s3:// or s3a:// URL; None for anything else."""
+    for scheme in ("s3://", "s3a://"):
+        if url.startswith(scheme):
+            bucket, _, key = url[len(scheme):].partition("/")
+            return bucket, key.strip("/")
+    return None
+
+
+def hadoop_can_write(spark: SparkSession, url: str) -> bool:
+    """Whether Hadoop has a file system for `url`'s scheme (s3a: hadoop-aws present)."""
+    try:
+        spark._jvm.org.apache.hadoop.fs.Path(url).getFileSystem(spark._jsc.hadoopConfiguration())
+        return True
+    except Exception:  # noqa: BLE001 - a Py4J error: no file system class for the scheme
+        return False
+
+
+def upload_s3(stage: str, url: str):
+    """Uploads the staged output under `url`, every file but hidden ones, the manifest last."""
+    import boto3
+
+    bucket, prefix = split_s3(url)
+    endpoint = (os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+                or os.environ.get("AWS_ENDPOINT"))
+    client = boto3.client("s3", endpoint_url=endpoint)
+    files = []
+    for root, dirs, names in os.walk(stage):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            if not name.startswith("."):
+                rel = os.path.relpath(os.path.join(root, name), stage).replace(os.sep, "/")
+                files.append(rel)
+    files.sort(key=lambda rel: (rel == MANIFEST, rel))
+    for rel in files:
+        key = f"{prefix}/{rel}" if prefix else rel
+        client.upload_file(os.path.join(stage, rel), bucket, key)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("inputs", nargs="+", help="files or directories (local paths or Hadoop URLs such as s3a://)")
@@ -279,15 +402,39 @@ def main(argv=None) -> int:
 
 
 def run(spark: SparkSession, args) -> int:
-    start = time.time()
     if args.out is not None:
-        out = args.out.rstrip("/")
+        target = args.out.rstrip("/")
     else:
-        out = args.out_parent.rstrip("/") + "/" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        target = args.out_parent.rstrip("/") + "/" + time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    if split_s3(target) is None:
+        return write_output(spark, args, target)
+    hadoop_url = "s3a://" + target.split("://", 1)[1]
+    if hadoop_can_write(spark, hadoop_url):
+        return write_output(spark, args, hadoop_url)
+    if not spark.sparkContext.master.startswith("local"):
+        raise InputError(f"{target}: this Spark has no s3a file system (hadoop-aws and the AWS SDK are "
+                         "not on its classpath): use an image that has them (spark/Dockerfile)")
+    import shutil
+    import tempfile
+
+    stage = tempfile.mkdtemp(prefix="segue-itemsets-")
+    try:
+        code = write_output(spark, args, stage)
+        if code == 0:
+            upload_s3(stage, target)
+            print(f"uploaded to {target}")
+        return code
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def write_output(spark: SparkSession, args, out: str) -> int:
+    """Mines the inputs and writes the output to `out` (a local path or a Hadoop URL)."""
+    start = time.time()
     files = list_files(spark, args.inputs)
     rows = None
-    for index, (name, path) in enumerate(files):
-        part = rows_of(spark, index, name, path)
+    for index, (_, path, fmt) in enumerate(files):
+        part = rows_of(spark, index, fmt, path)
         rows = part if rows is None else rows.unionByName(part)
     rows = rows.cache()
     n_rows = rows.count()
@@ -328,8 +475,8 @@ def run(spark: SparkSession, args) -> int:
         "min_count": min_count,
         "max_len": args.max_len,
         "method": args.method,
-        "inputs": [name for name, _ in files],
-        "input_paths": [path for _, path in files],
+        "inputs": [name for name, _, _ in files],
+        "input_paths": [path for _, path, _ in files],
         "spark_version": spark.version,
         "seconds": round(time.time() - start, 3),
         "files": {

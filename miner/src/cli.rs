@@ -432,10 +432,12 @@ impl RunArgs {
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
-    /// The Spark job's output directory (holding _manifest.json, itemsets/, tracks/), or a
-    /// directory of such outputs (the scheduled runs): then the newest complete one.
+    /// The Spark job's output (holding _manifest.json, itemsets/, tracks/), or a directory or
+    /// prefix of such outputs (the scheduled runs): then the newest complete one. A path, or a
+    /// URL as for --store (s3://bucket/prefix, gs://..., az://..., file://), credentials and
+    /// endpoint from the environment.
     #[arg(long = "from", env = "SEGUE_IMPORT_FROM")]
-    pub from: PathBuf,
+    pub from: String,
     #[command(flatten)]
     pub store: StoreArgs,
     /// How many models to keep in DIR/models (the current one is never deleted).

@@ -68,16 +68,17 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import(args) => {
-            let source = miner::import::newest_output(&args.from);
+            let source = miner::import::open_output(&args.from)
+                .context("nothing was published; the previous model, if any, stays current")?;
             let imported =
-                miner::import::import_and_publish(&source, &args.options(), now_rfc3339())
+                miner::import::import_and_publish(source.as_ref(), &args.options(), now_rfc3339())
                     .inspect_err(|e| print_refusal(e.refusal(), false))
                     .context("nothing was published; the previous model, if any, stays current")?;
             match imported {
                 Imported::Published(summary) => print!("{summary}"),
                 Imported::Skipped { model_id, identity } => println!(
                     "skipped: the current model {model_id} already comes from {} (output {identity})",
-                    source.0.display()
+                    source.describe()
                 ),
             }
         }

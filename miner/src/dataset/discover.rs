@@ -13,6 +13,10 @@
 //! held-out tracks, test data), other `.json` files, `.txt` files (licences, notes, statistics)
 //! and anything else. A file named on the command line with an explicit `--format` is read in
 //! that format whatever its name.
+//!
+//! The Spark job (`spark/segue_itemsets.py`, `list_files`) finds its inputs the same way, so
+//! that both read the same files in the same order (the first name seen of a track is kept):
+//! change both together; `miner/tests/it/spark.rs` compares the two listings.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

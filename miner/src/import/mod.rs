@@ -10,8 +10,10 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+mod object;
 mod output;
 
+pub use object::ObjectDir;
 pub use output::{
     DataFile, FORMAT, ITEMSETS, ImportError, LABEL_PREFIX, LocalDir, MANIFEST, Manifest,
     ManifestFiles, Output, OutputSource, TRACKS, VERSION, read_manifest, read_output,
@@ -66,6 +68,22 @@ pub fn newest_output(from: &std::path::Path) -> LocalDir {
         .collect();
     runs.sort();
     LocalDir(runs.pop().unwrap_or_else(|| from.to_owned()))
+}
+
+/// The output to import from `from`, a directory's path or a URL opened as the model store
+/// opens its location ([`store::open`]: `s3://bucket/prefix`, `gs://...`, `az://...`,
+/// `file://`; credentials and endpoint from the environment): `from` itself when it holds a
+/// manifest, otherwise its newest complete run ([`newest_output`], [`ObjectDir::newest`]).
+pub fn open_output(from: &str) -> Result<Box<dyn OutputSource>, ImportError> {
+    match store::open(from).map_err(|e| ImportError::Location(Box::new(e)))? {
+        store::Store::Dir(dir) => Ok(Box::new(newest_output(&dir))),
+        store::Store::Object(object) => ObjectDir::newest(&object)
+            .map(|o| Box::new(o) as Box<dyn OutputSource>)
+            .map_err(|e| ImportError::Io {
+                path: object.url().to_owned(),
+                source: e,
+            }),
+    }
 }
 
 /// The current model of `store`'s id, if it came from the output labelled `label`.

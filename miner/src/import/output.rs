@@ -138,6 +138,9 @@ pub struct DataFile {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ImportError {
+    /// The output's location is not a path or a URL of an object store Segue reads.
+    #[error("the output's location: {0}")]
+    Location(Box<store::OpenError>),
     /// The output has no manifest: the job has not finished, or failed.
     #[error("{source_name}: no {MANIFEST}: the Spark job has not completed this output")]
     Incomplete {

@@ -11,6 +11,7 @@ mod read;
 mod rules;
 mod run;
 mod spark;
+mod spark_s3;
 mod store;
 mod sweep;
 mod synth;

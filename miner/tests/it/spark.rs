@@ -16,7 +16,7 @@ use miner::pipeline::{PipelineError, PipelineOptions, mine_and_publish};
 
 const CREATED: &str = "2026-01-01T00:00:00Z";
 const MIN_SUPPORT: f64 = 0.03;
-const MIN_CONFIDENCE: f64 = 0.05;
+pub(crate) const MIN_CONFIDENCE: f64 = 0.05;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -233,18 +233,39 @@ fn spark_import_equals_native_mining_and_refuses_bad_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     let input = tmp.path().join("input");
     std::fs::create_dir(&input).unwrap();
-    // Three formats in one directory, read in name order by both; pids overlap across files
-    // (a pid's playlist is per file), and a track's first name comes from the first file.
+    // Three formats in nested directories, with files that are not datasets beside them: both
+    // find the same files in the same order (paths compared component by component: `lake/`
+    // before `lake-extra.csv`, which a plain string sort puts first). Pids overlap across
+    // files (a pid's playlist is per file), and a track's first name comes from the first file.
     write_csv(&input.join("a_course.csv"), &playlists(0, 70, 1));
-    write_parquet(&input.join("b_lake.parquet"), &playlists(0, 50, 2), &ALL);
-    write_mpd(&input.join("mpd.slice.0-999.json"), &playlists(1000, 40, 3));
+    std::fs::create_dir_all(input.join("lake")).unwrap();
+    write_parquet(
+        &input.join("lake/part-0.parquet"),
+        &playlists(0, 50, 2),
+        &ALL,
+    );
+    write_csv(&input.join("lake-extra.csv"), &playlists(0, 20, 4));
+    std::fs::create_dir_all(input.join("mpd/data")).unwrap();
+    write_mpd(
+        &input.join("mpd/data/mpd.slice.0-999.json"),
+        &playlists(1000, 40, 3),
+    );
+    std::fs::write(input.join("mpd/README.md"), "the MPD's readme").unwrap();
+    std::fs::write(input.join("mpd/challenge_set.json"), "{}").unwrap();
+    std::fs::write(input.join("mpd/stats.json"), "{}").unwrap();
+    std::fs::write(input.join("lake/_SUCCESS"), "").unwrap();
+    std::fs::write(input.join("notes.csv"), "note,text\n1,not playlists\n").unwrap();
+    std::fs::create_dir_all(input.join(".cache")).unwrap();
+    write_csv(&input.join(".cache/hidden.csv"), &playlists(0, 5, 5));
 
-    let out = tmp.path().join("spark-out");
+    // The job writes to object storage (a real S3 endpoint); the directory tests below read
+    // a copy of what it wrote.
+    let s3 = crate::spark_s3::start();
     let status = Command::new(&python)
         .arg(root().join("spark/segue_itemsets.py"))
         .args([
             "--out",
-            out.to_str().unwrap(),
+            crate::spark_s3::RUN,
             "--min-support",
             &MIN_SUPPORT.to_string(),
         ])
@@ -257,14 +278,37 @@ fn spark_import_equals_native_mining_and_refuses_bad_outputs() {
         ])
         .env("SPARK_LOCAL_IP", "127.0.0.1")
         .env("PYSPARK_PYTHON", &python)
+        .envs(crate::spark_s3::job_env(&s3))
         .status()
         .unwrap();
     assert!(status.success(), "the Spark job failed");
+    let out = tmp.path().join("spark-out");
+    crate::spark_s3::download(&s3, crate::spark_s3::RUN, &out);
 
     // Native: the same files, the same settings.
     let files = dataset::discover(std::slice::from_ref(&input), Format::Auto)
         .unwrap()
         .paths();
+    let expected: Vec<PathBuf> = [
+        "a_course.csv",
+        "lake/part-0.parquet",
+        "lake-extra.csv",
+        "mpd/data/mpd.slice.0-999.json",
+    ]
+    .iter()
+    .map(|f| input.join(f))
+    .collect();
+    assert_eq!(files, expected, "the miner's discovery");
+    // The job's listing (the manifest's input paths): the same files in the same order.
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join(import::MANIFEST)).unwrap()).unwrap();
+    let listed: Vec<PathBuf> = manifest["input_paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| PathBuf::from(p.as_str().unwrap()))
+        .collect();
+    assert_eq!(listed, files, "the job's discovery equals the miner's");
     let read = ReadOptions {
         format: Format::Auto,
         skip_invalid: false,
@@ -330,6 +374,9 @@ fn spark_import_equals_native_mining_and_refuses_bad_outputs() {
     // Again: skipped, nothing new.
     let again = import::import_and_publish(&source, &import_options, CREATED.into()).unwrap();
     assert!(matches!(again, Imported::Skipped { ref model_id, .. } if model_id == model.id()));
+
+    // The same output in object storage (no second Spark run): the same model.
+    crate::spark_s3::check_import_from_s3(&s3, &out, &native.model, model.id(), contents);
 
     // Refusals, nothing published: no manifest; a manifest that disagrees with the files.
     let fresh = tmp.path().join("fresh-store");
