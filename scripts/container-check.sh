@@ -21,7 +21,7 @@
 #
 # Environment: MODE (volume), OVERLAY (k8s/overlays/demo or k8s/overlays/object-store),
 # REPLICAS (server pods, at least 2; more if the manifest says so), TRAFFIC (seconds of wrk
-# traffic, 45; 60 with the object store), CONNECTIONS (16), FACTS (1: print image sizes/files).
+# traffic, 45; 90 with the object store: more steps, three pods), CONNECTIONS (16), FACTS (1: print image sizes/files).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
@@ -29,7 +29,7 @@ cd "$ROOT"
 MODE="${MODE:-volume}"
 case "$MODE" in
   volume) OVERLAY="${OVERLAY:-k8s/overlays/demo}" TRAFFIC="${TRAFFIC:-45}" ;;
-  object-store) OVERLAY="${OVERLAY:-k8s/overlays/object-store}" TRAFFIC="${TRAFFIC:-60}" ;;
+  object-store) OVERLAY="${OVERLAY:-k8s/overlays/object-store}" TRAFFIC="${TRAFFIC:-90}" ;;
   *) echo "container-check: unknown MODE=$MODE (known: volume, object-store)" >&2; exit 2 ;;
 esac
 REPLICAS="${REPLICAS:-2}"
