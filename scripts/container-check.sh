@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds Segue's images (the Dockerfile's `server` and `miner` runtime stages) from this test
-# run's release binaries and page, renders the demo overlay with kustomize and runs it in real
+# run's release binaries and page, renders an overlay with kustomize and runs it in real
 # containers with `podman kube play`, then checks what a cluster would: the first mining pod
 # publishes, servers started before it turn ready without a restart, the page, /docs and
 # /api/recommend answer, a CronJob run publishes a second model that every server follows
@@ -9,21 +9,30 @@
 # uid, a read-only root file system, no capabilities, writing nothing outside its volumes.
 # Part of scripts/test.sh. Cleans up everything it started, also on failure.
 #
-#   scripts/container-check.sh            MODE=volume (the only mode so far: the servers
-#                                         follow the shared volume)
+#   scripts/container-check.sh                    MODE=volume: k8s/overlays/demo, the servers
+#                                                 follow the shared volume
+#   MODE=object-store scripts/container-check.sh  k8s/overlays/object-store: the miners publish
+#       to S3 (moto_server, started here on the host's address, port 443, the port the
+#       NetworkPolicies admit) and the servers follow it, keeping the last model in their
+#       emptyDir cache; the server pod is restarted while the store refuses connections, and
+#       serves from that cache
 #   BREAK=page scripts/container-check.sh       the server image without its page: must fail
 #   BREAK=model-dir scripts/container-check.sh  a wrong SEGUE_MODEL_DIR: must fail
 #
-# Environment: MODE (volume), OVERLAY (k8s/overlays/demo), REPLICAS (server pods, at least 2),
-# TRAFFIC (seconds of wrk traffic, 45), CONNECTIONS (16), FACTS (1: print image sizes/files).
+# Environment: MODE (volume), OVERLAY (k8s/overlays/demo or k8s/overlays/object-store),
+# REPLICAS (server pods, at least 2; more if the manifest says so), TRAFFIC (seconds of wrk
+# traffic, 45; 90 with the object store: more steps, three pods), CONNECTIONS (16), FACTS (1: print image sizes/files).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
 MODE="${MODE:-volume}"
-OVERLAY="${OVERLAY:-k8s/overlays/demo}"
+case "$MODE" in
+  volume) OVERLAY="${OVERLAY:-k8s/overlays/demo}" TRAFFIC="${TRAFFIC:-45}" ;;
+  object-store) OVERLAY="${OVERLAY:-k8s/overlays/object-store}" TRAFFIC="${TRAFFIC:-90}" ;;
+  *) echo "container-check: unknown MODE=$MODE (known: volume, object-store)" >&2; exit 2 ;;
+esac
 REPLICAS="${REPLICAS:-2}"
-TRAFFIC="${TRAFFIC:-45}"
 CONNECTIONS="${CONNECTIONS:-16}"
 FACTS="${FACTS:-1}"
 BREAK="${BREAK:-}"
@@ -46,10 +55,6 @@ fail() {
   exit 1
 }
 
-case "$MODE" in
-  volume) ;;
-  *) echo "container-check: unknown MODE=$MODE (known: volume)" >&2; exit 2 ;;
-esac
 case "$BREAK" in
   "" | page | model-dir) ;;
   *) echo "container-check: unknown BREAK=$BREAK (known: page, model-dir)" >&2; exit 2 ;;
@@ -58,9 +63,14 @@ esac
 
 # --- clean-up (also on failure) -------------------------------------------------------------
 WRK_PID=""
+MOTO_PID=""
+STORE_ADDR=""
+STORE_ENDPOINT=""
+OUTAGE=""
 cleanup() {
   set +e
   [ -n "$WRK_PID" ] && kill "$WRK_PID" 2>/dev/null
+  [ -n "$OUTAGE" ] && iptables -w "${OUTAGE_RULE[@]/#-I/-D}" 2>/dev/null
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
   for play in miner-run first-mining servers; do
     [ -f "$WORK/$play.yaml" ] && "${PODMAN[@]}" kube down "$WORK/$play.yaml" >/dev/null 2>&1
@@ -74,6 +84,8 @@ cleanup() {
       grep -qxF "$v" "$WORK/volumes-before" || "${PODMAN[@]}" volume rm -f "$v" >/dev/null 2>&1
     done
   fi
+  [ -f "$WORK/secret.created" ] && "${PODMAN[@]}" secret rm "$(cat "$WORK/secret.created")" >/dev/null 2>&1
+  [ -n "$MOTO_PID" ] && kill "$MOTO_PID" 2>/dev/null && wait "$MOTO_PID" 2>/dev/null
   "${PODMAN[@]}" rmi -f "$SERVER_IMAGE" "$MINER_IMAGE" "$INPUTS_IMAGE" >/dev/null 2>&1
   rm -rf "$WORK"
 }
@@ -84,6 +96,10 @@ for tool in podman kubectl nginx wrk curl python3 bc mmdebstrap; do
 done
 scripts/setup.sh deploy >/dev/null # the venv with PyYAML for the transformation
 PY="$ROOT/.tools/deploy-venv/bin/python"
+if [ "$MODE" = object-store ]; then
+  scripts/setup.sh moto >/dev/null # moto_server, and boto3 in its venv
+  command -v iptables >/dev/null || fail "iptables is missing: run scripts/setup.sh"
+fi
 if "${PODMAN[@]}" pod exists segue-server-pod-0 2>/dev/null || "${PODMAN[@]}" volume exists segue-data 2>/dev/null; then
   fail "podman already has a segue-server pod or a segue-data volume (a demo of your own?): remove them first"
 fi
@@ -167,16 +183,109 @@ preflight() {
   log "podman runs containers: $out"
 }
 
+# --- the object store (MODE=object-store) ---------------------------------------------------
+# moto_server on the host's own address (pods reach it over their bridge; 127.0.0.1 is each
+# pod's own), on port 443: the NetworkPolicies let the pods out to the store on 443 only, and
+# only the endpoint is adapted, never a policy. Plain HTTP (AWS_ALLOW_HTTP in the Secret).
+start_store() {
+  STORE_ADDR="$(ip -4 route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p')"
+  [ -n "$STORE_ADDR" ] || fail "the host has no IPv4 address with a route for the pods to reach moto_server on"
+  STORE_ENDPOINT="http://$STORE_ADDR:443"
+  curl -s -o /dev/null --max-time 2 "$STORE_ENDPOINT/" && fail "something already listens on $STORE_ADDR:443 (the store's port here): stop it first"
+  [ -x "$SEGUE_MOTO_SERVER" ] || fail "moto_server is missing at $SEGUE_MOTO_SERVER: run scripts/setup.sh moto"
+  "$SEGUE_MOTO_SERVER" -H "$STORE_ADDR" -p 443 >"$WORK/moto.log" 2>&1 &
+  MOTO_PID=$!
+  for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$STORE_ENDPOINT/" && break; sleep 0.1; done
+  curl -s -o /dev/null --max-time 1 "$STORE_ENDPOINT/" || fail "moto_server did not listen on $STORE_ENDPOINT: $(tail -n 3 "$WORK/moto.log")"
+  log "moto_server (the S3 API) on $STORE_ENDPOINT"
+}
+
+s3() { # mkbucket | get KEY (the object, nothing if missing) | ls (key and size) -- in MODEL_STORE
+  "$ROOT/.tools/moto-venv/bin/python" - "$STORE_ENDPOINT" "$MODEL_STORE" "$@" <<'PY'
+import sys
+import boto3
+endpoint, url, op, *rest = sys.argv[1:]
+bucket, _, prefix = url.removeprefix("s3://").partition("/")
+c = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                 aws_access_key_id="segue-container-check", aws_secret_access_key="segue-container-check-secret")
+if op == "mkbucket":
+    c.create_bucket(Bucket=bucket)
+elif op == "get":
+    try:
+        sys.stdout.write(c.get_object(Bucket=bucket, Key=f"{prefix}/{rest[0]}")["Body"].read().decode())
+    except c.exceptions.NoSuchKey:
+        pass
+elif op == "ls":
+    for o in c.list_objects_v2(Bucket=bucket, Prefix=prefix + "/").get("Contents", []):
+        print(o["Key"][len(prefix) + 1:], o["Size"])
+PY
+}
+
+# The store refuses connections (as a stopped server does; stopping moto_server itself would
+# lose its objects, which it keeps in memory): a REJECT rule for its address and port.
+OUTAGE_RULE=()
+store_reachable() { # yes | no
+  OUTAGE_RULE=(-I INPUT -p tcp -d "$STORE_ADDR" --dport 443 -m comment --comment segue-container-check -j REJECT --reject-with tcp-reset)
+  if [ "$1" = no ]; then
+    iptables -w "${OUTAGE_RULE[@]}" || fail "could not cut the store off"
+    OUTAGE=1
+  else
+    iptables -w "${OUTAGE_RULE[@]/#-I/-D}" || fail "could not restore the store"
+    OUTAGE=""
+  fi
+}
+
+# Where the models are, in either mode: `current`'s model id, and where that is.
+current_model() {
+  if [ -n "$MODEL_STORE" ]; then s3 get current; else cat "$MODEL_HOST/current" 2>/dev/null || true; fi |
+    sed -n 's#^models/\(.*\)\.segue$#\1#p'
+}
+store_name() { if [ -n "$MODEL_STORE" ]; then echo "SEGUE_MODEL_STORE=$MODEL_STORE"; else echo "SEGUE_MODEL_DIR=$MODEL_DIR on the volume"; fi; }
+
+# When a container logged a message (the first line with it, and field=value if given), in
+# seconds since the epoch; the servers' and miners' lines, text or JSON (SEGUE_LOG_FORMAT).
+log_time() { # container message [field value]
+  "${PODMAN[@]}" logs "$1" 2>&1 | python3 -c '
+import datetime, json, sys
+message, field = sys.argv[1], sys.argv[2:]
+for line in sys.stdin:
+    if line.startswith("{"):
+        j = json.loads(line)
+        f = j.get("fields", {})
+        if f.get("message") == message and (not field or str(f.get(field[0])) == field[1]):
+            ts = j["timestamp"]
+            break
+    elif message in line and (not field or f"{field[0]}={field[1]}" in line):
+        ts = line.split()[0]
+        break
+else:
+    sys.exit(0)
+print(datetime.datetime.fromisoformat(ts).timestamp())
+' "${@:2}"
+}
+
+# When `current` was written: its modification time on the volume; with an object store, the
+# miner's "published" line (logged right after the pointer's write; S3 keeps whole seconds).
+published_at() { # miner pod
+  if [ -n "$MODEL_STORE" ]; then log_time "$1-miner" published; else stat -c %.9Y "$MODEL_HOST/current"; fi
+}
+
 # --- the rendering, adapted -----------------------------------------------------------------
 render() {
   log "kubectl kustomize $OVERLAY; adapting what cannot exist outside a cluster:"
   kubectl kustomize "$OVERLAY" >"$WORK/rendered.yaml"
   local breaking=""
   [ "$BREAK" = model-dir ] && breaking=model-dir
-  "$PY" scripts/kube_to_podman.py "$WORK/rendered.yaml" "$WORK" "$SERVER_IMAGE" "$MINER_IMAGE" "$REPLICAS" $breaking ||
-    fail "could not adapt the rendering"
+  "$PY" scripts/kube_to_podman.py "$WORK/rendered.yaml" "$WORK" "$SERVER_IMAGE" "$MINER_IMAGE" "$REPLICAS" $breaking \
+    ${STORE_ENDPOINT:+--store-endpoint "$STORE_ENDPOINT"} || fail "could not adapt the rendering"
   # shellcheck source=/dev/null
   source "$WORK/facts.sh"
+  if [ -n "$STORE_SECRET" ]; then
+    "${PODMAN[@]}" secret inspect "$STORE_SECRET" >/dev/null 2>&1 &&
+      fail "podman already has a secret $STORE_SECRET (a run of your own?): remove it first"
+    "${PODMAN[@]}" secret create "$STORE_SECRET" "$WORK/secret.json" >/dev/null || fail "podman secret create $STORE_SECRET"
+    echo "$STORE_SECRET" >"$WORK/secret.created"
+  fi
   # Every pod this check starts carries its label, for the clean-up.
   for f in servers first-mining miner-run; do
     "$PY" - "$WORK/$f.yaml" "$TAG" <<'PY'
@@ -257,17 +366,15 @@ NGINX
   nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon on;' || fail "nginx (the Service's stand-in) did not start"
 }
 
-# The server's NetworkPolicy as iptables rules in the pod's network namespace (podman enforces
-# no NetworkPolicy): ingress to the allowed ports, egress to the allowed ports (DNS), answers
-# to both; nothing else. Shown to bite: a connection out of the pod to another server pod
-# goes through before the rules and not after them.
-apply_network_policy() { # pod
-  local pid ns probe before after spec
-  pid="$("${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$(container_of "$1")")"
-  ns=(nsenter -t "$pid" -n)
-  local other
-  other="$(server_pods | grep -vx "$1" | head -n1)"
-  probe="http://$("${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container_of "$other")"):$SERVER_PORT/healthz"
+# A NetworkPolicy as iptables rules in a pod's network namespace (podman enforces none):
+# ingress to the allowed ports, egress to the allowed ports (and ipBlocks), answers to both;
+# nothing else. Shown to bite: a connection out of the pod to a server pod goes through before
+# the rules and not after them.
+pid_of() { "${PODMAN[@]}" inspect --format '{{.State.Pid}}' "$1"; }
+pod_ip() { "${PODMAN[@]}" inspect --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$(container_of "$1")"; }
+apply_network_policy() { # what, pid in the pod's netns, ingress specs, egress specs, a server pod to probe
+  local ns=(nsenter -t "$2" -n) probe before after spec
+  probe="http://$(pod_ip "$5"):$SERVER_PORT/healthz"
   before="$("${ns[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$probe" || true)"
   "${ns[@]}" iptables -w -P INPUT DROP
   "${ns[@]}" iptables -w -P OUTPUT DROP
@@ -276,16 +383,37 @@ apply_network_policy() { # pod
   done
   "${ns[@]}" iptables -w -A INPUT -i lo -j ACCEPT
   "${ns[@]}" iptables -w -A OUTPUT -o lo -j ACCEPT
-  for spec in $SERVER_INGRESS; do
+  for spec in $3; do
     "${ns[@]}" iptables -w -A INPUT -p "${spec#*/}" --dport "${spec%/*}" -j ACCEPT
   done
-  for spec in $SERVER_EGRESS; do
-    "${ns[@]}" iptables -w -A OUTPUT -p "${spec#*/}" --dport "${spec%/*}" -j ACCEPT
+  for spec in $4; do # port/proto or port/proto@cidr
+    local to=() port="${spec%%@*}"
+    [[ "$spec" == *@* ]] && to=(-d "${spec#*@}")
+    "${ns[@]}" iptables -w -A OUTPUT -p "${port#*/}" --dport "${port%/*}" "${to[@]}" -j ACCEPT
   done
   [ "$before" = 200 ] || fail "$1: before the NetworkPolicy rules, $probe answered $before (expected 200)"
   after="$("${ns[@]}" curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$probe" || true)"
   [ "$after" = 000 ] || fail "$1: the NetworkPolicy rules do not block egress ($probe answered $after)"
-  echo "  $1: NetworkPolicy applied (ingress $SERVER_INGRESS, egress $SERVER_EGRESS); egress to $probe: $before before, blocked after"
+  echo "  $1: NetworkPolicy applied (ingress ${3:-none}, egress $4); egress to $probe: $before before, blocked after"
+}
+server_policy() { # pod
+  apply_network_policy "$1" "$(pid_of "$(container_of "$1")")" "$SERVER_INGRESS" "$SERVER_EGRESS" \
+    "$(server_pods | grep -vx "$1" | head -n1)"
+}
+
+# A miner pod: with no network when its policy admits DNS only; otherwise its policy is set in
+# its network namespace (the infra container's) before its container starts.
+play_miner() { # play, pod
+  if [ -n "$MINER_EGRESS" ]; then
+    play "$1" --start=false
+    local infra
+    infra="$("${PODMAN[@]}" pod inspect --format '{{.InfraContainerID}}' "$2")"
+    "${PODMAN[@]}" start "$infra" >/dev/null || fail "podman start $2's infra container"
+    apply_network_policy "$2" "$(pid_of "$infra")" "" "$MINER_EGRESS" "$(server_pods | head -n1)"
+    "${PODMAN[@]}" pod start "$2" >/dev/null || fail "podman pod start $2"
+  else
+    play "$1" ${MINER_NETWORK:+--network "$MINER_NETWORK"}
+  fi
 }
 
 # --- the checks -----------------------------------------------------------------------------
@@ -345,17 +473,22 @@ main() {
   build_images
   [ "$FACTS" = 1 ] && image_facts
   preflight
+  [ "$MODE" = object-store ] && start_store
   render
+  if [ -n "$MODEL_STORE" ]; then
+    s3 mkbucket || fail "could not create the bucket of $MODEL_STORE on $STORE_ENDPOINT"
+    log "bucket of $MODEL_STORE created (what an operator does once; the pods only read and write objects)"
+  fi
 
   "${PODMAN[@]}" volume ls -q >"$WORK/volumes-before"
   # 1. The servers first, on an empty volume: alive, not ready.
   local t_play pod ip
   t_play="$(date +%s.%N)"
-  log "podman kube play servers.yaml (the ConfigMaps, the volume, $REPLICAS server pods)"
+  log "podman kube play servers.yaml (the ConfigMaps, the volume, $(server_pods | wc -l) server pods)"
   play servers
   local vol_dir
   vol_dir="$("${PODMAN[@]}" volume inspect --format '{{.Mountpoint}}' "$VOLUME")"
-  local model_host="$vol_dir/${MODEL_DIR#"$DATA_MOUNT"}"
+  MODEL_HOST="$vol_dir/${MODEL_DIR#"$DATA_MOUNT"}"
   for pod in $(server_pods); do
     ip="$(addr_of "$pod")"
     for _ in $(seq 1 300); do [ "$(code_of "http://$ip/healthz")" = 200 ] && break; sleep 0.1; done
@@ -363,26 +496,30 @@ main() {
     [ "$(code_of "http://$ip/readyz")" = 503 ] || fail "$pod is ready before any model was published"
     started_at "$pod" >"$WORK/$pod.started"
   done
-  log "$REPLICAS server pods alive (/healthz 200) $(printf %.1f "$(echo "$(date +%s.%N) - $t_play" | bc)") s after kube play, not ready (/readyz 503): no model yet"
+  log "$(server_pods | wc -l) server pods alive (/healthz 200) $(printf %.1f "$(echo "$(date +%s.%N) - $t_play" | bc)") s after kube play, not ready (/readyz 503): no model yet"
   nginx_service
-  for pod in $(server_pods); do apply_network_policy "$pod"; done
+  for pod in $(server_pods); do server_policy "$pod"; done
 
   # 2. The first mining publishes; the servers turn ready without a restart.
   log "podman kube play first-mining.yaml"
-  play first-mining ${MINER_NETWORK:+--network "$MINER_NETWORK"}
+  play_miner first-mining "$FIRST_POD"
   local code
   code="$(wait_exit "$FIRST_POD" miner 300)"
   [ "$code" = 0 ] || fail "the first mining pod exited with $code: $("${PODMAN[@]}" logs --tail 3 "$FIRST_POD-miner" 2>&1 | tr '\n' ' ')"
-  [ -s "$model_host/current" ] || fail "the first mining pod published nothing at SEGUE_MODEL_DIR=$MODEL_DIR on the volume"
   local first_model
-  first_model="$(sed -n 's#^models/\(.*\)\.segue$#\1#p' "$model_host/current")"
-  log "the first mining pod exited 0 and published model ${first_model:0:12} (owner $(stat -c %u:%g "$model_host/current") on the volume)"
+  first_model="$(current_model)" || fail "could not read current from $(store_name)"
+  [ -n "$first_model" ] || fail "the first mining pod published nothing at $(store_name)"
+  if [ -n "$MODEL_STORE" ]; then
+    log "the first mining pod exited 0 and published model ${first_model:0:12} to $MODEL_STORE ($(s3 ls | awk '{print $1}' | tr '\n' ' '))"
+  else
+    log "the first mining pod exited 0 and published model ${first_model:0:12} (owner $(stat -c %u:%g "$MODEL_HOST/current") on the volume)"
+  fi
   local t_ready=""
   for pod in $(server_pods); do
     ip="$(addr_of "$pod")"
     for _ in $(seq 1 200); do [ "$(code_of "http://$ip/readyz")" = 200 ] && break; sleep 0.05; done
     [ "$(code_of "http://$ip/readyz")" = 200 ] ||
-      fail "$pod is not ready 10 s after the first model was published (does it read SEGUE_MODEL_DIR=$MODEL_DIR?)"
+      fail "$pod is not ready 10 s after the first model was published (does it read $(store_name)?)"
     [ -n "$t_ready" ] || t_ready="$(date +%s.%N)"
     [ "$(started_at "$pod")" = "$(cat "$WORK/$pod.started")" ] || fail "$pod was restarted: $(started_at "$pod")"
   done
@@ -439,13 +576,14 @@ PY
     "$MINER_IMAGE" synth --playlists "$SYNTH_IF_EMPTY" --seed 2 --format "$format" --out "$DATASETS/$second_name" >/dev/null 2>"$WORK/synth.txt" ||
     fail "could not write a second dataset: $(cat "$WORK/synth.txt")"
   log "podman kube play miner-run.yaml (the CronJob's pod, once)"
-  play miner-run ${MINER_NETWORK:+--network "$MINER_NETWORK"}
+  play_miner miner-run "$MANUAL_POD"
   code="$(wait_exit "$MANUAL_POD" miner 300)"
   [ "$code" = 0 ] || fail "the CronJob's pod exited with $code"
   local second published poll_s
-  second="$(sed -n 's#^models/\(.*\)\.segue$#\1#p' "$model_host/current")"
-  published="$(stat -c %.9Y "$model_host/current")"
+  second="$(current_model)" || fail "could not read current from $(store_name)"
+  published="$(published_at "$MANUAL_POD")"
   [ "$second" != "$first_model" ] || fail "the CronJob's pod published no new model"
+  [ -n "$published" ] || fail "the CronJob's pod logged no 'published' line"
   poll_s="$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", sys.argv[1]); print(float(m[1]) / (1000 if m[2] == "ms" else 1))' "$POLL_INTERVAL")"
   log "the CronJob's pod exited 0 and published model ${second:0:12}"
   # Each pod's switch: from the pointer's modification time to the pod's own "model loaded"
@@ -457,14 +595,27 @@ PY
       sleep 0.1
     done
     local loaded took
-    loaded="$("${PODMAN[@]}" logs "$(container_of "$pod")" 2>&1 | grep "model loaded model=$second" | head -n1 | cut -d' ' -f1)"
+    loaded="$(log_time "$(container_of "$pod")" "model loaded" model "$second")"
     [ -n "$loaded" ] || fail "$pod serves $second but logged no 'model loaded' line for it"
-    took="$(echo "$(date -d "$loaded" +%s.%N) - $published" | bc)"
+    took="$(echo "$loaded - $published" | bc)"
     log "  $pod serves it; loaded $(printf %.2f "$took") s after the publication (bound: 2 poll intervals = $(echo "2 * $poll_s" | bc) s)"
     (($(echo "$took <= 2 * $poll_s" | bc))) || fail "$pod switched after $took s, more than 2 poll intervals"
   done
 
+  if [ -n "$CACHE_VOLUME" ]; then # each server pod's emptyDir cache keeps the model it serves
+    local cached
+    for pod in $(server_pods); do
+      cached="$(cat "$("${PODMAN[@]}" volume inspect --format '{{.Mountpoint}}' "$pod-$CACHE_VOLUME")/current" 2>/dev/null || true)"
+      [ "$cached" = "models/$second.segue" ] || fail "$pod's cache ($CACHE_VOLUME, SEGUE_CACHE_DIR) holds '$cached', not the model it serves"
+    done
+    log "  every server pod's emptyDir cache holds models/${second:0:12}….segue"
+  fi
+
   pod="$(server_pods | head -n1)"
+  if [ -n "$MODEL_STORE" ]; then
+    store_reachable no
+    log "the store refuses connections from now on (an iptables REJECT on $STORE_ADDR:443: a store that is down)"
+  fi
   log "podman pod stop -t $GRACE $pod (the manifest's grace period), then start it again"
   local t_stop
   t_stop="$(date +%s.%N)"
@@ -475,10 +626,18 @@ PY
   [ "$exit_code" = 0 ] || fail "$pod exited with $exit_code after SIGTERM (a drain exits 0)"
   "${PODMAN[@]}" pod start "$pod" >/dev/null || fail "podman pod start $pod"
   ip="$(addr_of "$pod")"
-  for _ in $(seq 1 200); do [ "$(code_of "http://$ip/readyz")" = 200 ] && break; sleep 0.05; done
-  [ "$(code_of "http://$ip/readyz")" = 200 ] || fail "$pod is not ready 10 s after its restart"
-  apply_network_policy "$pod"
+  for _ in $(seq 1 600); do [ "$(code_of "http://$ip/readyz")" = 200 ] && break; sleep 0.05; done
+  [ "$(code_of "http://$ip/readyz")" = 200 ] || fail "$pod is not ready 30 s after its restart${OUTAGE:+ (the store is down: does it serve its cache?)}"
+  server_policy "$pod"
   log "  $pod ready again on $ip, serving $(version_at "http://$ip" | cut -c1-12)"
+  [ "$(version_at "http://$ip")" = "$second" ] || fail "$pod serves $(version_at "http://$ip") after its restart, not $second"
+  if [ -n "$OUTAGE" ]; then
+    [ -n "$(log_time "$(container_of "$pod")" "serving the cached model until the store answers" model "$second")" ] ||
+      fail "$pod is ready while the store is down, but did not log serving its cache"
+    log "  it serves the last model from its emptyDir cache while the store is down"
+    store_reachable yes
+    log "the store answers again"
+  fi
   (($(date +%s) - t_traffic < TRAFFIC - 2)) || fail "the events took longer than the ${TRAFFIC}s of traffic: raise TRAFFIC"
   wait "$WRK_PID" || true
   WRK_PID=""
@@ -494,11 +653,17 @@ PY
   for pod in $(server_pods); do check_security "$(container_of "$pod")" server; done
   check_security "$FIRST_POD-miner" miner
   check_security "$MANUAL_POD-miner" miner
-  local owners
-  owners="$(find "$vol_dir" -printf '%U:%G\n' | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
-  [ "$(find "$vol_dir" -mindepth 1 ! -uid "${RUN_AS%%:*}" | wc -l)" -eq 0 ] ||
-    fail "the volume holds files not written by uid ${RUN_AS%%:*}: $owners"
-  log "the volume: every file written by the pods' uid ($owners)"
+  # The volumes the plays made (the claim's, the emptyDirs): everything in them written by
+  # the pods' uid.
+  local v dir owners
+  for v in $("${PODMAN[@]}" volume ls -q | grep -vxF -f "$WORK/volumes-before"); do
+    dir="$("${PODMAN[@]}" volume inspect --format '{{.Mountpoint}}' "$v")"
+    owners="$(find "$dir" -mindepth 1 -printf '%U:%G\n' | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+    [ "$(find "$dir" -mindepth 1 ! -uid "${RUN_AS%%:*}" | wc -l)" -eq 0 ] ||
+      fail "volume $v holds files not written by uid ${RUN_AS%%:*}: $owners"
+    echo "  volume $v: ${owners:- empty;}"
+  done
+  log "the volumes: every file in them written by the pods' uid"
   log "container check passed (mode $MODE)"
 }
 

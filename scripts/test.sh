@@ -78,6 +78,9 @@ tests scripts/demo-check.sh
 step "the images and the demo overlay in real containers (podman; scripts/container-check.sh)"
 tests scripts/container-check.sh
 
+step "the object-store overlay in real containers: the miners publish to S3 (moto), the servers follow it (MODE=object-store scripts/container-check.sh)"
+tests env MODE=object-store FACTS=0 scripts/container-check.sh
+
 step "the container check fails on a broken image or ConfigMap (scripts/container-check-breaks.sh)"
 tests scripts/container-check-breaks.sh
 
