@@ -423,7 +423,20 @@ fn network_policies_cover_every_pod() {
             for rule in list(get(policy, "spec.egress")) {
                 for port in list(get(rule, "ports")) {
                     match get(port, "port").as_u64() {
-                        Some(53) => {}
+                        // To the cluster's DNS: the peers must select kube-dns's pods as they
+                        // are labelled (kustomize adds the base's labels to selectors).
+                        Some(53) => {
+                            let dns = kube_dns();
+                            let to = list(get(rule, "to"));
+                            assert!(!to.is_empty(), "{what}: DNS to anywhere");
+                            for peer in to {
+                                assert!(
+                                    selects(get(peer, "podSelector"), &dns.0)
+                                        && selects(get(peer, "namespaceSelector"), &dns.1),
+                                    "{what}: a DNS peer that kube-dns does not match: {peer:?}"
+                                );
+                            }
+                        }
                         // The object store's endpoint, when models live there.
                         Some(443) if follows_store => {}
                         // The instance metadata address only (workload identity's tokens).
@@ -460,6 +473,14 @@ fn network_policies_cover_every_pod() {
             }
         }
     }
+}
+
+/// The labels of kube-dns's pods and of their namespace, as clusters set them.
+fn kube_dns() -> (Value, Value) {
+    (
+        serde_norway::from_str("k8s-app: kube-dns").expect("YAML"),
+        serde_norway::from_str("kubernetes.io/metadata.name: kube-system").expect("YAML"),
+    )
 }
 
 /// Whether a label selector (matchLabels, matchExpressions with In) selects `labels`.
