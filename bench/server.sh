@@ -5,8 +5,11 @@
 # run also reports the CPU time per request of the server and of wrk (they share the cores).
 #
 #   bench/server.sh MODEL_DIR [DURATION] [CONNECTIONS]
+#   bench/server.sh s3://bucket/prefix [DURATION] [CONNECTIONS]
 #
-# MODEL_DIR is a miner --out directory (e.g. one mined from `miner synth --playlists 100000`).
+# MODEL_DIR is a miner --out directory (e.g. one mined from `miner synth --playlists 100000`);
+# a store URL instead makes the server follow that store (--store; endpoint and credentials
+# from the caller's AWS_* variables: bench/store-serve.sh).
 # Environment: RELOAD_DIR: a second model directory whose current model is published into
 # MODEL_DIR halfway through a third recommend run (reload under load). WRK_THREADS: wrk's
 # threads (default 2). SERVER_BIN: the server binary (default: this tree's release build).
@@ -31,8 +34,12 @@ WORK="$(mktemp -d)"
 LORIS=""
 trap 'kill "$SERVER" $LORIS 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
+case "$MODEL_DIR" in
+  *://*) SOURCE=(--store "$MODEL_DIR" --cache-dir "$WORK/cache") ;;
+  *) SOURCE=(--model-dir "$MODEL_DIR") ;;
+esac
 SEGUE_STATIC_ANSWER="$WORK/answer.json" "$SERVER_BIN" --listen "127.0.0.1:$PORT" \
-  --model-dir "$MODEL_DIR" --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
+  "${SOURCE[@]}" --web-dir "$ROOT/dist" >"$WORK/server.log" 2>&1 &
 SERVER=$!
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do kill -0 "$SERVER"; sleep 0.2; done
 memory() { grep -E "^Vm(RSS|HWM)" "/proc/$SERVER/status" | tr -s ' \t' ' ' | paste -sd, | sed "s/^/memory $1: /"; }

@@ -4,7 +4,8 @@
 # volume), while the real miner publishes new models and one replica is restarted the way a
 # rolling update does it (SIGTERM, drain, start again), all under wrk traffic.
 #
-#   scripts/rehearse-deploy.sh [SECONDS]      default 45
+#   scripts/rehearse-deploy.sh [SECONDS]                     default 45
+#   MODE=object-store scripts/rehearse-deploy.sh [SECONDS]   default 60
 #
 # Reports wrk's totals (failed requests = non-2xx + socket errors) and, for every publication,
 # how long each replica took to serve the new model: from the pointer file's modification
@@ -12,10 +13,24 @@
 # Fails unless no request failed and every switch met the bound.
 # Environment: PORT (nginx, default 31000), POLL (server poll interval, default 1s),
 # PLAYLISTS (generated playlists, default 20000), CONNECTIONS (default 32), FS_EVENTS
-# (default false: replicas notice new models by polling alone, as on a network volume).
+# (default false: replicas notice new models by polling alone, as on a network volume),
+# SERVER_BIN and MINER_BIN (the binaries; default: this tree's release build, built first;
+# scripts/test.sh passes the debug ones its test step built).
+#
+# MODE=object-store: the same on object storage, as k8s/overlays/object-store runs it: the
+# replicas follow s3://segue-rehearsal/production on moto_server (scripts/lib/moto.sh, on a
+# free 127.0.0.1 port), each with its own cache directory (SEGUE_CACHE_DIR, the emptyDir),
+# and the miner publishes with --store. One replica restarts mid-way as above; later the
+# store is made unreachable, another replica restarts and must serve its cached model
+# (ready, on the current model) until the store is back. A switch is timed from the moment
+# the pointer was written (bracketed by a watcher reading the pointer every 50 ms, taking the start of
+# its last poll that still saw the old pointer: an upper bound on the switch time).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-SECONDS_TOTAL="${1:-45}"
+source "$ROOT/scripts/env.sh"
+MODE="${MODE:-directory}"
+SECONDS_TOTAL="${1:-$([ "$MODE" = object-store ] && echo 60 || echo 45)}"
+case "$MODE" in directory | object-store) ;; *) echo "MODE is directory or object-store, not $MODE" >&2; exit 2 ;; esac
 PORT="${PORT:-31000}"
 POLL="${POLL:-1s}"
 PLAYLISTS="${PLAYLISTS:-20000}"
@@ -26,15 +41,18 @@ REPLICAS=(31001 31002 31003)
 for tool in nginx wrk curl python3 bc; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: run scripts/setup.sh" >&2; exit 1; }
 done
-(cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
-SERVER="$ROOT/target/release/server"
-MINER="$ROOT/target/release/miner"
+if [ -z "${SERVER_BIN:-}" ] || [ -z "${MINER_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
+fi
+SERVER="${SERVER_BIN:-$ROOT/target/release/server}"
+MINER="${MINER_BIN:-$ROOT/target/release/miner}"
 WORK="$(mktemp -d /tmp/segue-rehearsal.XXXXXX)"
 MODELS="$WORK/volume"
 PIDS=()
 declare -A PID_OF
+MOTO_PID="" RELAY_PID="" WATCH_PID=""
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}" $WATCH_PID $RELAY_PID $MOTO_PID; do kill "$p" 2>/dev/null || true; done
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
 }
@@ -43,13 +61,37 @@ T0="$(date +%s.%N)"
 log() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
 poll_s="$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", sys.argv[1]); print(float(m[1]) / (1000 if m[2] == "ms" else 1))' "$POLL")"
 
+if [ "$MODE" = object-store ]; then
+  source "$ROOT/scripts/lib/moto.sh"
+  BUCKET=segue-rehearsal
+  STORE="s3://$BUCKET/production"
+  moto_start "$WORK" "$BUCKET"
+  log "moto_server at $MOTO_ENDPOINT, replicas follow $STORE through $S3_ENDPOINT"
+  # Where the miner publishes (moto itself: the relay is the replicas' network path).
+  TARGET=(--store "$STORE")
+  MINER_ENV=(env "AWS_ENDPOINT=$MOTO_ENDPOINT")
+else
+  TARGET=(--out "$MODELS")
+  MINER_ENV=(env)
+fi
+
 log "generating $PLAYLISTS playlists and mining the first model"
 "$MINER" synth --playlists "$PLAYLISTS" --seed 7 --format csv --out "$WORK/playlists.csv" >/dev/null 2>&1
-"$MINER" mine --input "$WORK/playlists.csv" --out "$MODELS" --min-support 0.005 >/dev/null 2>&1
+"${MINER_ENV[@]}" "$MINER" mine --input "$WORK/playlists.csv" "${TARGET[@]}" --min-support 0.005 >"$WORK/miner.log" 2>&1
+if [ "$MODE" = object-store ]; then
+  "$MOTO_PY" "$S3TOOL" watch "$MOTO_ENDPOINT" "$BUCKET" production "$WORK/pointer-writes.txt" &
+  WATCH_PID=$!
+fi
 
 start_replica() { # port
-  SEGUE_LOG_FORMAT=json SEGUE_FS_EVENTS="$FS_EVENTS" "$SERVER" --listen "127.0.0.1:$1" --model-dir "$MODELS" \
-    --web-dir "$ROOT/dist" --poll-interval "$POLL" --shutdown-timeout 10s >>"$WORK/server-$1.log" 2>&1 &
+  if [ "$MODE" = object-store ]; then
+    SEGUE_LOG_FORMAT=json AWS_ENDPOINT="$S3_ENDPOINT" "$SERVER" --listen "127.0.0.1:$1" --store "$STORE" \
+      --cache-dir "$WORK/cache-$1" --web-dir "$ROOT/dist" --poll-interval "$POLL" --shutdown-timeout 10s \
+      >>"$WORK/server-$1.log" 2>&1 &
+  else
+    SEGUE_LOG_FORMAT=json SEGUE_FS_EVENTS="$FS_EVENTS" "$SERVER" --listen "127.0.0.1:$1" --model-dir "$MODELS" \
+      --web-dir "$ROOT/dist" --poll-interval "$POLL" --shutdown-timeout 10s >>"$WORK/server-$1.log" 2>&1 &
+  fi
   PID_OF[$1]=$!
   PIDS+=("$!")
 }
@@ -95,7 +137,7 @@ version_of() { curl -sf "http://127.0.0.1:$1/api/model" | python3 -c 'import jso
 for p in "${REPLICAS[@]}" "$PORT"; do
   until curl -sf -o /dev/null "http://127.0.0.1:$p/readyz"; do sleep 0.1; done
 done
-log "3 replicas ready behind nginx on :$PORT, model $(version_of "$PORT"); poll $POLL, file-system events $FS_EVENTS"
+log "3 replicas ready behind nginx on :$PORT, model $(version_of "$PORT"); poll $POLL, mode $MODE, file-system events $FS_EVENTS"
 
 curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
 python3 "$ROOT/bench/wrk/bodies.py" "$WORK/sample.json" known >"$WORK/bodies.txt"
@@ -108,9 +150,16 @@ log "wrk: $CONNECTIONS connections for ${SECONDS_TOTAL}s"
 publish() { # support
   local before after
   before="$(version_of "$PORT")"
-  "$MINER" mine --input "$WORK/playlists.csv" --out "$MODELS" --min-support "$1" >/dev/null 2>&1
-  after="$(sed -n 's#^models/\(.*\)\.segue$#\1#p' "$MODELS/current")"
-  echo "$after $(stat -c %.9Y "$MODELS/current")" >>"$WORK/published.txt"
+  "${MINER_ENV[@]}" "$MINER" mine --input "$WORK/playlists.csv" "${TARGET[@]}" --min-support "$1" >>"$WORK/miner.log" 2>&1
+  if [ "$MODE" = object-store ]; then
+    after="$("${MINER_ENV[@]}" "$MINER" models "${TARGET[@]}" --json | python3 -c 'import json,sys; print(next(m["id"] for m in json.load(sys.stdin)["models"] if m["current"]))')"
+    # The watcher's bracket: written after the start of its last poll that saw the old one.
+    until grep -q "^$after " "$WORK/pointer-writes.txt"; do sleep 0.05; done
+    echo "$after $(awk -v m="$after" '$1 == m { print $2 }' "$WORK/pointer-writes.txt")" >>"$WORK/published.txt"
+  else
+    after="$(sed -n 's#^models/\(.*\)\.segue$#\1#p' "$MODELS/current")"
+    echo "$after $(stat -c %.9Y "$MODELS/current")" >>"$WORK/published.txt"
+  fi
   log "published support $1: model $after (was $before)"
   for p in "${REPLICAS[@]}"; do
     until [ "$(version_of "$p")" = "$after" ]; do sleep 0.05; done
@@ -132,11 +181,46 @@ restart() { # port
   log "  replica :$r ready again"
 }
 
-step=$((SECONDS_TOTAL / 5))
-sleep "$step"; publish 0.004
-sleep "$step"; restart "${REPLICAS[1]}"
-sleep "$step"; publish 0.003
-sleep "$step"; publish 0.002
+restart_offline() { # port
+  # The store unreachable (connections refused), then a replica restarted: it must come up
+  # on its cached model, the one every replica serves, and be ready.
+  local r="$1" serving
+  serving="$(version_of "$r")"
+  log "the store is unreachable; rolling restart of replica :$r"
+  store_down
+  kill -TERM "${PID_OF[$r]}"
+  if wait "${PID_OF[$r]}"; then log "  it exited 0 after draining"; else log "  it exited with $?"; fi
+  start_replica "$r"
+  local waited=0
+  until curl -sf -o /dev/null "http://127.0.0.1:$r/readyz"; do
+    sleep 0.1
+    waited=$((waited + 1))
+    [ "$waited" -lt 300 ] || { echo "rehearsal: replica :$r not ready after 30 s with the store unreachable" >&2; exit 1; }
+  done
+  local now
+  now="$(version_of "$r")"
+  grep -q "serving the cached model" "$WORK/server-$r.log" || { echo "rehearsal: replica :$r did not start from its cache" >&2; exit 1; }
+  [ "$now" = "$serving" ] || { echo "rehearsal: replica :$r came back on $now, not the cached $serving" >&2; exit 1; }
+  log "  replica :$r ready again on its cached model $now with the store unreachable"
+  sleep 2
+  store_up
+  log "  the store answers again"
+}
+
+if [ "$MODE" = object-store ]; then
+  step=$((SECONDS_TOTAL / 6))
+  sleep "$step"; publish 0.004
+  sleep "$step"; restart "${REPLICAS[1]}"
+  sleep "$step"; publish 0.003
+  sleep "$step"; restart_offline "${REPLICAS[2]}"
+  sleep "$step"; publish 0.002
+else
+  step=$((SECONDS_TOTAL / 5))
+  sleep "$step"; publish 0.004
+  sleep "$step"; restart "${REPLICAS[1]}"
+  sleep "$step"; publish 0.003
+  sleep "$step"; publish 0.002
+fi
 wait "$WRK"
 log "wrk done"
 

@@ -12,6 +12,9 @@
 //! The body holds everything but the creation time; the model id is the XXH3-128 of the body's
 //! bytes, so mining the same input the same way gives the same id. The body's columns, and how
 //! each is stored, are declared in `columns.rs`.
+//!
+//! The metadata comes first (creation time, datasets, mining settings, miner version), so the
+//! leading bytes of a blob tell what it is without decoding the rules: [`read_head`].
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +43,114 @@ struct Body<'a> {
     miner_version: &'a str,
     #[serde(borrow)]
     columns: WireColumns<'a>,
+}
+
+/// The front of [`Body`]: its metadata, without the columns (postcard reads fields in order
+/// and stops after the last one asked for).
+#[derive(Deserialize)]
+struct HeadFields<'a> {
+    #[serde(borrow)]
+    datasets: Vec<&'a str>,
+    playlists: u32,
+    min_support: f64,
+    min_count: u32,
+    min_confidence: f64,
+    max_len: u32,
+    miner_version: &'a str,
+}
+
+/// What the leading bytes of a blob say: its metadata and size, read without decoding (or
+/// checking) the rules. The checksum covers the whole payload, so these fields are not
+/// verified by it: a server loading the blob checks everything ([`Model::from_blob`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlobHead {
+    /// The size of the whole blob, from its header.
+    pub blob_len: u64,
+    /// When the model was created, RFC 3339 in UTC.
+    pub created_at: String,
+    /// Labels of the datasets the model was mined from.
+    pub datasets: Vec<String>,
+    /// Number of playlists mined.
+    pub playlists: u32,
+    /// Minimum support as a fraction of the playlists.
+    pub min_support: f64,
+    /// Minimum support as an absolute count.
+    pub min_count: u32,
+    /// Minimum confidence of a kept rule.
+    pub min_confidence: f64,
+    /// Largest itemset mined.
+    pub max_len: u32,
+    /// Version of the miner that produced the model.
+    pub miner_version: String,
+}
+
+/// The result of [`read_head`] on some leading bytes of a blob.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Head {
+    /// The metadata, all of it within the bytes given.
+    Complete(BlobHead),
+    /// The metadata goes on past the bytes given: read at least this many leading bytes (never
+    /// more than the blob has) and call again.
+    NeedMore(u64),
+}
+
+/// How many leading bytes to read first: the metadata of a blob mined from a thousand files
+/// (MPD's slices) takes about 40 KB.
+pub const HEAD_GUESS: u64 = 64 * 1024;
+
+/// Reads the metadata at the front of a blob from its first `prefix.len()` bytes (any number;
+/// the whole blob works too) without decoding the rules. Checks the magic, the format version
+/// and that the metadata is well formed; not the checksum (that needs the whole payload).
+///
+/// ```
+/// # use engine::{Head, ModelBuilder, ModelParams, read_head};
+/// # let params = ModelParams { created_at: "2026-01-01T00:00:00Z".into(), datasets: vec!["a.csv".into()],
+/// #     playlists: 10, min_support: 0.2, min_count: 2, min_confidence: 0.1, max_len: 3, miner_version: "doc".into() };
+/// let blob = ModelBuilder::new(params).build().unwrap().to_blob();
+/// let Head::Complete(head) = read_head(&blob[..200.min(blob.len())]).unwrap() else { panic!() };
+/// assert_eq!((head.created_at.as_str(), head.datasets.as_slice()), ("2026-01-01T00:00:00Z", &["a.csv".to_owned()][..]));
+/// assert_eq!(head.blob_len, blob.len() as u64);
+/// ```
+pub fn read_head(prefix: &[u8]) -> Result<Head, DecodeError> {
+    check_magic(prefix)?;
+    if prefix.len() < HEADER_LEN {
+        return Ok(Head::NeedMore(HEADER_LEN as u64));
+    }
+    let (payload_len, _) = header_fields(prefix)?;
+    let blob_len = HEADER_LEN as u64 + payload_len;
+    let end = (prefix.len() as u64).min(blob_len) as usize;
+    let payload = &prefix[HEADER_LEN..end];
+    let whole = end as u64 == blob_len;
+    let more = || Head::NeedMore((2 * prefix.len() as u64).max(HEAD_GUESS).min(blob_len));
+    let malformed = |section| {
+        move |e: postcard::Error| DecodeError::Malformed {
+            section,
+            message: e.to_string(),
+        }
+    };
+    let short =
+        |e: &postcard::Error| !whole && matches!(e, postcard::Error::DeserializeUnexpectedEnd);
+    let (created_at, rest) = match postcard::take_from_bytes::<&str>(payload) {
+        Ok(v) => v,
+        Err(e) if short(&e) => return Ok(more()),
+        Err(e) => return Err(malformed("created_at")(e)),
+    };
+    let fields = match postcard::take_from_bytes::<HeadFields<'_>>(rest) {
+        Ok((fields, _)) => fields,
+        Err(e) if short(&e) => return Ok(more()),
+        Err(e) => return Err(malformed("body")(e)),
+    };
+    Ok(Head::Complete(BlobHead {
+        blob_len,
+        created_at: created_at.to_owned(),
+        datasets: fields.datasets.iter().map(|&s| s.to_owned()).collect(),
+        playlists: fields.playlists,
+        min_support: fields.min_support,
+        min_count: fields.min_count,
+        min_confidence: fields.min_confidence,
+        max_len: fields.max_len,
+        miner_version: fields.miner_version.to_owned(),
+    }))
 }
 
 fn body(m: &Model) -> Body<'_> {
@@ -131,21 +242,20 @@ impl Model {
     }
 }
 
-/// Checks magic, version, length and checksum; returns the payload.
-fn check_header(bytes: &[u8]) -> Result<&[u8], DecodeError> {
+/// Checks the magic as far as `bytes` go.
+fn check_magic(bytes: &[u8]) -> Result<(), DecodeError> {
     let magic_len = bytes.len().min(MAGIC.len());
     if bytes[..magic_len] != MAGIC[..magic_len] {
         return Err(DecodeError::BadMagic {
             found: bytes[..magic_len].to_vec(),
         });
     }
-    if bytes.len() < HEADER_LEN {
-        return Err(DecodeError::Truncated {
-            what: "header",
-            needed: HEADER_LEN as u64,
-            available: bytes.len() as u64,
-        });
-    }
+    Ok(())
+}
+
+/// Checks the version of a header (`bytes` holds at least [`HEADER_LEN`] bytes); returns the
+/// payload length and checksum it declares.
+fn header_fields(bytes: &[u8]) -> Result<(u64, u64), DecodeError> {
     let word = |at: usize, len: usize| {
         let mut buf = [0u8; 8];
         buf[..len].copy_from_slice(&bytes[at..at + len]);
@@ -158,8 +268,20 @@ fn check_header(bytes: &[u8]) -> Result<&[u8], DecodeError> {
             supported: FORMAT_VERSION,
         });
     }
-    let payload_len = word(12, 8);
-    let expected = word(20, 8);
+    Ok((word(12, 8), word(20, 8)))
+}
+
+/// Checks magic, version, length and checksum; returns the payload.
+fn check_header(bytes: &[u8]) -> Result<&[u8], DecodeError> {
+    check_magic(bytes)?;
+    if bytes.len() < HEADER_LEN {
+        return Err(DecodeError::Truncated {
+            what: "header",
+            needed: HEADER_LEN as u64,
+            available: bytes.len() as u64,
+        });
+    }
+    let (payload_len, expected) = header_fields(bytes)?;
     let available = (bytes.len() - HEADER_LEN) as u64;
     if available < payload_len {
         return Err(DecodeError::Truncated {

@@ -55,7 +55,7 @@ mod validate;
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
-pub use blob::{FORMAT_VERSION, HEADER_LEN, MAGIC};
+pub use blob::{BlobHead, FORMAT_VERSION, HEAD_GUESS, HEADER_LEN, Head, MAGIC, read_head};
 pub use builder::{ModelBuilder, ModelParams, RuleInput, TrackInput};
 pub use error::{BuildError, DecodeError, InvalidModel};
 pub use model::{

@@ -225,7 +225,7 @@ pub fn mine_and_publish(
     let store = options.open_store()?;
     // The pointer as this run found it: publishing fails if another publisher replaced it
     // meanwhile.
-    let base = publish::base(&store)?;
+    let mut base = publish::base(&store)?;
     let discovery = dataset::discover(inputs, options.read.format)?;
     let files = discovery.paths();
     tracing::info!(files = files.len(), "reading");
@@ -279,7 +279,7 @@ pub fn mine_and_publish(
         prints,
         &options.guard,
         options.keep,
-        &base,
+        &mut base,
         now_rfc3339(),
     )?;
     let blob_bytes = mined.model.blob_len();

@@ -5,7 +5,35 @@
 use std::future::Future;
 
 use bytes::Bytes;
-use store::{CurrentModel, Expected, ModelEntry, OpenError, Published, Store, StoreError};
+use store::{Expected, ModelEntry, OpenError, Published, Store, StoreError};
+
+/// What a publishing run found in the store when it started, read once and passed along:
+/// the pointer's version (publishing fails if another publisher replaced it meanwhile), the
+/// blob it named, and that blob once something needed it (read at most once per run).
+#[derive(Debug)]
+pub struct Base {
+    /// The pointer's version, for the conditional replacement.
+    pub version: Expected,
+    /// The blob path the pointer named (`models/<id>.segue`); `None`: nothing published.
+    pub pointer: Option<String>,
+    /// The blob it named, once read (`Some(None)`: missing).
+    blob: Option<Option<Bytes>>,
+}
+
+impl Base {
+    /// The blob the pointer named (`None`: nothing published, or the blob is missing), read
+    /// from `store` the first time only.
+    pub fn current_blob(&mut self, store: &Store) -> Result<Option<&Bytes>, StoreError> {
+        if self.blob.is_none() {
+            let read = match &self.pointer {
+                Some(pointer) => block_on(store.read_optional(pointer))?,
+                None => None,
+            };
+            self.blob = Some(read);
+        }
+        Ok(self.blob.as_ref().and_then(Option::as_ref))
+    }
+}
 
 /// Runs one store operation to completion.
 pub fn block_on<F: Future>(future: F) -> F::Output {
@@ -21,16 +49,16 @@ pub fn open(location: &str) -> Result<Store, OpenError> {
     store::open(location)
 }
 
-/// The state of the pointer a run starts from: publishing fails rather than overwrite a
-/// model that another publisher put there meanwhile.
-pub fn base(store: &Store) -> Result<Expected, StoreError> {
-    block_on(store.pointer_version())
-}
-
-/// The current model's id and blob, if one is published (for checks that compare a new
-/// model with it before publishing).
-pub fn current(store: &Store) -> Result<Option<CurrentModel>, StoreError> {
-    block_on(store.current())
+/// The state of the pointer a run starts from (one read): publishing fails rather than
+/// overwrite a model that another publisher put there meanwhile, and the publish guard
+/// compares the new model with the one it names.
+pub fn base(store: &Store) -> Result<Base, StoreError> {
+    let (pointer, version) = block_on(store.pointer_and_version())?;
+    Ok(Base {
+        version,
+        pointer,
+        blob: None,
+    })
 }
 
 /// Publishes `model` (blob, then pointer, then pruning beyond `keep`), if the pointer is still

@@ -116,10 +116,13 @@ impl Follower {
             Err(join) => return self.reject(e_tag, format!("loading panicked: {join}")),
         };
         let id = loaded.model.id().to_owned();
+        let blob = loaded.blob.clone();
         loaded.log_loaded();
-        self.keep_in_cache(&id, loaded.blob.clone()).await;
         self.state.record_reload(Reload::Loaded(Box::new(loaded)));
         self.e_tag = e_tag;
+        // Served first, cached after: writing a large blob to disk does not delay the switch
+        // (a replica that stops in between restarts on the cache's previous good model).
+        self.keep_in_cache(&id, blob).await;
         Outcome::Loaded { id }
     }
 
@@ -182,7 +185,7 @@ impl Follower {
         }
         loop {
             let pause = if self.outage.is_some() {
-                every * 2
+                every * 3 / 2
             } else {
                 every
             };

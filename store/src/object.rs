@@ -177,6 +177,12 @@ impl ObjectLocation {
         self.store.get(&self.path(relative)).await?.bytes().await
     }
 
+    /// The first `len` bytes of the object at `relative` (one ranged GET; `len` must not
+    /// exceed the object's size).
+    pub async fn get_prefix(&self, relative: &str, len: u64) -> Result<Bytes, Error> {
+        self.store.get_range(&self.path(relative), 0..len).await
+    }
+
     /// Replaces the object `relative` whole (one PUT; last writer wins).
     pub async fn put(&self, relative: &str, bytes: Bytes) -> Result<(), Error> {
         self.store

@@ -263,11 +263,19 @@ impl Store {
     /// The version of the pointer now: what a publisher passes to [`Store::publish`] so that
     /// it fails rather than overwrite a model published meanwhile.
     pub async fn pointer_version(&self) -> Result<Expected, StoreError> {
-        Ok(match (self, self.read_pointer().await?) {
+        Ok(self.pointer_and_version().await?.1)
+    }
+
+    /// The pointer's blob path (`None`: nothing published) and its version as
+    /// [`Store::pointer_version`] gives it, from one read.
+    pub async fn pointer_and_version(&self) -> Result<(Option<String>, Expected), StoreError> {
+        let found = self.read_pointer().await?;
+        let version = match (self, &found) {
             (Store::Dir(_), _) => Expected::Any,
             (Store::Object(_), None) => Expected::Absent,
-            (Store::Object(_), Some((_, version))) => version,
-        })
+            (Store::Object(_), Some((_, version))) => version.clone(),
+        };
+        Ok((found.map(|(pointer, _)| pointer), version))
     }
 
     /// The current model's id and blob (for a publish guard that compares the new model with
@@ -293,6 +301,29 @@ impl Store {
                     })
             }
             Store::Object(o) => o.get(relative).await.map_err(self.object_error(relative)),
+        }
+    }
+
+    /// The first `len` bytes of the file or object at `relative` (all of it if shorter): a
+    /// ranged GET on object storage, so that reading a blob's metadata does not download
+    /// its rules.
+    pub async fn read_prefix(&self, relative: &str, len: u64) -> Result<Bytes, StoreError> {
+        match self {
+            Store::Dir(dir) => {
+                let io_error = |source| StoreError::Io {
+                    location: self.at(relative),
+                    source,
+                };
+                let file = std::fs::File::open(dir.join(relative)).map_err(io_error)?;
+                let mut out = Vec::new();
+                io::Read::read_to_end(&mut io::Read::take(file, len), &mut out)
+                    .map_err(io_error)?;
+                Ok(Bytes::from(out))
+            }
+            Store::Object(o) => o
+                .get_prefix(relative, len)
+                .await
+                .map_err(self.object_error(relative)),
         }
     }
 

@@ -4,7 +4,7 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use engine::{DecodeError, HEADER_LEN, InvalidModel, Model};
+use engine::{DecodeError, HEADER_LEN, Head, InvalidModel, Model};
 use serde::{Deserialize, Serialize};
 use testkit::fixture::{empty, fixture};
 
@@ -450,4 +450,71 @@ fn huge_declared_lengths_fail_without_allocating() {
             "{err}"
         );
     }
+}
+
+/// `read_head` on every prefix of a blob: `NeedMore` with a larger length until the metadata
+/// is in, then the metadata `from_blob` decodes, whatever the rules after it.
+#[test]
+fn read_head_gives_the_metadata_from_any_long_enough_prefix() {
+    // MPD's thousand slices: metadata longer than the first guess.
+    let (created_at, mut body) = split(&fixture().to_blob());
+    body.datasets = (0..1000)
+        .map(|i| format!("mpd.slice.{}-{}.json", i * 1000, i * 1000 + 999))
+        .collect();
+    let forged = forge(&created_at, &body);
+    for blob in [fixture().to_blob(), empty().to_blob(), forged] {
+        let meta = Model::from_blob(&blob).expect("decodes").metadata().clone();
+        let mut complete_from = None;
+        let step = (blob.len() / 400).max(1);
+        for len in (0..=blob.len()).step_by(step).chain([blob.len()]) {
+            match engine::read_head(&blob[..len]).expect("a prefix of a good blob") {
+                Head::NeedMore(n) => {
+                    assert!(complete_from.is_none(), "{len}: more asked after complete");
+                    assert!(
+                        n as usize > len && n as usize <= blob.len(),
+                        "{len}: asks {n}"
+                    );
+                }
+                Head::Complete(head) => {
+                    complete_from.get_or_insert(len);
+                    assert_eq!(head.blob_len, blob.len() as u64);
+                    assert_eq!(
+                        (&head.created_at, &head.datasets, head.playlists),
+                        (&meta.created_at, &meta.datasets, meta.playlists)
+                    );
+                    assert_eq!(
+                        (head.min_support, head.min_count, head.min_confidence),
+                        (meta.min_support, meta.min_count, meta.min_confidence)
+                    );
+                    assert_eq!(
+                        (head.max_len, &head.miner_version),
+                        (meta.max_len, &meta.miner_version)
+                    );
+                }
+            }
+        }
+        let from = complete_from.expect("the whole blob is enough");
+        assert!(from < blob.len(), "the metadata ends before the rules");
+    }
+}
+
+#[test]
+fn read_head_rejects_what_is_not_a_blob_head() {
+    let blob = fixture().to_blob();
+    assert!(matches!(
+        engine::read_head(b"PK\x03\x04"),
+        Err(DecodeError::BadMagic { .. })
+    ));
+    let mut newer = blob.clone();
+    newer[8] = 9;
+    assert!(matches!(
+        engine::read_head(&newer),
+        Err(DecodeError::UnsupportedVersion { found: 9, .. })
+    ));
+    // A whole payload that ends inside the metadata is malformed, not "read more".
+    let cut = wrap(&blob[HEADER_LEN..HEADER_LEN + 5]);
+    assert!(matches!(
+        engine::read_head(&cut),
+        Err(DecodeError::Malformed { .. })
+    ));
 }

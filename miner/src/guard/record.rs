@@ -10,9 +10,9 @@ use bytes::Bytes;
 use engine::Model;
 use serde::{Deserialize, Serialize};
 use store::layout::GUARD;
-use store::{Expected, Published, Store, StoreError};
+use store::{Published, Store, StoreError};
 
-use crate::publish;
+use crate::publish::{self, Base};
 
 use super::{Check, DatasetPrint, Decision, Facts, GuardOptions, Ledger, PublishedDataset, judge};
 
@@ -66,23 +66,20 @@ pub fn write(store: &Store, file: &GuardFile) -> Result<(), String> {
     publish::block_on(store.write_record(GUARD, Bytes::from(text))).map_err(|e| e.to_string())
 }
 
-/// The current model of `store`, as facts (its datasets' fingerprints from `ledger`), or
-/// `None` with a note when there is none or it cannot be used (a malformed pointer, a missing
-/// or corrupt blob: servers do not serve those either, so a good candidate may replace them).
+/// The current model of `store` (the one `base` found; its blob read at most once per run),
+/// as facts (its datasets' fingerprints from `ledger`), or `None` with a note when there is
+/// none or it cannot be used (a missing or corrupt blob: servers do not serve those either,
+/// so a good candidate may replace them; a malformed pointer fails the run's first read).
 fn current_facts(
     store: &Store,
+    base: &mut Base,
     ledger: &Ledger,
 ) -> Result<(Option<Facts>, Option<String>), GuardError> {
-    let pointer = match publish::block_on(store.read_pointer()) {
-        Ok(Some((pointer, _))) => pointer,
-        Ok(None) => return Ok((None, None)),
-        Err(e @ StoreError::Pointer { .. }) => {
-            return Ok((None, Some(format!("the current pointer is malformed: {e}"))));
-        }
-        Err(e) => return Err(GuardError::Current(Box::new(e))),
+    let Some(pointer) = base.pointer.clone() else {
+        return Ok((None, None));
     };
     let blob = format!("{}/{pointer}", store.describe());
-    let bytes = match publish::block_on(store.read_optional(&pointer)) {
+    let bytes = match base.current_blob(store) {
         Ok(Some(b)) => b,
         Ok(None) => {
             let note = format!("the current pointer names a missing blob {blob}");
@@ -90,7 +87,7 @@ fn current_facts(
         }
         Err(e) => return Err(GuardError::Current(Box::new(e))),
     };
-    match Model::from_blob(&bytes) {
+    match Model::from_blob(bytes) {
         Ok(model) => {
             let datasets = model
                 .metadata()
@@ -118,10 +115,11 @@ fn current_facts(
     }
 }
 
-/// Judges `model` (mined from `datasets`) against the current model of `store` and publishes
-/// it when the guard lets it (keeping `keep` blobs; only if the pointer is still as `base`
-/// found it, see [`store::Store::publish`]), recording the comparison in the store's
-/// `guard.json` either way. `at` is the time of the check (RFC 3339).
+/// Judges `model` (mined from `datasets`) against the current model `base` found in `store`
+/// and publishes it when the guard lets it (keeping `keep` blobs; only if the pointer is
+/// still as `base` found it, see [`store::Store::publish`]), recording the comparison in the
+/// store's `guard.json` either way. `at` is the time of the check (RFC 3339). The pointer is
+/// not read again, and the current blob only if `base` has not read it yet.
 ///
 /// The one entry point of publishing a model: `miner mine`, `miner run` and importers call it.
 pub fn publish_checked(
@@ -130,7 +128,7 @@ pub fn publish_checked(
     datasets: Vec<DatasetPrint>,
     options: &GuardOptions,
     keep: usize,
-    base: &Expected,
+    base: &mut Base,
     at: String,
 ) -> Result<(Check, Published), GuardError> {
     let mut notes = Vec::new();
@@ -143,7 +141,7 @@ pub fn publish_checked(
             GuardFile::default()
         }
     };
-    let (current, note) = current_facts(store, &file.datasets)?;
+    let (current, note) = current_facts(store, base, &file.datasets)?;
     notes.extend(note);
     let candidate = Facts::of(model, datasets);
     let verdict = judge(&candidate, current.as_ref(), &file.datasets, options);
@@ -185,8 +183,8 @@ pub fn publish_checked(
             "the publish guard accepted the model"
         ),
     }
-    let published =
-        publish::publish(store, model, keep, base).map_err(|e| GuardError::Publish(Box::new(e)))?;
+    let published = publish::publish(store, model, keep, &base.version)
+        .map_err(|e| GuardError::Publish(Box::new(e)))?;
     for d in &check.candidate.datasets {
         file.datasets.insert(
             d.name.clone(),

@@ -24,7 +24,7 @@ use crate::guard::{self, GuardOptions};
 use crate::mine::{Found, MineOptions, model_from_itemsets};
 use crate::pipeline::{PipelineError, RunSummary, now_rfc3339};
 use crate::progress::peak_rss;
-use crate::publish;
+use crate::publish::{self, Base};
 
 /// What `miner import` needs besides the output.
 #[derive(Clone, Debug)]
@@ -86,14 +86,19 @@ pub fn open_output(from: &str) -> Result<Box<dyn OutputSource>, ImportError> {
     }
 }
 
-/// The current model of `store`'s id, if it came from the output labelled `label`.
-fn already_imported(store: &store::Store, label: &str) -> Result<Option<String>, PipelineError> {
-    let Some(current) = publish::current(store)? else {
+/// The current model's id (the one `base` found), if it came from the output labelled
+/// `label`. Its blob is read once, into `base`, for the publish guard to compare with.
+fn already_imported(
+    store: &store::Store,
+    base: &mut Base,
+    label: &str,
+) -> Result<Option<String>, PipelineError> {
+    let Some(blob) = base.current_blob(store)? else {
         return Ok(None);
     };
     // A current blob that does not decode is no import of this output: the guard notes it and
     // a good model may replace it.
-    let Ok(model) = engine::Model::from_blob(&current.blob) else {
+    let Ok(model) = engine::Model::from_blob(blob) else {
         return Ok(None);
     };
     Ok(model
@@ -127,10 +132,10 @@ pub fn import_and_publish(
     let store = publish::open(&options.store)?;
     // The pointer as this run found it: publishing fails if another publisher replaced it
     // meanwhile.
-    let base = publish::base(&store)?;
+    let mut base = publish::base(&store)?;
     let (_, identity) = read_manifest(source)?;
     let label = format!("{LABEL_PREFIX}{identity}");
-    if let Some(model_id) = already_imported(&store, &label)? {
+    if let Some(model_id) = already_imported(&store, &mut base, &label)? {
         return Ok(Imported::Skipped { model_id, identity });
     }
     let start = Instant::now();
@@ -172,7 +177,7 @@ pub fn import_and_publish(
         Vec::new(),
         &options.guard,
         options.keep,
-        &base,
+        &mut base,
         now_rfc3339(),
     )?;
     let blob_bytes = mined.model.blob_len();

@@ -258,3 +258,46 @@ fn miner_run_refuses_too_and_leaves_the_history_alone() {
         "a refused run is not in the history"
     );
 }
+
+/// A publish reads the pointer once (when it starts) and the current blob at most once: the
+/// guard compares with the model the run's first read found, from the blob already read.
+#[test]
+fn a_publish_reads_the_pointer_once_and_the_current_blob_at_most_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("models");
+    let current = testkit::fixture::fixture();
+    store::dir::publish(&out, current.id(), &current.to_blob(), 5).expect("publishes");
+    let store = store::open(s(&out)).expect("opens");
+    let mut base = miner::publish::base(&store).expect("reads the pointer");
+    let blob_path = store::layout::blob_path(current.id());
+    assert_eq!(base.pointer.as_deref(), Some(blob_path.as_str()));
+    let read = base.current_blob(&store).expect("reads").cloned();
+    assert_eq!(read.as_deref(), Some(&current.to_blob()[..]));
+
+    // Neither is read again: the blob gone and the pointer replaced behind the run's back.
+    std::fs::remove_file(out.join(&blob_path)).expect("removes");
+    std::fs::write(out.join("current"), "models/elsewhere.segue\n").expect("writes");
+    assert_eq!(base.current_blob(&store).expect("kept").cloned(), read);
+    let candidate = testkit::generate(&testkit::Shape::SMALL);
+    let options = miner::guard::GuardOptions {
+        thresholds: miner::guard::Thresholds::default(),
+        force: false,
+    };
+    let (check, _) = miner::guard::publish_checked(
+        &store,
+        &candidate,
+        Vec::new(),
+        &options,
+        5,
+        &mut base,
+        "2026-12-02T05:00:00Z".into(),
+    )
+    .expect("publishes");
+    let compared = check.current.expect("compared with the current model");
+    assert_eq!(compared.model_id, current.id());
+    assert!(check.notes.is_empty(), "{:?}", check.notes);
+    assert_eq!(
+        store::dir::read_pointer(&out).expect("reads"),
+        Some(store::layout::blob_path(candidate.id()))
+    );
+}

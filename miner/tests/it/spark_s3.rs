@@ -123,8 +123,9 @@ fn import(s3: &S3, from: &str, store: &str) -> Output {
 /// The current model of the store at `url`, if any.
 fn current(s3: &S3, url: &str) -> Option<engine::Model> {
     let store = store::Store::Object(location(s3, url));
-    let current = miner::publish::current(&store).unwrap()?;
-    Some(engine::Model::from_blob(&current.blob).unwrap())
+    let mut base = miner::publish::base(&store).unwrap();
+    let blob = base.current_blob(&store).unwrap()?;
+    Some(engine::Model::from_blob(blob).unwrap())
 }
 
 /// Imports the Spark output in `out` from S3 and checks the model against `native` (mined from

@@ -234,3 +234,152 @@ fn run_keeps_its_history_and_lock_in_the_bucket() {
         "nothing mined"
     );
 }
+
+/// `miner models --json --store STORE`'s models.
+fn models_json(s3: Option<&S3>, store: &str) -> Vec<serde_json::Value> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
+    command.args(["models", "--json", "--store", store]);
+    if let Some(s3) = s3 {
+        command.envs(s3.env());
+    }
+    let o = output(command);
+    assert!(o.status.success(), "{}", text(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    json["models"].as_array().expect("models").clone()
+}
+
+/// A generated model larger than the first ranged read, and a mined one, published into
+/// `store`: `miner models` shows each one's creation time and datasets from its blob, having
+/// read only the blob's leading bytes, and marks the current one.
+fn models_show_blob_metadata(s3: Option<&S3>, store: &str, dir: &Path) {
+    let big = testkit::generate(&testkit::Shape::SMALL);
+    let blob = big.to_blob();
+    assert!(
+        blob.len() as u64 > 4 * engine::HEAD_GUESS,
+        "{} bytes",
+        blob.len()
+    );
+    let opened = match s3 {
+        Some(s3) => {
+            let options = s3.options();
+            let options: Vec<(&str, &str)> =
+                options.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            store::open_with(store, &options)
+        }
+        None => store::open(store),
+    }
+    .expect("opens");
+    miner::publish::block_on(opened.publish(
+        big.id(),
+        bytes::Bytes::from(blob.clone()),
+        5,
+        &store::Expected::Any,
+    ))
+    .expect("publishes the generated model");
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // S3 times are to the second
+    let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
+    command
+        .args(["mine", "--store", store, "--input", &synth(dir, 5, 600)])
+        // Forced: the publish guard would refuse a model of far fewer playlists.
+        .args(["--min-support", "0.02", "--force"])
+        .env("RUST_LOG", "warn");
+    if let Some(s3) = s3 {
+        command.envs(s3.env());
+    }
+    let mined = output(command);
+    assert!(mined.status.success(), "{}", text(&mined));
+    let mined = published_id(&mined);
+
+    let listed = models_json(s3, store);
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let (newest, oldest) = (&listed[0], &listed[1]);
+    assert_eq!(newest["id"], mined.as_str());
+    assert_eq!(newest["current"], true);
+    assert_eq!(newest["datasets"], serde_json::json!(["synth-5.csv"]));
+    assert_eq!(newest["playlists"], 600);
+    let created = newest["created_at"].as_str().expect("created_at");
+    assert!(engine::is_rfc3339_utc(created), "{created}");
+    let bytes = newest["bytes"].as_u64().expect("bytes");
+    assert_eq!(newest["head_bytes_read"], bytes.min(engine::HEAD_GUESS));
+
+    assert_eq!(oldest["id"], big.id());
+    assert_eq!(oldest["current"], false);
+    assert_eq!(oldest["created_at"], big.metadata().created_at.as_str());
+    assert_eq!(
+        oldest["datasets"],
+        serde_json::json!(big.metadata().datasets)
+    );
+    assert_eq!(oldest["bytes"], blob.len());
+    assert_eq!(
+        oldest["head_bytes_read"],
+        engine::HEAD_GUESS,
+        "only the leading bytes of a large blob are read"
+    );
+    assert!(oldest["unreadable"].is_null());
+
+    // The text listing: id, creation time, size, datasets.
+    let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
+    command.args(["models", "--store", store]);
+    if let Some(s3) = s3 {
+        command.envs(s3.env());
+    }
+    let o = output(command);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let line = out
+        .lines()
+        .find(|l| l.contains(big.id()))
+        .unwrap_or_else(|| panic!("{out}"));
+    for part in [
+        "2026-11-28T00:00:00Z",
+        &blob.len().to_string(),
+        &big.metadata().datasets[0],
+    ] {
+        assert!(line.contains(part), "{part} in {line}");
+    }
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("* {mined}")) && l.contains("synth-5.csv")),
+        "{out}"
+    );
+}
+
+#[test]
+fn models_show_blob_metadata_on_s3() {
+    let s3 = S3::start();
+    s3.create_bucket("heads");
+    let dir = tempfile::tempdir().expect("tempdir");
+    models_show_blob_metadata(Some(&s3), "s3://heads/segue", dir.path());
+}
+
+#[test]
+fn models_show_blob_metadata_in_a_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store").display().to_string();
+    models_show_blob_metadata(None, &store, dir.path());
+}
+
+#[test]
+fn models_report_a_blob_whose_metadata_is_unreadable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = dir.path().join("store");
+    let blob = testkit::fixture::fixture().to_blob();
+    store::dir::publish(&store, "good", &blob, 5).expect("publishes");
+    // A damaged blob beside it: listing goes on and says what is wrong with it.
+    std::fs::write(store.join("models/bad.segue"), b"not a blob at all").expect("writes");
+    let listed = models_json(None, &store.display().to_string());
+    let bad = listed
+        .iter()
+        .find(|m| m["id"] == "bad")
+        .expect("bad listed");
+    assert!(bad["created_at"].is_null());
+    let why = bad["unreadable"].as_str().expect("a reason");
+    assert!(why.contains("magic"), "{why}");
+    let good = listed
+        .iter()
+        .find(|m| m["id"] == "good")
+        .expect("good listed");
+    assert_eq!(
+        good["created_at"],
+        testkit::fixture::fixture().metadata().created_at.as_str()
+    );
+}

@@ -226,6 +226,24 @@ async fn a_store_outage_under_traffic_fails_no_request() {
     check_clients(&stop, running, &ids, 1).await;
 }
 
+/// Waits (up to 10 s) until the cache directory's pointer names model `id`: a replica caches
+/// a model just after it starts serving it.
+async fn until_cached(cache: &Path, id: &str) {
+    let want = Some(store::layout::blob_path(id));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let cached = store::dir::read_pointer(cache).expect("reads the cache");
+        if cached == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the cache holds {cached:?}, not {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replica_started_while_the_store_is_down_serves_its_cache() {
     let models = [mined(6, 800), mined(7, 800)];
@@ -239,11 +257,8 @@ async fn a_replica_started_while_the_store_is_down_serves_its_cache() {
     {
         let first = start(&store, poll, Some(cache.path())).await;
         until_version(&client, first.addr, models[0].id(), poll * 2).await;
+        until_cached(cache.path(), models[0].id()).await;
     }
-    assert!(
-        cache.path().join("current").is_file(),
-        "the cache holds the model"
-    );
 
     s3.set_reachable(false);
     let second = start(&store, poll, Some(cache.path())).await;
@@ -259,8 +274,7 @@ async fn a_replica_started_while_the_store_is_down_serves_its_cache() {
     s3.set_reachable(true);
     publish(&store, &models[1]).await;
     until_version(&client, second.addr, models[1].id(), poll * 4).await;
-    let cached = store::dir::read_pointer(cache.path()).expect("reads");
-    assert_eq!(cached, Some(store::layout::blob_path(models[1].id())));
+    until_cached(cache.path(), models[1].id()).await;
     // A replica with no cache and no store has nothing to serve, and says so.
     s3.set_reachable(false);
     let empty = tempfile::tempdir().expect("tempdir");

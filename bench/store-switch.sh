@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Time from the pointer write to the last of three replicas serving a new model, for models of
+# MPD scale (2M tracks, 1M rules, about 150 MB; engine's `mpd_blob` example), on an S3 API
+# (moto_server on 127.0.0.1: scripts/lib/moto.sh, as the rehearsal has it). Three servers
+# follow s3://segue-bench/production (each with its own cache directory); `miner rollback`
+# points `current` at the other model, ROUNDS times, alternating; each switch is timed from
+# just before `miner rollback` starts (so the figure includes the miner's own start and its
+# check that the blob is published) to the first answer of each replica's /api/model naming
+# the new model (polled every 20 ms or so: after the download, the checksum, the full decode,
+# indexing and the swap).
+#
+#   bench/store-switch.sh [ROUNDS]       default 4
+#
+# Environment: POLL (the servers' poll interval, default 1s), BLOBS (a directory holding
+# mpd-1/ and mpd-2/ from earlier runs, to skip generating them).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/env.sh"
+source "$ROOT/scripts/lib/moto.sh"
+ROUNDS="${1:-4}"
+POLL="${POLL:-1s}"
+REPLICAS=(31101 31102 31103)
+(cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
+SERVER="$ROOT/target/release/server"
+MINER="$ROOT/target/release/miner"
+WORK="$(mktemp -d /tmp/segue-store-switch.XXXXXX)"
+BLOBS="${BLOBS:-$WORK}"
+PIDS=()
+MOTO_PID="" RELAY_PID=""
+cleanup() {
+  for p in "${PIDS[@]}" $RELAY_PID $MOTO_PID; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK/cache-"*
+}
+trap cleanup EXIT
+
+for seed in 1 2; do
+  if [ ! -f "$BLOBS/mpd-$seed/current" ]; then
+    (cd "$ROOT" && cargo run --locked --release --quiet -p engine --example mpd_blob -- "$BLOBS/mpd-$seed" "$seed")
+  fi
+done
+id_of() { sed -n 's#^models/\(.*\)\.segue$#\1#p' "$BLOBS/mpd-$1/current"; }
+A="$(id_of 1)" B="$(id_of 2)"
+
+moto_start "$WORK" segue-bench
+export AWS_ENDPOINT="$MOTO_ENDPOINT" # no relay: a Python relay would be the bottleneck
+STORE=s3://segue-bench/production
+for seed in 1 2; do
+  id="$(id_of "$seed")"
+  "$MOTO_PY" "$S3TOOL" put "$MOTO_ENDPOINT" segue-bench "production/models/$id.segue" "$BLOBS/mpd-$seed/models/$id.segue"
+done
+"$MINER" rollback "$A" --store "$STORE" >/dev/null
+echo "blobs: $(stat -c %s "$BLOBS/mpd-1/models/$A.segue") and $(stat -c %s "$BLOBS/mpd-2/models/$B.segue") bytes; poll $POLL; load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+for p in "${REPLICAS[@]}"; do
+  SEGUE_LOG_FORMAT=json "$SERVER" --listen "127.0.0.1:$p" --store "$STORE" --cache-dir "$WORK/cache-$p" \
+    --web-dir "$ROOT/dist" --poll-interval "$POLL" >"$WORK/server-$p.log" 2>&1 &
+  PIDS+=("$!")
+done
+version_of() { curl -sf "http://127.0.0.1:$1/api/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' 2>/dev/null || true; }
+for p in "${REPLICAS[@]}"; do
+  until [ "$(version_of "$p")" = "$A" ]; do sleep 0.2; done
+done
+echo "3 replicas serve $A"
+
+target="$B"
+for round in $(seq "$ROUNDS"); do
+  t0="$(date +%s.%N)"
+  "$MINER" rollback "$target" --store "$STORE" >/dev/null
+  t1="$(date +%s.%N)"
+  declare -A served=()
+  while [ "${#served[@]}" -lt "${#REPLICAS[@]}" ]; do
+    for p in "${REPLICAS[@]}"; do
+      if [ -z "${served[$p]:-}" ] && [ "$(version_of "$p")" = "$target" ]; then
+        served[$p]="$(date +%s.%N)"
+      fi
+    done
+    sleep 0.02
+  done
+  times=()
+  for p in "${REPLICAS[@]}"; do times+=("$(printf '%.2f' "$(echo "${served[$p]} - $t0" | bc)")"); done
+  unset served
+  last="$(printf '%s\n' "${times[@]}" | sort -g | tail -n1)"
+  printf 'round %s: pointer written %.3f s after the start of miner rollback; replicas serving after %s s; last %s s\n' \
+    "$round" "$(echo "$t1 - $t0" | bc)" "${times[*]}" "$last"
+  [ "$target" = "$B" ] && target="$A" || target="$B"
+  sleep 2
+done
+for p in "${REPLICAS[@]}"; do
+  grep '"model loaded"' "$WORK/server-$p.log" | tail -n1 | python3 -c 'import json,sys; e=json.loads(sys.stdin.read()); print("replica", sys.argv[1], "last load:", {k: v for k, v in e["fields"].items() if k != "message"})' "$p"
+done
