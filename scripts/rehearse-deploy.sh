@@ -221,6 +221,8 @@ else
   sleep "$step"; publish 0.003
   sleep "$step"; publish 0.002
 fi
+# Every event must have happened under traffic.
+kill -0 "$WRK" 2>/dev/null || { echo "rehearsal: wrk's ${SECONDS_TOTAL}s ended before the last event; give it more seconds" >&2; exit 1; }
 wait "$WRK"
 log "wrk done"
 

@@ -190,6 +190,8 @@ main() {
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
   apt_install chromium chromium-driver wrk nginx-light
+  # bc: the rehearsal's and the container check's time arithmetic.
+  apt_install bc
   log "ready"
 }
 

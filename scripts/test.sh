@@ -75,6 +75,10 @@ tests scripts/fuzz-api.sh 60
 step "the README's run command, end to end (scripts/demo-check.sh)"
 tests scripts/demo-check.sh
 
+step "a rollout rehearsal on object storage: three replicas follow moto's S3 while models are published, one restarts, one restarts with the store down (MODE=object-store scripts/rehearse-deploy.sh, 60 s)"
+# The release binaries the README's run command built.
+tests env MODE=object-store PLAYLISTS=5000 scripts/rehearse-deploy.sh 60
+
 step "the images and the demo overlay in real containers (podman; scripts/container-check.sh)"
 tests scripts/container-check.sh
 
