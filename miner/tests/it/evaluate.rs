@@ -42,6 +42,7 @@ fn options(test_fraction: f64, seed: u64) -> EvalOptions {
         shapes: Shape::CHALLENGE.to_vec(),
         resamples: 100,
         knn_neighbors: 50,
+        validation: false,
     }
 }
 
