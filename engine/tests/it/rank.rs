@@ -10,10 +10,14 @@ use engine::{
 use testkit::fixture::{self, fixture};
 use testkit::{Shape, generate, rng, seed_lists};
 
+/// What the oracle keeps of a rule that fires: confidence, lift, support as a share of the
+/// playlists.
+type Fired = (f32, f32, f64);
+
 /// A strategy's score spelled out from the confidences, lifts and support shares of the rules
 /// that fire, in firing order (antecedents lexicographic, as `Model::rules` lists them).
-fn oracle_score(strategy: Strategy, fired: &[(f32, f32, f64)]) -> f32 {
-    let c = |&(c, _, _): &(f32, f32, f64)| f64::from(c);
+fn oracle_score(strategy: Strategy, fired: &[Fired]) -> f32 {
+    let c = |&(c, _, _): &Fired| f64::from(c);
     match strategy {
         Strategy::Original | Strategy::BestConfidence => {
             fired.iter().map(|f| f.0).fold(0.0, f32::max)
@@ -68,7 +72,7 @@ pub(crate) fn oracle(
     // and every rule that fires for it, in order.
     type Best = (TrackId, f32, f32, u32, Vec<TrackId>);
     let mut best: Vec<Best> = Vec::new();
-    let mut fired: Vec<(TrackId, Vec<(f32, f32, f64)>)> = Vec::new();
+    let mut fired: Vec<(TrackId, Vec<Fired>)> = Vec::new();
     let playlists = f64::from(model.metadata().playlists.max(1));
     for rule in model.rules() {
         let ante: Vec<TrackId> = rule.antecedent.iter().collect();
