@@ -20,8 +20,8 @@ pub struct RecommendRequest {
     )]
     #[cfg_attr(feature = "schema", schema(example = 10))]
     pub k: Option<usize>,
-    /// How to score candidates (default `lift_weighted`; `original` is the original
-    /// service's ranking).
+    /// How to score candidates (default `adaptive`: `sum` with up to 25 resolved seeds,
+    /// `cosine` with more; `original` is the original service's ranking).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyName>,
 }
@@ -44,16 +44,24 @@ pub enum StrategyName {
     /// The sum of `√(confidence × lift)` over the rules that fire: confidence discounted by
     /// the square root of the candidate's popularity.
     LiftWeighted,
+    /// The sum of `√(lift × support)` over the rules that fire: the cosine of the
+    /// antecedent's and the candidate's playlists.
+    Cosine,
+    /// The default: `sum` with few distinct resolved seeds (at most the engine's
+    /// `ADAPTIVE_SUM_MAX_SEEDS`, 25), `cosine` with more.
+    Adaptive,
 }
 
 impl StrategyName {
     /// Every strategy, in the engine's order.
-    pub const ALL: [StrategyName; 5] = [
+    pub const ALL: [StrategyName; 7] = [
         StrategyName::Original,
         StrategyName::BestConfidence,
         StrategyName::Sum,
         StrategyName::NoisyOr,
         StrategyName::LiftWeighted,
+        StrategyName::Cosine,
+        StrategyName::Adaptive,
     ];
 }
 
@@ -65,6 +73,8 @@ impl From<StrategyName> for engine::Strategy {
             StrategyName::Sum => engine::Strategy::Sum,
             StrategyName::NoisyOr => engine::Strategy::NoisyOr,
             StrategyName::LiftWeighted => engine::Strategy::LiftWeighted,
+            StrategyName::Cosine => engine::Strategy::Cosine,
+            StrategyName::Adaptive => engine::Strategy::Adaptive,
         }
     }
 }

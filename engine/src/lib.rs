@@ -64,7 +64,8 @@ pub use model::{
 };
 pub use normalize::normalize_name;
 pub use rank::{
-    DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source, Strategy, recommend,
+    ADAPTIVE_SUM_MAX_SEEDS, DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source,
+    Strategy, recommend,
 };
 pub use rng::SplitMix64;
 pub use validate::is_rfc3339_utc;

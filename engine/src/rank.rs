@@ -15,7 +15,7 @@ pub const DEFAULT_K: usize = 10;
 /// A rule *fires* when its whole antecedent is among the seeds and its consequent is not a
 /// seed (for [`Strategy::Original`], only rules with a single-track antecedent). Rules fire in one fixed order (antecedents in lexicographic order of their track ids,
 /// each antecedent's rules by consequent), evidence is accumulated in `f64` and rounded once to
-/// the `f32` score, and only correctly rounded operations (`+`, `×`, `√`) are used, so a score
+/// the `f32` score, and only correctly rounded operations (`+`, `×`, `÷`, `√`) are used, so a score
 /// has the same bits natively and in WebAssembly.
 ///
 /// Every strategy gives a total order on candidates: ties in score break by the lift of the
@@ -47,22 +47,37 @@ pub enum Strategy {
     /// `P(y | X) / √P(y)`: the confidence divided by the square root of the candidate's
     /// popularity. Counters the popularity bias of confidence (a very popular track has a high
     /// confidence after any seed) without letting rare tracks with huge lifts take over, as
-    /// ranking by lift alone would.
-    ///
-    /// The default: on held-out generated playlists it measured best of the four overall
-    /// (`docs/quality.md`), most of all when there are many seeds.
-    #[default]
+    /// ranking by lift alone would. It measured best with many seeds (`docs/quality.md`).
     LiftWeighted,
+    /// The sum over the rules that fire of `√(lift × support)`, support as a share of the
+    /// playlists: `n(X ∪ y) / √(n(X) n(y))`, the cosine of the antecedent's and the
+    /// candidate's playlist sets (item-kNN's similarity, over the mined rules only). Compared
+    /// with [`Strategy::LiftWeighted`] it also weighs each rule by `√P(X)`, so evidence from a
+    /// popular seed counts for more.
+    Cosine,
+    /// The default: [`Strategy::Sum`] when at most [`ADAPTIVE_SUM_MAX_SEEDS`] distinct seeds
+    /// resolved, [`Strategy::Cosine`] with more; scores, order and `because` are exactly
+    /// those of the strategy it picks. On generated playlists `sum` measured better with few
+    /// seeds and the popularity-discounted sums with many; the switch point and the strategy
+    /// for many seeds were chosen on training playlists only (`docs/quality.md`).
+    #[default]
+    Adaptive,
 }
+
+/// The most distinct resolved seeds for which [`Strategy::Adaptive`] scores as
+/// [`Strategy::Sum`]; with more it scores as [`Strategy::Cosine`].
+pub const ADAPTIVE_SUM_MAX_SEEDS: usize = 25;
 
 impl Strategy {
     /// Every strategy, in declaration order.
-    pub const ALL: [Strategy; 5] = [
+    pub const ALL: [Strategy; 7] = [
         Strategy::Original,
         Strategy::BestConfidence,
         Strategy::Sum,
         Strategy::NoisyOr,
         Strategy::LiftWeighted,
+        Strategy::Cosine,
+        Strategy::Adaptive,
     ];
 
     /// The strategy's name as it appears in JSON (`snake_case`).
@@ -73,6 +88,18 @@ impl Strategy {
             Strategy::Sum => "sum",
             Strategy::NoisyOr => "noisy_or",
             Strategy::LiftWeighted => "lift_weighted",
+            Strategy::Cosine => "cosine",
+            Strategy::Adaptive => "adaptive",
+        }
+    }
+
+    /// The strategy that scores a request with `seeds` distinct resolved seeds: itself, except
+    /// that [`Strategy::Adaptive`] picks [`Strategy::Sum`] or [`Strategy::Cosine`].
+    pub fn for_seeds(self, seeds: usize) -> Strategy {
+        match self {
+            Strategy::Adaptive if seeds <= ADAPTIVE_SUM_MAX_SEEDS => Strategy::Sum,
+            Strategy::Adaptive => Strategy::Cosine,
+            other => other,
         }
     }
 
@@ -89,15 +116,18 @@ impl Strategy {
         }
     }
 
-    /// The accumulator after one more rule fires.
-    fn add(self, acc: f64, confidence: f32, lift: f32) -> f64 {
+    /// The accumulator after one more rule fires; `support` is the rule's count as a share of
+    /// the playlists.
+    fn add(self, acc: f64, confidence: f32, lift: f32, support: f64) -> f64 {
         let (c, l) = (f64::from(confidence), f64::from(lift));
         match self {
             Strategy::Original | Strategy::BestConfidence => acc.max(c),
             Strategy::Sum => acc + c,
             // The accumulator holds Π(1 - confidence).
             Strategy::NoisyOr => acc * (1.0 - c),
-            Strategy::LiftWeighted => acc + (c * l).sqrt(),
+            // Adaptive never reaches here: `recommend` resolves it with `for_seeds` first.
+            Strategy::LiftWeighted | Strategy::Adaptive => acc + (c * l).sqrt(),
+            Strategy::Cosine => acc + (l * support).sqrt(),
         }
     }
 
@@ -244,7 +274,7 @@ pub fn recommend<'m, S: AsRef<str>>(
 ) -> Recommendation<'m> {
     let (resolved, unknown) = resolve(model, seeds);
     let seeds = Seeds::new(&resolved);
-    let mut found = Candidates::new(options.strategy);
+    let mut found = Candidates::new(options.strategy.for_seeds(seeds.0.len()));
     fire_rules(model, &seeds, &mut found);
     let mut tracks: Vec<Recommended<'m>> = found
         .best(options.k)
@@ -303,12 +333,14 @@ impl Candidates {
     /// if it is better ([`better_rule`]).
     fn fire(&mut self, model: &Model, seeds: &Seeds, first: u32, ante: usize) {
         let strategy = self.strategy;
+        let playlists = f64::from(model.meta.playlists.max(1));
         for r in model.rules_of(ante) {
             let rule = model.columns.rules[r];
             let y = rule.consequent;
             if seeds.contains(y) {
                 continue;
             }
+            let support = f64::from(rule.count) / playlists;
             let fired = Candidate {
                 track: y,
                 first,
@@ -322,7 +354,7 @@ impl Candidates {
             match self.slot.get(&y) {
                 Some(&i) => {
                     let best = &mut self.list[i as usize];
-                    let acc = strategy.add(best.acc, rule.confidence, rule.lift);
+                    let acc = strategy.add(best.acc, rule.confidence, rule.lift, support);
                     if better_rule(&fired, best) == Ordering::Less {
                         *best = fired;
                     }
@@ -331,7 +363,7 @@ impl Candidates {
                 None => {
                     self.slot.insert(y, self.list.len() as u32);
                     self.list.push(Candidate {
-                        acc: strategy.add(fired.acc, rule.confidence, rule.lift),
+                        acc: strategy.add(fired.acc, rule.confidence, rule.lift, support),
                         ..fired
                     });
                 }

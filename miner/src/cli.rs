@@ -194,6 +194,11 @@ pub struct EvaluateArgs {
     /// Neighbors kept per track by the item-kNN baseline.
     #[arg(long, default_value_t = crate::evaluate::KNN_NEIGHBORS)]
     pub knn_neighbors: usize,
+    /// Evaluate within the training playlists only: drop the test playlists, split the rest
+    /// again into a fitting part (mined) and a validation part (ranked), to choose settings
+    /// without reading the test playlists.
+    #[arg(long)]
+    pub validation: bool,
     /// Directory for evaluate.md, evaluate.json and evaluate.svg.
     #[arg(long, default_value = "evaluation")]
     pub report: PathBuf,
@@ -210,6 +215,7 @@ impl EvaluateArgs {
             shapes: Shape::CHALLENGE.to_vec(),
             resamples: self.resamples,
             knn_neighbors: self.knn_neighbors,
+            validation: self.validation,
         }
     }
 }

@@ -122,6 +122,11 @@ pub struct EvalOptions {
     pub resamples: usize,
     /// Neighbors kept per track by the item-kNN baseline.
     pub knn_neighbors: usize,
+    /// Evaluate within the training playlists only: the test playlists of (`seed`,
+    /// `test_fraction`) are dropped and the rest is split again, on its own stream, into a
+    /// fitting part (mined) and a validation part (ranked). A setting chosen on this report has
+    /// never seen a test playlist.
+    pub validation: bool,
 }
 
 /// The default number of bootstrap resamples.
@@ -174,18 +179,31 @@ pub fn score_list(ranked: &[u32], relevant: &[u32], held_out: usize) -> CaseMetr
 const SPLIT: u64 = 1;
 const ORDER: u64 = 2;
 const DRAW: u64 = 3;
+const VALIDATION: u64 = 4;
 
-/// Splits `data` into train (a dataset of the tracks that occur in it, ids renumbered) and the
-/// test playlists (item ids of `data`). Playlist `i` is a test playlist when a hash of
-/// `(seed, i)` falls below `test_fraction`.
+/// Splits `data` into train (a dataset of the tracks that occur in it, ids renumbered, reading
+/// order kept when `data` kept it) and the test playlists (item ids of `data`). Playlist `i`
+/// is a test playlist when a hash of `(seed, i)` falls below `test_fraction`.
 pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec<u32>>) {
+    split_on(data, test_fraction, seed, SPLIT)
+}
+
+/// [`split`] on `stream` ([`SPLIT`] for the test split, [`VALIDATION`] for the split of the
+/// training playlists into fitting and validation parts).
+fn split_on(
+    data: &Dataset,
+    test_fraction: f64,
+    seed: u64,
+    stream: u64,
+) -> (Dataset, Vec<Vec<u32>>) {
     let mut new_id = vec![u32::MAX; data.tracks.len()];
     let mut train = Transactions::new();
+    let mut train_order = data.order.as_ref().map(|_| Transactions::new());
     let mut tracks = Vec::new();
     let mut test = Vec::new();
     let mut items = Vec::new();
     for (i, playlist) in data.transactions.iter().enumerate() {
-        if SplitMix64::stream(seed, SPLIT, i as u64).unit() < test_fraction {
+        if SplitMix64::stream(seed, stream, i as u64).unit() < test_fraction {
             // In reading order when the dataset kept it.
             test.push(data.order.as_ref().map_or(playlist, |o| o.get(i)).to_vec());
             continue;
@@ -198,6 +216,10 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
             }
             items.push(new_id[t as usize]);
         }
+        if let (Some(out), Some(order)) = (train_order.as_mut(), data.order.as_ref()) {
+            let read: Vec<u32> = order.get(i).iter().map(|&t| new_id[t as usize]).collect();
+            out.push(&read);
+        }
         items.sort_unstable();
         train.push(&items);
     }
@@ -206,7 +228,7 @@ pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec
         labels: data.labels.clone(),
         tracks,
         transactions: train,
-        order: None,
+        order: train_order,
         rows,
         skipped: 0,
         skip_reasons: Vec::new(),
@@ -278,7 +300,10 @@ pub struct ResultRow {
 pub struct Evaluation {
     /// Labels of the datasets.
     pub datasets: Vec<String>,
-    /// Playlists read.
+    /// Whether this is a validation run ([`EvalOptions::validation`]): `playlists` are then
+    /// the training playlists, split into fitting ("train") and validation ("test") parts.
+    pub validation: bool,
+    /// Playlists read (in a validation run: the training playlists).
     pub playlists: usize,
     /// Playlists mined.
     pub train_playlists: usize,
@@ -369,7 +394,14 @@ pub fn build_knn(model: &Model, train: &Dataset, neighbors: usize) -> ItemKnn {
 /// Splits, mines train, builds item-kNN when asked, ranks, scores and resamples.
 pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, MineError> {
     options.validate()?;
-    let (train, test) = split(data, options.test_fraction, options.seed);
+    let fitting;
+    let (data, (train, test)) = if options.validation {
+        fitting = split(data, options.test_fraction, options.seed).0;
+        let parts = split_on(&fitting, options.test_fraction, options.seed, VALIDATION);
+        (&fitting, parts)
+    } else {
+        (data, split(data, options.test_fraction, options.seed))
+    };
     let start = Instant::now();
     let mined = mine(&train, &options.mine, "1970-01-01T00:00:00Z".into())?;
     let mine_time = start.elapsed();
@@ -393,6 +425,7 @@ pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, Min
     let results = aggregate(&mined.model, &cases, options);
     Ok(Evaluation {
         datasets: data.labels.clone(),
+        validation: options.validation,
         playlists: data.transactions.len(),
         train_playlists: data.transactions.len() - test.len(),
         test_playlists: test.len(),

@@ -138,6 +138,7 @@ pub fn sweep(data: &Dataset, options: &SweepOptions) -> Result<Vec<SweepRow>, Mi
         shapes: Shape::CHALLENGE.to_vec(),
         resamples: 200,
         knn_neighbors: 0,
+        validation: false,
     };
     sweep_inner(&train, options, |model| {
         let all = rank_and_score(model, None, data, &test, &eval)

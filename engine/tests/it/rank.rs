@@ -10,10 +10,14 @@ use engine::{
 use testkit::fixture::{self, fixture};
 use testkit::{Shape, generate, rng, seed_lists};
 
-/// A strategy's score spelled out from the confidences and lifts of the rules that fire, in
-/// firing order (antecedents lexicographic, as `Model::rules` lists them).
-fn oracle_score(strategy: Strategy, fired: &[(f32, f32)]) -> f32 {
-    let c = |&(c, _): &(f32, f32)| f64::from(c);
+/// What the oracle keeps of a rule that fires: confidence, lift, support as a share of the
+/// playlists.
+type Fired = (f32, f32, f64);
+
+/// A strategy's score spelled out from the confidences, lifts and support shares of the rules
+/// that fire, in firing order (antecedents lexicographic, as `Model::rules` lists them).
+fn oracle_score(strategy: Strategy, fired: &[Fired]) -> f32 {
+    let c = |&(c, _, _): &Fired| f64::from(c);
     match strategy {
         Strategy::Original | Strategy::BestConfidence => {
             fired.iter().map(|f| f.0).fold(0.0, f32::max)
@@ -22,7 +26,12 @@ fn oracle_score(strategy: Strategy, fired: &[(f32, f32)]) -> f32 {
         Strategy::NoisyOr => (1.0 - fired.iter().map(|f| 1.0 - c(f)).product::<f64>()) as f32,
         Strategy::LiftWeighted => fired
             .iter()
-            .map(|&(c, l)| (f64::from(c) * f64::from(l)).sqrt())
+            .map(|&(c, l, _)| (f64::from(c) * f64::from(l)).sqrt())
+            .sum::<f64>() as f32,
+        // √(lift × support) is n(X ∪ y) / √(n(X) n(y)), up to the rounding of the lift.
+        Strategy::Cosine => fired
+            .iter()
+            .map(|&(_, l, s)| (f64::from(l) * s).sqrt())
             .sum::<f64>() as f32,
         other => unreachable!("no oracle for {other:?}"),
     }
@@ -53,11 +62,18 @@ pub(crate) fn oracle(
     let mut seed_ids: Vec<TrackId> = seeds.iter().filter_map(|s| resolve(s)).collect();
     seed_ids.sort();
     seed_ids.dedup();
+    // The adaptive default scores as `sum` up to 25 distinct resolved seeds, as `cosine` above.
+    let strategy = match strategy {
+        Strategy::Adaptive if seed_ids.len() <= 25 => Strategy::Sum,
+        Strategy::Adaptive => Strategy::Cosine,
+        other => other,
+    };
     // Best rule per candidate: (confidence, lift, support) highest, then smallest antecedent;
     // and every rule that fires for it, in order.
     type Best = (TrackId, f32, f32, u32, Vec<TrackId>);
     let mut best: Vec<Best> = Vec::new();
-    let mut fired: Vec<(TrackId, Vec<(f32, f32)>)> = Vec::new();
+    let mut fired: Vec<(TrackId, Vec<Fired>)> = Vec::new();
+    let playlists = f64::from(model.metadata().playlists.max(1));
     for rule in model.rules() {
         let ante: Vec<TrackId> = rule.antecedent.iter().collect();
         if !ante.iter().all(|t| seed_ids.contains(t)) || seed_ids.contains(&rule.consequent) {
@@ -66,9 +82,14 @@ pub(crate) fn oracle(
         if strategy == Strategy::Original && ante.len() > 1 {
             continue;
         }
+        let scores = (
+            rule.confidence,
+            rule.lift,
+            f64::from(rule.count) / playlists,
+        );
         match fired.iter_mut().find(|f| f.0 == rule.consequent) {
-            Some(f) => f.1.push((rule.confidence, rule.lift)),
-            None => fired.push((rule.consequent, vec![(rule.confidence, rule.lift)])),
+            Some(f) => f.1.push(scores),
+            None => fired.push((rule.consequent, vec![scores])),
         }
         let entry = (
             rule.consequent,
@@ -177,6 +198,70 @@ fn matches_the_oracle_on_a_generated_model() {
     );
 }
 
+/// The adaptive default on both sides of its switch point: it matches the oracle, and its
+/// answer is exactly `sum`'s with up to `ADAPTIVE_SUM_MAX_SEEDS` distinct resolved seeds and
+/// `cosine`'s with more.
+#[test]
+fn adaptive_switches_by_resolved_seeds() {
+    assert_eq!(Strategy::default(), Strategy::Adaptive);
+    assert_eq!(
+        engine::ADAPTIVE_SUM_MAX_SEEDS,
+        25,
+        "the oracle spells out 25"
+    );
+    let model = generate(&Shape {
+        tracks: 800,
+        rules: 4_000,
+        playlists: 5_000,
+        hot: 150,
+        seed: 5,
+    });
+    let mut rng = rng(13);
+    let (mut few, mut many) = (0, 0);
+    for seeds in seed_lists(&model, &mut rng, 120, 60) {
+        let k = 1 + rng.below(40);
+        let adaptive = recommend(
+            &model,
+            &seeds,
+            &Options {
+                k,
+                strategy: Strategy::default(),
+            },
+        );
+        assert_eq!(
+            summary(&adaptive),
+            oracle(&model, &seeds, k, Strategy::Adaptive),
+            "seeds {seeds:?}, k {k}"
+        );
+        let distinct = {
+            let mut ids: Vec<TrackId> = adaptive.resolved.iter().map(|s| s.id).collect();
+            ids.sort();
+            ids.dedup();
+            ids.len()
+        };
+        let picked = if distinct <= 25 {
+            few += 1;
+            Strategy::Sum
+        } else {
+            many += 1;
+            Strategy::Cosine
+        };
+        let expected = recommend(
+            &model,
+            &seeds,
+            &Options {
+                k,
+                strategy: picked,
+            },
+        );
+        assert_eq!(adaptive, expected, "{distinct} seeds: as {picked:?}");
+    }
+    assert!(
+        few > 20 && many > 20,
+        "both sides exercised ({few} few, {many} many)"
+    );
+}
+
 #[test]
 fn matches_the_oracle_on_the_fixture() {
     let model = fixture();
@@ -219,6 +304,9 @@ fn strategies_by_hand() {
     let (l1, l2): (f64, f64) = (c1 / 0.40, c2 / 0.40); // Closer (CS) is in 40 of 100 playlists
     let weighted = ((c1 * l1).sqrt() + (c2 * l2).sqrt()) as f32;
     assert!((score(Strategy::LiftWeighted, "Closer") - weighted).abs() < 1e-6);
+    // Cosine: n(X ∪ y) / √(n(X) n(y)); HUMBLE. is in 45 playlists, both seeds together in 20.
+    let cosine = (10.0 / (45.0f64 * 40.0).sqrt() + 8.0 / (20.0f64 * 40.0).sqrt()) as f32;
+    assert!((score(Strategy::Cosine, "Closer") - cosine).abs() < 1e-6);
     // Mr. Brightside's one rule has two seeds: the original never recommends it by rule.
     let original = recommend(
         &model,
@@ -303,12 +391,13 @@ fn multi_track_antecedents_need_every_track() {
         Source::Popular,
         "{{HUMBLE., DNA.}} -> Brightside must not fire on HUMBLE. alone"
     );
+    // Lift-weighted puts Brightside (one pair rule) first; `sum` would rank Closer (two rules).
     let both = recommend(
         &model,
         &["HUMBLE.", "DNA."],
         &Options {
             k: 1,
-            ..Options::default()
+            strategy: Strategy::LiftWeighted,
         },
     );
     assert_eq!(both.tracks[0].name, "Mr. Brightside");

@@ -15,8 +15,14 @@ impl Report for Evaluation {
     fn markdown(&self) -> String {
         let e = self;
         let mut out = format!(
-            "{} playlists: {} train, {} test (fraction {}, seed {}); min count {}, max len {}, \
+            "{}{} playlists: {} train, {} test (fraction {}, seed {}); min count {}, max len {}, \
              min confidence {}: {} rules over {} tracks.\n\n",
+            if e.validation {
+                "**Validation run** (`--validation`): the test playlists were dropped; of the \
+                 training playlists, "
+            } else {
+                ""
+            },
             e.playlists,
             e.train_playlists,
             e.test_playlists,

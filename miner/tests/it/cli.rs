@@ -272,4 +272,5 @@ evaluate --resamples default=1000 Set Some(1)
 evaluate --seed default=1 Set Some(1)
 evaluate --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
 evaluate --test-fraction default=0.2 Set Some(1)
+evaluate --validation default=false SetTrue Some(0)
 ";

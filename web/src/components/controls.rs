@@ -81,6 +81,8 @@ fn label(s: engine::Strategy) -> &'static str {
         engine::Strategy::Sum => "sum of rules",
         engine::Strategy::NoisyOr => "noisy-or of rules",
         engine::Strategy::LiftWeighted => "lift-weighted sum",
+        engine::Strategy::Cosine => "cosine of playlists",
+        engine::Strategy::Adaptive => "adaptive: sum with few seeds, cosine with many",
         _ => "other",
     }
 }
