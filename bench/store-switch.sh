@@ -86,6 +86,18 @@ for round in $(seq "$ROUNDS"); do
   [ "$target" = "$B" ] && target="$A" || target="$B"
   sleep 2
 done
+# What a switch is made of: each replica's decode (its "model loaded" seconds: checksum, full
+# decode, indexing; the initial load first, then one per round) and the download alone
+# (three concurrent GETs of one blob, as the replicas make them); the rest is the poll.
 for p in "${REPLICAS[@]}"; do
-  grep '"model loaded"' "$WORK/server-$p.log" | tail -n1 | python3 -c 'import json,sys; e=json.loads(sys.stdin.read()); print("replica", sys.argv[1], "last load:", {k: v for k, v in e["fields"].items() if k != "message"})' "$p"
+  printf 'replica %s decode seconds: %s\n' "$p" "$(grep '"model loaded"' "$WORK/server-$p.log" |
+    python3 -c 'import json,sys; print(" ".join("%.2f" % json.loads(l)["fields"]["seconds"] for l in sys.stdin))')"
 done
+url="$MOTO_ENDPOINT/segue-bench/production/models/$A.segue"
+gets=()
+for _ in 1 2 3; do
+  curl -s -o /dev/null -w '%{time_total}\n' "$url" >>"$WORK/downloads.txt" &
+  gets+=("$!")
+done
+wait "${gets[@]}"
+echo "download alone, three concurrent GETs of $(stat -c %s "$BLOBS/mpd-1/models/$A.segue") bytes: $(sort -g "$WORK/downloads.txt" | tr '\n' ' ')s"
