@@ -18,6 +18,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::builder::ModelParams;
 use crate::columns::{Columns, WireColumns};
 use crate::error::{DecodeError, InvalidModel};
 use crate::model::{Encoded, Metadata, Model};
@@ -30,24 +31,19 @@ pub const FORMAT_VERSION: u32 = 1;
 /// Size of the fixed header.
 pub const HEADER_LEN: usize = 28;
 
-/// The payload after the creation time: the metadata, then the columns.
+/// The payload after the creation time: the metadata, then the columns. (postcard writes a
+/// nested struct as its fields in order, so this is the flat sequence of both.)
 #[derive(Serialize, Deserialize)]
 struct Body<'a> {
     #[serde(borrow)]
-    datasets: Vec<&'a str>,
-    playlists: u32,
-    min_support: f64,
-    min_count: u32,
-    min_confidence: f64,
-    max_len: u32,
-    miner_version: &'a str,
+    head: HeadFields<'a>,
     #[serde(borrow)]
     columns: WireColumns<'a>,
 }
 
 /// The front of [`Body`]: its metadata, without the columns (postcard reads fields in order
-/// and stops after the last one asked for).
-#[derive(Deserialize)]
+/// and stops after the last one asked for, which is how [`read_head`] reads it alone).
+#[derive(Serialize, Deserialize)]
 struct HeadFields<'a> {
     #[serde(borrow)]
     datasets: Vec<&'a str>,
@@ -59,6 +55,22 @@ struct HeadFields<'a> {
     miner_version: &'a str,
 }
 
+impl HeadFields<'_> {
+    /// The settings these fields and the creation time describe.
+    fn params(&self, created_at: &str) -> ModelParams {
+        ModelParams {
+            created_at: created_at.to_owned(),
+            datasets: self.datasets.iter().map(|&s| s.to_owned()).collect(),
+            playlists: self.playlists,
+            min_support: self.min_support,
+            min_count: self.min_count,
+            min_confidence: self.min_confidence,
+            max_len: self.max_len,
+            miner_version: self.miner_version.to_owned(),
+        }
+    }
+}
+
 /// What the leading bytes of a blob say: its metadata and size, read without decoding (or
 /// checking) the rules. The checksum covers the whole payload, so these fields are not
 /// verified by it: a server loading the blob checks everything ([`Model::from_blob`]).
@@ -66,22 +78,8 @@ struct HeadFields<'a> {
 pub struct BlobHead {
     /// The size of the whole blob, from its header.
     pub blob_len: u64,
-    /// When the model was created, RFC 3339 in UTC.
-    pub created_at: String,
-    /// Labels of the datasets the model was mined from.
-    pub datasets: Vec<String>,
-    /// Number of playlists mined.
-    pub playlists: u32,
-    /// Minimum support as a fraction of the playlists.
-    pub min_support: f64,
-    /// Minimum support as an absolute count.
-    pub min_count: u32,
-    /// Minimum confidence of a kept rule.
-    pub min_confidence: f64,
-    /// Largest itemset mined.
-    pub max_len: u32,
-    /// Version of the miner that produced the model.
-    pub miner_version: String,
+    /// How the model was mined: creation time, datasets, playlists, settings.
+    pub params: ModelParams,
 }
 
 /// The result of [`read_head`] on some leading bytes of a blob.
@@ -108,7 +106,7 @@ pub const HEAD_GUESS: u64 = 64 * 1024;
 /// #     playlists: 10, min_support: 0.2, min_count: 2, min_confidence: 0.1, max_len: 3, miner_version: "doc".into() };
 /// let blob = ModelBuilder::new(params).build().unwrap().to_blob();
 /// let Head::Complete(head) = read_head(&blob[..200.min(blob.len())]).unwrap() else { panic!() };
-/// assert_eq!((head.created_at.as_str(), head.datasets.as_slice()), ("2026-01-01T00:00:00Z", &["a.csv".to_owned()][..]));
+/// assert_eq!((head.params.created_at.as_str(), head.params.datasets.as_slice()), ("2026-01-01T00:00:00Z", &["a.csv".to_owned()][..]));
 /// assert_eq!(head.blob_len, blob.len() as u64);
 /// ```
 pub fn read_head(prefix: &[u8]) -> Result<Head, DecodeError> {
@@ -142,26 +140,21 @@ pub fn read_head(prefix: &[u8]) -> Result<Head, DecodeError> {
     };
     Ok(Head::Complete(BlobHead {
         blob_len,
-        created_at: created_at.to_owned(),
-        datasets: fields.datasets.iter().map(|&s| s.to_owned()).collect(),
-        playlists: fields.playlists,
-        min_support: fields.min_support,
-        min_count: fields.min_count,
-        min_confidence: fields.min_confidence,
-        max_len: fields.max_len,
-        miner_version: fields.miner_version.to_owned(),
+        params: fields.params(created_at),
     }))
 }
 
 fn body(m: &Model) -> Body<'_> {
     Body {
-        datasets: m.meta.datasets.iter().map(String::as_str).collect(),
-        playlists: m.meta.playlists,
-        min_support: m.meta.min_support,
-        min_count: m.meta.min_count,
-        min_confidence: m.meta.min_confidence,
-        max_len: m.meta.max_len,
-        miner_version: &m.meta.miner_version,
+        head: HeadFields {
+            datasets: m.meta.datasets.iter().map(String::as_str).collect(),
+            playlists: m.meta.playlists,
+            min_support: m.meta.min_support,
+            min_count: m.meta.min_count,
+            min_confidence: m.meta.min_confidence,
+            max_len: m.meta.max_len,
+            miner_version: &m.meta.miner_version,
+        },
         columns: m.columns.to_wire(),
     }
 }
@@ -312,18 +305,19 @@ fn from_body(
     model_id: String,
     blob_len: usize,
 ) -> Result<Model, InvalidModel> {
+    let p = body.head.params(created_at);
     Ok(Model {
         meta: Metadata {
             format_version: FORMAT_VERSION,
             model_id,
-            created_at: created_at.to_owned(),
-            datasets: body.datasets.iter().map(|&s| s.to_owned()).collect(),
-            playlists: body.playlists,
-            min_support: body.min_support,
-            min_count: body.min_count,
-            min_confidence: body.min_confidence,
-            max_len: body.max_len,
-            miner_version: body.miner_version.to_owned(),
+            created_at: p.created_at,
+            datasets: p.datasets,
+            playlists: p.playlists,
+            min_support: p.min_support,
+            min_count: p.min_count,
+            min_confidence: p.min_confidence,
+            max_len: p.max_len,
+            miner_version: p.miner_version,
         },
         columns: Columns::from_wire(body.columns)?,
         uri_index: Default::default(),

@@ -77,7 +77,12 @@ pub fn list(location: &str) -> anyhow::Result<ModelList> {
         for entry in store.list().await? {
             let (head, read) = read_head(&store, &entry).await?;
             let (created_at, datasets, playlists, unreadable) = match head {
-                Ok(h) => (Some(h.created_at), h.datasets, Some(h.playlists), None),
+                Ok(h) => (
+                    Some(h.params.created_at),
+                    h.params.datasets,
+                    Some(h.params.playlists),
+                    None,
+                ),
                 Err(why) => (None, Vec::new(), None, Some(why)),
             };
             out.push(ModelInfo {

@@ -479,15 +479,23 @@ fn read_head_gives_the_metadata_from_any_long_enough_prefix() {
                     complete_from.get_or_insert(len);
                     assert_eq!(head.blob_len, blob.len() as u64);
                     assert_eq!(
-                        (&head.created_at, &head.datasets, head.playlists),
+                        (
+                            &head.params.created_at,
+                            &head.params.datasets,
+                            head.params.playlists
+                        ),
                         (&meta.created_at, &meta.datasets, meta.playlists)
                     );
                     assert_eq!(
-                        (head.min_support, head.min_count, head.min_confidence),
+                        (
+                            head.params.min_support,
+                            head.params.min_count,
+                            head.params.min_confidence
+                        ),
                         (meta.min_support, meta.min_count, meta.min_confidence)
                     );
                     assert_eq!(
-                        (head.max_len, &head.miner_version),
+                        (head.params.max_len, &head.params.miner_version),
                         (meta.max_len, &meta.miner_version)
                     );
                 }
