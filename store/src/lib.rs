@@ -14,6 +14,4 @@ pub mod layout;
 pub mod object;
 mod store;
 
-pub use store::{
-    CurrentModel, Expected, ModelEntry, OpenError, Published, Store, StoreError, open, open_with,
-};
+pub use store::{Expected, ModelEntry, OpenError, Published, Store, StoreError, open, open_with};

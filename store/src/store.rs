@@ -167,17 +167,6 @@ pub enum Expected {
     ETag(String),
 }
 
-/// The model `current` names, read whole.
-#[derive(Clone, Debug)]
-pub struct CurrentModel {
-    /// Its id (from the pointer; the blob's own id is the caller's to check on decoding).
-    pub id: String,
-    /// The blob's bytes.
-    pub blob: Bytes,
-    /// The pointer's version, to publish conditionally on it.
-    pub version: Expected,
-}
-
 /// What publishing did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Published {
@@ -276,17 +265,6 @@ impl Store {
             (Store::Object(_), Some((_, version))) => version.clone(),
         };
         Ok((found.map(|(pointer, _)| pointer), version))
-    }
-
-    /// The current model's id and blob (for a publish guard that compares the new model with
-    /// it); `None`: nothing published.
-    pub async fn current(&self) -> Result<Option<CurrentModel>, StoreError> {
-        let Some((pointer, version)) = self.read_pointer().await? else {
-            return Ok(None);
-        };
-        let id = layout::model_id(&pointer).unwrap_or_default().to_owned();
-        let blob = self.read(&pointer).await?;
-        Ok(Some(CurrentModel { id, blob, version }))
     }
 
     /// The object or file at `relative` (e.g. a pointer's blob path), whole.
