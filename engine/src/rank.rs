@@ -116,9 +116,9 @@ impl Strategy {
         }
     }
 
-    /// The accumulator after one more rule fires; `support` is the rule's count as a share of
-    /// the playlists.
-    fn add(self, acc: f64, confidence: f32, lift: f32, support: f64) -> f64 {
+    /// The accumulator after one more rule fires; the rule's support is `count / playlists`
+    /// (computed by the one strategy that uses it).
+    fn add(self, acc: f64, confidence: f32, lift: f32, count: u32, playlists: f64) -> f64 {
         let (c, l) = (f64::from(confidence), f64::from(lift));
         match self {
             Strategy::Original | Strategy::BestConfidence => acc.max(c),
@@ -127,7 +127,7 @@ impl Strategy {
             Strategy::NoisyOr => acc * (1.0 - c),
             // Adaptive never reaches here: `recommend` resolves it with `for_seeds` first.
             Strategy::LiftWeighted | Strategy::Adaptive => acc + (c * l).sqrt(),
-            Strategy::Cosine => acc + (l * support).sqrt(),
+            Strategy::Cosine => acc + (l * (f64::from(count) / playlists)).sqrt(),
         }
     }
 
@@ -340,7 +340,6 @@ impl Candidates {
             if seeds.contains(y) {
                 continue;
             }
-            let support = f64::from(rule.count) / playlists;
             let fired = Candidate {
                 track: y,
                 first,
@@ -354,7 +353,8 @@ impl Candidates {
             match self.slot.get(&y) {
                 Some(&i) => {
                     let best = &mut self.list[i as usize];
-                    let acc = strategy.add(best.acc, rule.confidence, rule.lift, support);
+                    let acc =
+                        strategy.add(best.acc, rule.confidence, rule.lift, rule.count, playlists);
                     if better_rule(&fired, best) == Ordering::Less {
                         *best = fired;
                     }
@@ -363,7 +363,13 @@ impl Candidates {
                 None => {
                     self.slot.insert(y, self.list.len() as u32);
                     self.list.push(Candidate {
-                        acc: strategy.add(fired.acc, rule.confidence, rule.lift, support),
+                        acc: strategy.add(
+                            fired.acc,
+                            rule.confidence,
+                            rule.lift,
+                            rule.count,
+                            playlists,
+                        ),
                         ..fired
                     });
                 }
