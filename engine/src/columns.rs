@@ -11,7 +11,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
-use serde::{Deserialize, Serialize};
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::InvalidModel;
 use crate::model::MemoryUsage;
@@ -125,15 +126,74 @@ columns! {
     rules: Vec<RuleRec> as "rule_*" in rules,
 }
 
+/// A column of numbers as the body stores it, a postcard sequence: borrowed from the model
+/// to encode, owned when decoded.
+///
+/// Decoding reserves the declared length up front (up to [`RESERVE_MAX`] elements), where
+/// serde's own `Vec` reserves at most 1 MiB and then doubles: on a 2M-track model that was a
+/// chain of reallocations and copies into fresh pages for every column.
+pub(crate) struct Nums<'a, T: Clone>(pub(crate) Cow<'a, [T]>);
+
+/// The most elements a [`Nums`] reserves before reading them: a column of 4M numbers (16 MiB)
+/// is read without a reallocation, and a blob that declares more than it holds cannot make
+/// the decoder reserve more than that per column (the checksum does not stop a crafted blob).
+const RESERVE_MAX: usize = 1 << 22;
+
+impl<T: Clone> Deref for Nums<'_, T> {
+    type Target = [T];
+
+    fn deref(&self) -> &[T] {
+        &self.0
+    }
+}
+
+impl<T: Clone> Nums<'_, T> {
+    /// The numbers, owned (no copy after a decode).
+    fn into_vec(self) -> Vec<T> {
+        self.0.into_owned()
+    }
+}
+
+impl<T: Clone + Serialize> Serialize for Nums<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl<'de, T: Clone + Deserialize<'de>> Deserialize<'de> for Nums<'_, T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Elements<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for Elements<T> {
+            type Value = Vec<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sequence of numbers")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(RESERVE_MAX));
+                while let Some(x) = seq.next_element()? {
+                    out.push(x);
+                }
+                Ok(out)
+            }
+        }
+
+        let vec = deserializer.deserialize_seq(Elements(std::marker::PhantomData))?;
+        Ok(Nums(Cow::Owned(vec)))
+    }
+}
+
 impl Column for Vec<u32> {
-    type Wire<'a> = Cow<'a, [u32]>;
+    type Wire<'a> = Nums<'a, u32>;
 
     fn to_wire(&self) -> Self::Wire<'_> {
-        Cow::Borrowed(self)
+        Nums(Cow::Borrowed(self))
     }
 
     fn from_wire(wire: Self::Wire<'_>, _: &'static str) -> Result<Self, InvalidModel> {
-        Ok(wire.into_owned())
+        Ok(wire.into_vec())
     }
 
     fn shrink_to_fit(&mut self) {
@@ -184,7 +244,7 @@ impl fmt::Debug for StrPool {
 pub(crate) struct WirePool<'a> {
     #[serde(borrow)]
     data: &'a str,
-    lens: Cow<'a, [u32]>,
+    lens: Nums<'a, u32>,
 }
 
 impl Column for StrPool {
@@ -193,7 +253,7 @@ impl Column for StrPool {
     fn to_wire(&self) -> Self::Wire<'_> {
         WirePool {
             data: &self.data,
-            lens: Cow::Owned(lens_of(&self.ends)),
+            lens: Nums(Cow::Owned(lens_of(&self.ends))),
         }
     }
 
@@ -201,7 +261,8 @@ impl Column for StrPool {
     /// and add up to its size.
     fn from_wire(wire: Self::Wire<'_>, pool: &'static str) -> Result<Self, InvalidModel> {
         let bad = |detail: String| InvalidModel::BadStringPool { pool, detail };
-        let ends = ends_from_lens(&wire.lens).ok_or_else(|| bad("lengths overflow".into()))?;
+        let ends =
+            ends_from_lens(wire.lens.into_vec()).ok_or_else(|| bad("lengths overflow".into()))?;
         let total = ends.last().map_or(0, |&e| e as usize);
         if total != wire.data.len() {
             return Err(bad(format!(
@@ -244,16 +305,20 @@ impl Deref for Offsets {
 }
 
 impl Column for Offsets {
-    type Wire<'a> = Cow<'a, [u32]>;
+    type Wire<'a> = Nums<'a, u32>;
 
     fn to_wire(&self) -> Self::Wire<'_> {
-        Cow::Owned(self.windows(2).map(|w| w[1] - w[0]).collect())
+        Nums(Cow::Owned(self.windows(2).map(|w| w[1] - w[0]).collect()))
     }
 
     fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel> {
         let mut offsets = Vec::with_capacity(wire.len() + 1);
-        offsets.push(0);
-        offsets.extend(ends_from_lens(&wire).ok_or_else(|| overflow(name))?);
+        offsets.push(0u32);
+        let mut total = 0u32;
+        for &len in wire.iter() {
+            total = total.checked_add(len).ok_or_else(|| overflow(name))?;
+            offsets.push(total);
+        }
         Ok(Offsets(offsets))
     }
 
@@ -288,14 +353,16 @@ impl Deref for Ends {
 }
 
 impl Column for Ends {
-    type Wire<'a> = Cow<'a, [u32]>;
+    type Wire<'a> = Nums<'a, u32>;
 
     fn to_wire(&self) -> Self::Wire<'_> {
-        Cow::Owned(lens_of(self))
+        Nums(Cow::Owned(lens_of(self)))
     }
 
     fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel> {
-        Ok(Ends(ends_from_lens(&wire).ok_or_else(|| overflow(name))?))
+        Ok(Ends(
+            ends_from_lens(wire.into_vec()).ok_or_else(|| overflow(name))?,
+        ))
     }
 
     fn shrink_to_fit(&mut self) {
@@ -319,10 +386,10 @@ pub(crate) struct RuleRec {
 /// The rules as the body stores them: one column per field.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct WireRules<'a> {
-    consequent: Cow<'a, [u32]>,
-    count: Cow<'a, [u32]>,
-    confidence: Cow<'a, [f32]>,
-    lift: Cow<'a, [f32]>,
+    consequent: Nums<'a, u32>,
+    count: Nums<'a, u32>,
+    confidence: Nums<'a, f32>,
+    lift: Nums<'a, f32>,
 }
 
 impl Column for Vec<RuleRec> {
@@ -330,10 +397,10 @@ impl Column for Vec<RuleRec> {
 
     fn to_wire(&self) -> Self::Wire<'_> {
         WireRules {
-            consequent: Cow::Owned(self.iter().map(|r| r.consequent).collect()),
-            count: Cow::Owned(self.iter().map(|r| r.count).collect()),
-            confidence: Cow::Owned(self.iter().map(|r| r.confidence).collect()),
-            lift: Cow::Owned(self.iter().map(|r| r.lift).collect()),
+            consequent: Nums(Cow::Owned(self.iter().map(|r| r.consequent).collect())),
+            count: Nums(Cow::Owned(self.iter().map(|r| r.count).collect())),
+            confidence: Nums(Cow::Owned(self.iter().map(|r| r.confidence).collect())),
+            lift: Nums(Cow::Owned(self.iter().map(|r| r.lift).collect())),
         }
     }
 
@@ -388,13 +455,49 @@ fn lens_of(ends: &[u32]) -> Vec<u32> {
         .collect()
 }
 
-/// Prefix sums, or `None` on overflow of `u32`.
-fn ends_from_lens(lens: &[u32]) -> Option<Vec<u32>> {
+/// Prefix sums, in place, or `None` on overflow of `u32`.
+fn ends_from_lens(mut lens: Vec<u32>) -> Option<Vec<u32>> {
     let mut total = 0u32;
-    lens.iter()
-        .map(|&len| {
-            total = total.checked_add(len)?;
-            Some(total)
-        })
-        .collect()
+    for len in &mut lens {
+        total = total.checked_add(*len)?;
+        *len = total;
+    }
+    Some(lens)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nums_are_stored_as_a_plain_sequence() {
+        let v: Vec<u32> = (0..1000).map(|i| i * 7919 % 100_003).collect();
+        let as_vec = postcard::to_allocvec(&v).unwrap();
+        assert_eq!(
+            postcard::to_allocvec(&Nums(Cow::Borrowed(&v[..]))).unwrap(),
+            as_vec
+        );
+        let back: Nums<'_, u32> = postcard::from_bytes(&as_vec).unwrap();
+        assert_eq!(back.into_vec(), v);
+    }
+
+    #[test]
+    fn a_declared_length_beyond_the_bytes_is_an_error_not_a_reservation() {
+        // Length 2^40, then three numbers: the decoder must not try to reserve 4 TiB.
+        let mut bytes = Vec::new();
+        let mut n: u64 = 1 << 40;
+        while n >= 0x80 {
+            bytes.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        bytes.push(n as u8);
+        bytes.extend([1, 2, 3]);
+        assert!(postcard::from_bytes::<Nums<'_, u32>>(&bytes).is_err());
+    }
+
+    #[test]
+    fn prefix_sums_check_overflow() {
+        assert_eq!(ends_from_lens(vec![3, 0, 4]), Some(vec![3, 3, 7]));
+        assert_eq!(ends_from_lens(vec![u32::MAX, 1]), None);
+    }
 }
