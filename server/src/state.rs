@@ -2,8 +2,8 @@
 //! limits and the metrics.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 use std::time::{Instant, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -20,13 +20,13 @@ pub struct Loaded {
     pub model: engine::Model,
     /// The blob's bytes, for `GET /api/model/blob`.
     pub blob: Bytes,
-    /// Track search.
-    pub catalog: Catalog,
+    /// Track search, built after the model is swapped in ([`Loaded::catalog`]).
+    catalog: OnceLock<Catalog>,
     /// The blob's path relative to the model directory, as `current` names it.
     pub pointer: String,
     /// When this server loaded it.
     pub loaded_at: SystemTime,
-    /// How long reading, validating and indexing took.
+    /// How long reading, validating and indexing took (not the search index, built after).
     pub load_seconds: f64,
 }
 
@@ -88,17 +88,34 @@ impl Loaded {
 
     /// Wraps a model already decoded from `blob`.
     pub fn new(model: engine::Model, blob: Bytes, pointer: String, started: Instant) -> Loaded {
-        let catalog = Catalog::new(&model);
         Loaded {
             model,
             blob,
-            catalog,
+            catalog: OnceLock::new(),
             pointer,
             loaded_at: SystemTime::now(),
             load_seconds: started.elapsed().as_secs_f64(),
         }
     }
 }
+
+impl Loaded {
+    /// Track search over this model. The index is built once: by the thread
+    /// [`Shared::install`] starts right after the swap, or by the first search if that comes
+    /// first; a search that arrives while it is being built waits for it (blocking: call it
+    /// off the async workers unless [`Loaded::catalog_if_built`] has it).
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog.get_or_init(|| Catalog::new(&self.model))
+    }
+
+    /// Track search, if its index is built.
+    pub fn catalog_if_built(&self) -> Option<&Catalog> {
+        self.catalog.get()
+    }
+}
+
+/// The nice value of the thread that builds a new model's search index.
+const SEARCH_INDEX_NICE: i32 = 10;
 
 /// State shared by every request and the reloader.
 #[derive(Debug)]
@@ -192,6 +209,53 @@ impl Shared {
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0.0, |d| d.as_secs_f64());
         m.last_reload.set(now);
-        self.model.store(Some(Arc::new(loaded)));
+        let loaded = Arc::new(loaded);
+        self.model.store(Some(Arc::clone(&loaded)));
+        // The search index (2-3 s of CPU on 2M tracks) is built after the swap, so that a new
+        // model serves recommendations without waiting for it, on a thread of lower priority
+        // (nice +10, about a tenth of a busy core's share), so that it does not slow the
+        // requests, or the replicas beside it on the same node that are still decoding.
+        let build = move || {
+            let started = Instant::now();
+            let tid = rustix::thread::gettid();
+            if let Err(e) = rustix::process::setpriority_process(Some(tid), SEARCH_INDEX_NICE) {
+                tracing::debug!(error = %e, "cannot lower the search index thread's priority");
+            }
+            loaded.catalog();
+            tracing::info!(
+                model = loaded.model.id(),
+                seconds = started.elapsed().as_secs_f64(),
+                "search index built"
+            );
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("search-index".into())
+            .spawn(build)
+        {
+            tracing::warn!(error = %e, "cannot start the search index thread; the first search builds it");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_index_is_built_once_on_first_use_even_by_racing_searches() {
+        let model = testkit::generate(&testkit::Shape::SMALL);
+        let expected = Catalog::new(&model).search("a", 20);
+        let loaded = Loaded::new(model, Bytes::new(), "models/x.segue".into(), Instant::now());
+        assert!(loaded.catalog_if_built().is_none());
+        let built: Vec<usize> = std::thread::scope(|s| {
+            let racing: Vec<_> = (0..4)
+                .map(|_| s.spawn(|| std::ptr::from_ref(loaded.catalog()) as usize))
+                .collect();
+            racing.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        assert!(built.windows(2).all(|w| w[0] == w[1]), "one index for all");
+        let catalog = loaded.catalog_if_built().expect("built");
+        assert_eq!(catalog.search("a", 20), expected);
+        assert!(!expected.is_empty());
     }
 }

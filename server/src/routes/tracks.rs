@@ -1,5 +1,6 @@
 //! `GET /api/tracks`: a sample of popular tracks, or a search by name.
 
+use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use api::{ErrorBody, TrackInfo, TrackList, TracksForm, TracksQuery};
@@ -30,15 +31,29 @@ pub async fn tracks(
     let loaded = current(&state)?;
     let model = &loaded.model;
     let list = match form {
-        TracksForm::Search { q, limit } => TrackList {
-            seed: None,
-            tracks: loaded
-                .catalog
-                .search(q, limit)
-                .into_iter()
-                .map(|id| TrackInfo::new(model, id))
-                .collect(),
-        },
+        TracksForm::Search { q, limit } => {
+            let found = match loaded.catalog_if_built() {
+                Some(catalog) => catalog.search(q, limit),
+                // The index of a model swapped in a moment ago is still being built: wait for
+                // it off the async workers.
+                None => {
+                    let (building, q) = (Arc::clone(&loaded), q.to_owned());
+                    tokio::task::spawn_blocking(move || building.catalog().search(&q, limit))
+                        .await
+                        .map_err(|e| {
+                            tracing::error!(error = %e, "the search index task failed");
+                            ApiError::Internal
+                        })?
+                }
+            };
+            TrackList {
+                seed: None,
+                tracks: found
+                    .into_iter()
+                    .map(|id| TrackInfo::new(model, id))
+                    .collect(),
+            }
+        }
         TracksForm::Sample { n, seed } => {
             let seed = seed.unwrap_or_else(|| {
                 SystemTime::now()
