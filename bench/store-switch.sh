@@ -61,6 +61,14 @@ version_of() { curl -sf "http://127.0.0.1:$1/api/model" | python3 -c 'import jso
 for p in "${REPLICAS[@]}"; do
   until [ "$(version_of "$p")" = "$A" ]; do sleep 0.2; done
 done
+# A switch is timed from rest: every replica has built the search index of the model it serves
+# (built after the swap, at a lower priority) before the next pointer write.
+settle() {
+  for p in "${REPLICAS[@]}"; do
+    until [ "$(grep -c '"search index built"' "$WORK/server-$p.log")" -ge "$1" ]; do sleep 0.2; done
+  done
+}
+settle 1
 echo "3 replicas serve $A"
 
 target="$B"
@@ -84,10 +92,10 @@ for round in $(seq "$ROUNDS"); do
   printf 'round %s: pointer written %.3f s after the start of miner rollback; replicas serving after %s s; last %s s\n' \
     "$round" "$(echo "$t1 - $t0" | bc)" "${times[*]}" "$last"
   [ "$target" = "$B" ] && target="$A" || target="$B"
-  sleep 2
+  settle "$((round + 1))"
 done
 # What a switch is made of: each replica's decode (its "model loaded" seconds: checksum, full
-# decode, indexing; the initial load first, then one per round) and the download alone
+# decode, indexing, without the search index; the initial load first, then one per round) and the download alone
 # (three concurrent GETs of one blob, as the replicas make them); the rest is the poll.
 for p in "${REPLICAS[@]}"; do
   printf 'replica %s decode seconds: %s\n' "$p" "$(grep '"model loaded"' "$WORK/server-$p.log" |
