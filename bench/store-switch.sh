@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Time from the pointer write to the last of three replicas serving a new model, for models of
+# Time from the pointer write to the last of three replicas (REPLICA_COUNT) serving a new model, for models of
 # MPD scale (2M tracks, 1M rules, about 150 MB; engine's `mpd_blob` example), on an S3 API
 # (moto_server on 127.0.0.1: scripts/lib/moto.sh, as the rehearsal has it). Three servers
 # follow s3://segue-bench/production (each with its own cache directory); `miner rollback`
@@ -11,7 +11,8 @@
 #
 #   bench/store-switch.sh [ROUNDS]       default 4
 #
-# Environment: POLL (the servers' poll interval, default 1s), BLOBS (a directory holding
+# Environment: POLL (the servers' poll interval, default 1s), REPLICA_COUNT (default 3: how a
+# switch goes when one replica has a node of its own is REPLICA_COUNT=1), BLOBS (a directory holding
 # mpd-1/ and mpd-2/ from earlier runs, to skip generating them).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +20,8 @@ source "$ROOT/scripts/env.sh"
 source "$ROOT/scripts/lib/moto.sh"
 ROUNDS="${1:-4}"
 POLL="${POLL:-1s}"
-REPLICAS=(31101 31102 31103)
+REPLICAS=()
+for i in $(seq "${REPLICA_COUNT:-3}"); do REPLICAS+=("$((31100 + i))"); done
 (cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
 SERVER="$ROOT/target/release/server"
 MINER="$ROOT/target/release/miner"
@@ -69,7 +71,7 @@ settle() {
   done
 }
 settle 1
-echo "3 replicas serve $A"
+echo "${#REPLICAS[@]} replicas serve $A"
 
 target="$B"
 for round in $(seq "$ROUNDS"); do
