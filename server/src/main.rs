@@ -7,7 +7,10 @@ use clap::Parser;
 
 /// mimalloc rather than glibc's malloc: a recommendation allocates a few dozen small
 /// objects across tokio's worker threads, and with glibc they cost about 5 µs of the ~50 µs
-/// of CPU a request takes over HTTP (`docs/benchmarks.md`).
+/// of CPU a request takes over HTTP (`docs/benchmarks.md`). Built with `no_thp` (no
+/// `madvise(MADV_HUGEPAGE)` on its arenas): faulting in a new model's memory as transparent
+/// huge pages made loading a 150 MB model take 1.7-2.9 s instead of 0.6-0.8 s on this VM, and
+/// recommendations were no faster with them (same section).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
