@@ -150,6 +150,8 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
             max_len: 3,
             min_confidence: 7.0,
             max_consequents: None,
+            neighbors: None,
+            neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
         },
         store: dir.path().join("models").display().to_string(),
         keep: 5,
@@ -173,6 +175,8 @@ fn a_min_count_replaces_the_support_and_its_check() {
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     };
     assert_eq!(options.validate(), Ok(()));
     assert_eq!(miner::mine::min_count_for(&options, 100), Ok(3));
@@ -186,6 +190,8 @@ fn keeping_no_consequent_is_refused() {
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: Some(0),
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     };
     let err = options.validate().expect_err("0 keeps nothing");
     assert!(err.to_string().contains("--max-consequents 0"), "{err}");
