@@ -196,3 +196,31 @@ fn keeping_no_consequent_is_refused() {
     let err = options.validate().expect_err("0 keeps nothing");
     assert!(err.to_string().contains("--max-consequents 0"), "{err}");
 }
+
+#[test]
+fn no_neighbors_and_a_zero_neighbor_count_are_refused() {
+    let base = MineOptions {
+        min_support: Some(0.01),
+        min_count: None,
+        max_len: 3,
+        min_confidence: 0.05,
+        max_consequents: None,
+        neighbors: Some(10),
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+    };
+    assert_eq!(base.validate(), Ok(()));
+    let err = MineOptions {
+        neighbors: Some(0),
+        ..base.clone()
+    }
+    .validate()
+    .expect_err("0 neighbors adds nothing");
+    assert!(err.to_string().contains("--neighbors 0"), "{err}");
+    let err = MineOptions {
+        neighbor_min_count: 0,
+        ..base
+    }
+    .validate()
+    .expect_err("a rule needs a playlist");
+    assert!(err.to_string().contains("--neighbor-min-count 0"), "{err}");
+}
