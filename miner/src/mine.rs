@@ -135,7 +135,7 @@ pub struct MineReport {
     pub neighbor_rules: usize,
     /// Share of tracks that, as a single seed, fire at least one rule.
     pub tracks_with_rule: f64,
-    /// Time spent finding frequent itemsets.
+    /// Time spent finding frequent itemsets (and, with `--neighbors`, the neighbor pairs).
     #[serde(serialize_with = "secs")]
     pub mine_time: Duration,
     /// Time spent deriving rules and building the model.
