@@ -45,7 +45,8 @@ pub struct ModelParams {
     pub playlists: u32,
     /// Minimum support as a fraction.
     pub min_support: f64,
-    /// Minimum support as a count.
+    /// The lowest count a rule may have (the minimum support as a count, or lower: see
+    /// [`crate::Metadata::min_count`]).
     pub min_count: u32,
     /// Minimum confidence of a rule.
     pub min_confidence: f64,

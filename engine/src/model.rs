@@ -39,7 +39,9 @@ pub struct Metadata {
     pub playlists: u32,
     /// Minimum support as a fraction of the playlists.
     pub min_support: f64,
-    /// Minimum support as an absolute count: `ceil(min_support * playlists)` or given directly.
+    /// The lowest count a rule may have (the validator checks every rule against it): the
+    /// minimum support as an absolute count, `ceil(min_support * playlists)` or given directly;
+    /// lower when the miner added neighbor rules below the support (`miner mine --neighbors`).
     pub min_count: u32,
     /// Minimum confidence of a kept rule.
     pub min_confidence: f64,

@@ -134,6 +134,8 @@ impl RuleArgs {
             max_len: self.max_len,
             min_confidence: self.min_confidence,
             max_consequents: None,
+            neighbors: None,
+            neighbor_min_count: crate::mine::NEIGHBOR_MIN_COUNT,
         }
     }
 }
@@ -153,6 +155,15 @@ pub struct MiningArgs {
     /// rule when left out.
     #[arg(long, env = "SEGUE_MAX_CONSEQUENTS", value_name = "N")]
     pub max_consequents: Option<usize>,
+    /// Also add, for every track, rules to its N most similar tracks (cosine over the
+    /// playlists they share, as item-kNN), whatever the support: the long tail below the
+    /// support at N rules per track (docs/quality.md). None when left out.
+    #[arg(long, env = "SEGUE_NEIGHBORS", value_name = "N")]
+    pub neighbors: Option<usize>,
+    /// The fewest playlists a neighbor rule's two tracks must share (with --neighbors). The
+    /// model's min_count is then the lower of this and the support's.
+    #[arg(long, env = "SEGUE_NEIGHBOR_MIN_COUNT", value_name = "C", default_value_t = crate::mine::NEIGHBOR_MIN_COUNT)]
+    pub neighbor_min_count: u32,
     #[command(flatten)]
     pub rules: RuleArgs,
 }
@@ -164,6 +175,8 @@ impl MiningArgs {
             min_support: Some(self.min_support),
             min_count: self.min_count,
             max_consequents: self.max_consequents,
+            neighbors: self.neighbors,
+            neighbor_min_count: self.neighbor_min_count,
             ..self.rules.options()
         }
     }

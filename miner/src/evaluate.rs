@@ -321,6 +321,10 @@ pub struct Evaluation {
     pub min_confidence: f64,
     /// Consequents kept per antecedent, when the rules were pruned.
     pub max_consequents: Option<usize>,
+    /// Neighbor rules asked for per track (`--neighbors`), if any.
+    pub neighbors: Option<usize>,
+    /// Of the model's rules, the neighbor rules FP-growth had not found.
+    pub neighbor_rules: usize,
     /// Tracks in the model.
     pub model_tracks: usize,
     /// Rules in the model.
@@ -435,6 +439,8 @@ pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, Min
         max_len: options.mine.max_len,
         min_confidence: options.mine.min_confidence,
         max_consequents: options.mine.max_consequents,
+        neighbors: options.mine.neighbors,
+        neighbor_rules: mined.report.neighbor_rules,
         model_tracks: mined.model.track_count(),
         rules: mined.model.rule_count(),
         model_bytes: mined.model.blob_len(),

@@ -1,5 +1,7 @@
 //! Item-kNN, the strong baseline of `miner evaluate`: cosine similarity over co-occurrence
-//! counts on the training playlists, with no support threshold.
+//! counts on the training playlists, with no support threshold; and [`neighbors`], the
+//! co-occurrence computation it shares with the miner's neighbor rules (`miner mine
+//! --neighbors`).
 //!
 //! `sim(i, j) = co(i, j) / √(n_i × n_j)`, where `co(i, j)` counts the playlists holding both
 //! tracks and `n_i` those holding `i`. Every pair that co-occurs at least once is counted
@@ -22,77 +24,127 @@ pub struct ItemKnn {
     similarity: Vec<f64>,
 }
 
+/// One neighbor of a track: the other track, the playlists holding both, and their cosine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Neighbor {
+    /// The neighbor's id.
+    pub track: u32,
+    /// `co(i, j)`: playlists holding both tracks.
+    pub count: u32,
+    /// `co(i, j) / √(n_i × n_j)`.
+    pub cosine: f64,
+}
+
+/// Every track's neighbors, the one computation behind item-kNN ([`ItemKnn::build`]) and the
+/// miner's neighbor rules ([`crate::mine::neighbor_rules`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Neighbors {
+    /// `n_i`: playlists holding each track.
+    pub counts: Vec<u32>,
+    /// Per track, its kept neighbors by cosine descending (exactly), then id ascending.
+    pub rows: Vec<Vec<Neighbor>>,
+}
+
+/// Counts the co-occurrences of `playlists` (each a set of distinct track ids below `tracks`)
+/// and keeps, per track `i`, the `top` most similar tracks `j` among those for which
+/// `keep(co(i, j), n_i)` holds (every pair that co-occurs at least once is counted: sparsely,
+/// through the playlists that hold `i`, one track per rayon task). Cosines are compared
+/// exactly (on the counts, not on their rounded `f64` values); ties: lower id first. The
+/// result does not depend on the number of threads.
+pub fn neighbors<'a, I, F>(playlists: I, tracks: usize, top: usize, keep: F) -> Neighbors
+where
+    I: IntoIterator<Item = &'a [u32]>,
+    F: Fn(u32, u32) -> bool + Sync,
+{
+    // Inverted index: track -> playlists holding it.
+    let sets: Vec<&[u32]> = playlists.into_iter().collect();
+    let mut count = vec![0u32; tracks];
+    for set in &sets {
+        for &t in *set {
+            count[t as usize] += 1;
+        }
+    }
+    let mut start = vec![0usize; tracks + 1];
+    for t in 0..tracks {
+        start[t + 1] = start[t] + count[t] as usize;
+    }
+    let mut holders = vec![0u32; start[tracks]];
+    let mut fill = start.clone();
+    for (p, set) in sets.iter().enumerate() {
+        for &t in *set {
+            holders[fill[t as usize]] = p as u32;
+            fill[t as usize] += 1;
+        }
+    }
+    let rows: Vec<Vec<Neighbor>> = (0..tracks)
+        .into_par_iter()
+        .map_init(
+            || (vec![0u32; tracks], Vec::new()),
+            |(co, touched), i| {
+                for &p in &holders[start[i]..start[i + 1]] {
+                    for &j in sets[p as usize] {
+                        if j as usize != i {
+                            if co[j as usize] == 0 {
+                                touched.push(j);
+                            }
+                            co[j as usize] += 1;
+                        }
+                    }
+                }
+                let ni = count[i];
+                let mut row: Vec<Neighbor> = touched
+                    .drain(..)
+                    .filter_map(|j| {
+                        let c = std::mem::take(&mut co[j as usize]);
+                        keep(c, ni).then(|| Neighbor {
+                            track: j,
+                            count: c,
+                            cosine: f64::from(c)
+                                / (f64::from(ni) * f64::from(count[j as usize])).sqrt(),
+                        })
+                    })
+                    .collect();
+                // By cosine, compared exactly: cos(i, x) > cos(i, y) iff co_x² n_y > co_y² n_x
+                // (in f64 two equal cosines may round apart); then lower id.
+                let by = |x: &Neighbor, y: &Neighbor| {
+                    let key = |a: &Neighbor, b: &Neighbor| {
+                        u128::from(a.count).pow(2) * u128::from(count[b.track as usize])
+                    };
+                    key(y, x).cmp(&key(x, y)).then(x.track.cmp(&y.track))
+                };
+                if row.len() > top {
+                    row.select_nth_unstable_by(top, by);
+                    row.truncate(top);
+                    row.shrink_to_fit(); // a popular track touches many more
+                }
+                row.sort_unstable_by(by);
+                row
+            },
+        )
+        .collect();
+    Neighbors {
+        counts: count,
+        rows,
+    }
+}
+
 impl ItemKnn {
     /// Counts the co-occurrences of `playlists` (each a set of track ids below `tracks`) and
-    /// keeps, per track, the `neighbors` most similar tracks.
+    /// keeps, per track, the `neighbors` most similar tracks ([`neighbors`], every pair).
     pub fn build<'a, I>(playlists: I, tracks: usize, neighbors: usize) -> ItemKnn
     where
         I: IntoIterator<Item = &'a [u32]>,
     {
-        // Inverted index: track -> playlists holding it.
-        let sets: Vec<&[u32]> = playlists.into_iter().collect();
-        let mut count = vec![0u32; tracks];
-        for set in &sets {
-            for &t in *set {
-                count[t as usize] += 1;
-            }
-        }
-        let mut start = vec![0usize; tracks + 1];
-        for t in 0..tracks {
-            start[t + 1] = start[t] + count[t] as usize;
-        }
-        let mut holders = vec![0u32; start[tracks]];
-        let mut fill = start.clone();
-        for (p, set) in sets.iter().enumerate() {
-            for &t in *set {
-                holders[fill[t as usize]] = p as u32;
-                fill[t as usize] += 1;
-            }
-        }
-        let rows: Vec<Vec<(u32, f64)>> = (0..tracks)
-            .into_par_iter()
-            .map_init(
-                || (vec![0u32; tracks], Vec::new()),
-                |(co, touched), i| {
-                    for &p in &holders[start[i]..start[i + 1]] {
-                        for &j in sets[p as usize] {
-                            if j as usize != i {
-                                if co[j as usize] == 0 {
-                                    touched.push(j);
-                                }
-                                co[j as usize] += 1;
-                            }
-                        }
-                    }
-                    let ni = f64::from(count[i]);
-                    let mut row: Vec<(u32, f64)> = touched
-                        .drain(..)
-                        .map(|j| {
-                            let c = std::mem::take(&mut co[j as usize]);
-                            (j, f64::from(c) / (ni * f64::from(count[j as usize])).sqrt())
-                        })
-                        .collect();
-                    let by =
-                        |a: &(u32, f64), b: &(u32, f64)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-                    if row.len() > neighbors {
-                        row.select_nth_unstable_by(neighbors, by);
-                        row.truncate(neighbors);
-                        row.shrink_to_fit(); // a popular track touches many more
-                    }
-                    row.sort_unstable_by(by);
-                    row
-                },
-            )
-            .collect();
+        let rows = self::neighbors(playlists, tracks, neighbors, |_, _| true).rows;
         let mut offsets = Vec::with_capacity(tracks + 1);
         offsets.push(0);
         let total = rows.iter().map(Vec::len).sum();
         let mut ids = Vec::with_capacity(total);
         let mut sims = Vec::with_capacity(total);
         for row in rows {
-            for (j, s) in row {
-                ids.push(j);
-                sims.push(s);
+            for n in row {
+                ids.push(n.track);
+                sims.push(n.cosine);
             }
             offsets.push(ids.len());
         }
@@ -163,18 +215,7 @@ mod tests {
 
     /// The dense oracle: every pair's cosine from a full co-occurrence matrix.
     fn dense(playlists: &[Vec<u32>], tracks: usize) -> Vec<Vec<f64>> {
-        let mut co = vec![vec![0u32; tracks]; tracks];
-        let mut n = vec![0u32; tracks];
-        for p in playlists {
-            for &a in p {
-                n[a as usize] += 1;
-                for &b in p {
-                    if a != b {
-                        co[a as usize][b as usize] += 1;
-                    }
-                }
-            }
-        }
+        let (co, n) = counts(playlists, tracks);
         (0..tracks)
             .map(|i| {
                 (0..tracks)
@@ -188,6 +229,23 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    /// Every pair's co-occurrences and every track's count, by scanning every playlist.
+    fn counts(playlists: &[Vec<u32>], tracks: usize) -> (Vec<Vec<u32>>, Vec<u32>) {
+        let mut co = vec![vec![0u32; tracks]; tracks];
+        let mut n = vec![0u32; tracks];
+        for p in playlists {
+            for &a in p {
+                n[a as usize] += 1;
+                for &b in p {
+                    if a != b {
+                        co[a as usize][b as usize] += 1;
+                    }
+                }
+            }
+        }
+        (co, n)
     }
 
     fn random_playlists(seed: u64, count: usize, tracks: u32) -> Vec<Vec<u32>> {
@@ -217,7 +275,11 @@ mod tests {
                     .filter(|&j| dense_row[j as usize] > 0.0)
                     .map(|j| (j, dense_row[j as usize]))
                     .collect();
-                want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+                // Exactly, on the counts: co(i, a)² n_b against co(i, b)² n_a.
+                let (co, n) = counts(&playlists, tracks);
+                let key =
+                    |a: u32, b: u32| u64::from(co[i][a as usize]).pow(2) * u64::from(n[b as usize]);
+                want.sort_by(|a, b| key(b.0, a.0).cmp(&key(a.0, b.0)).then(a.0.cmp(&b.0)));
                 let got: Vec<(u32, f64)> = knn.row(i as u32).collect();
                 assert_eq!(got, want, "seed {seed}, track {i}");
             }

@@ -22,7 +22,16 @@ pub struct MineOptions {
     pub min_confidence: f64,
     /// Keep only the best N rules per antecedent ([`prune`]); `None` keeps every rule.
     pub max_consequents: Option<usize>,
+    /// Add each track's N most similar tracks as one-track rules ([`neighbor_rules`]), below
+    /// the support threshold too; `None` adds none.
+    pub neighbors: Option<usize>,
+    /// The fewest playlists a neighbor rule's two tracks must share (at least 1).
+    pub neighbor_min_count: u32,
 }
+
+/// The default of [`MineOptions::neighbor_min_count`]: a pair seen in a single playlist is
+/// noise that would only bloat the blob.
+pub const NEIGHBOR_MIN_COUNT: u32 = 2;
 
 impl MineOptions {
     /// Checks every setting that needs no data, so that a typo fails before any input is
@@ -44,6 +53,16 @@ impl MineOptions {
         if self.max_consequents == Some(0) {
             return Err(MineError::BadOption(
                 "--max-consequents 0 would keep no rule: give at least 1, or leave it out".into(),
+            ));
+        }
+        if self.neighbors == Some(0) {
+            return Err(MineError::BadOption(
+                "--neighbors 0 would add no rule: give at least 1, or leave it out".into(),
+            ));
+        }
+        if self.neighbor_min_count == 0 {
+            return Err(MineError::BadOption(
+                "--neighbor-min-count 0: a rule needs at least one playlist".into(),
             ));
         }
         self.support().map(|_| ())
@@ -110,11 +129,13 @@ pub struct MineReport {
     pub min_count: u32,
     /// Frequent itemsets by size (index 0 = size 1).
     pub itemsets_by_len: Vec<usize>,
-    /// Rules kept.
+    /// Rules kept (neighbor rules included).
     pub rules: usize,
+    /// Of those, the neighbor rules that FP-growth had not found ([`neighbor_rules`]).
+    pub neighbor_rules: usize,
     /// Share of tracks that, as a single seed, fire at least one rule.
     pub tracks_with_rule: f64,
-    /// Time spent finding frequent itemsets.
+    /// Time spent finding frequent itemsets (and, with `--neighbors`, the neighbor pairs).
     #[serde(serialize_with = "secs")]
     pub mine_time: Duration,
     /// Time spent deriving rules and building the model.
@@ -206,6 +227,57 @@ pub fn prune(rules: Vec<RuleInput>, max_consequents: usize, item_counts: &[u32])
         .collect()
 }
 
+/// One-track rules `{a} -> {b}` for each track `a`'s `top` most similar tracks `b`: cosine
+/// `co(a, b) / √(n_a n_b)` over every pair of `tx` that shares at least `min_count` playlists
+/// and meets `min_confidence` (`co / n_a`, the engine's `meets_min_confidence`, as every rule
+/// must); ties in cosine by lower id ([`crate::knn::neighbors`], the computation item-kNN uses).
+/// The rules carry their real counts (`co(a, b)`, `n_a`), so their confidence and lift are
+/// those of any mined rule of the same itemset. In order of `a`, then cosine.
+///
+/// With the engine's `cosine` strategy, one-track rules score a candidate by the sum of its
+/// cosines to the seeds: item-kNN's score, over these neighbors.
+pub fn neighbor_rules(
+    tx: &crate::dataset::Transactions,
+    tracks: usize,
+    top: usize,
+    min_count: u32,
+    min_confidence: f64,
+) -> Vec<RuleInput> {
+    let found = crate::knn::neighbors(tx.iter(), tracks, top, |co, n_a| {
+        co >= min_count && engine::meets_min_confidence(co, n_a, min_confidence)
+    });
+    let mut rules = Vec::with_capacity(found.rows.iter().map(Vec::len).sum());
+    for (a, row) in found.rows.iter().enumerate() {
+        for n in row {
+            rules.push(RuleInput {
+                antecedent: vec![a as u32],
+                consequent: n.track,
+                count: n.count,
+                antecedent_count: found.counts[a],
+            });
+        }
+    }
+    rules
+}
+
+/// Appends to `rules` the rules of `neighbors` that are not already there (the same
+/// one-track antecedent and consequent: the same itemset, so the same counts); returns how
+/// many it appended. `rules` keep their order, the new ones follow in theirs.
+pub fn merge_neighbors(rules: &mut Vec<RuleInput>, neighbors: Vec<RuleInput>) -> usize {
+    let present: FxHashSet<(u32, u32)> = rules
+        .iter()
+        .filter(|r| r.antecedent.len() == 1)
+        .map(|r| (r.antecedent[0], r.consequent))
+        .collect();
+    let before = rules.len();
+    rules.extend(
+        neighbors
+            .into_iter()
+            .filter(|r| !present.contains(&(r.antecedent[0], r.consequent))),
+    );
+    rules.len() - before
+}
+
 /// What [`mine`] produces.
 #[derive(Debug)]
 pub struct Mined {
@@ -262,6 +334,15 @@ pub fn mine<'a>(
         options.max_len,
         progress.unwrap_or(&Counters::default()),
     );
+    let neighbors = options.neighbors.map(|top| {
+        neighbor_rules(
+            tx,
+            dataset.tracks.len(),
+            top,
+            options.neighbor_min_count,
+            options.min_confidence,
+        )
+    });
     let found = Found {
         tracks: &dataset.tracks,
         counts: &counts,
@@ -272,7 +353,7 @@ pub fn mine<'a>(
         itemsets,
         mine_time: start.elapsed(),
     };
-    model_from_itemsets(found, options, created_at)
+    model_with_neighbors(found, neighbors, options, created_at)
 }
 
 /// Frequent itemsets and what the model needs besides them: what `miner mine` finds with
@@ -305,6 +386,18 @@ pub fn model_from_itemsets(
     options: &MineOptions,
     created_at: String,
 ) -> Result<Mined, MineError> {
+    model_with_neighbors(found, None, options, created_at)
+}
+
+/// [`model_from_itemsets`], plus `neighbors` ([`neighbor_rules`]) merged after the (pruned)
+/// FP-growth rules ([`merge_neighbors`]). With neighbors, the model's `min_count` is the
+/// lowest count a rule may have: the smaller of the support's and `neighbor_min_count`.
+fn model_with_neighbors(
+    found: Found<'_>,
+    neighbors: Option<Vec<RuleInput>>,
+    options: &MineOptions,
+    created_at: String,
+) -> Result<Mined, MineError> {
     let Found {
         tracks,
         counts,
@@ -326,6 +419,13 @@ pub fn model_from_itemsets(
     if let Some(n) = options.max_consequents {
         rules = prune(rules, n, counts);
     }
+    let has_neighbors = neighbors.is_some();
+    let added = neighbors.map_or(0, |n| merge_neighbors(&mut rules, n));
+    let rule_min_count = if has_neighbors {
+        min_count.min(options.neighbor_min_count)
+    } else {
+        min_count
+    };
     let mut by_len = vec![0; options.max_len];
     for s in &itemsets {
         by_len[s.items.len() - 1] += 1;
@@ -343,7 +443,7 @@ pub fn model_from_itemsets(
             .min_support
             .unwrap_or(f64::from(min_count) / f64::from(playlists))
             .min(1.0),
-        min_count,
+        min_count: rule_min_count,
         min_confidence: options.min_confidence,
         max_len: options.max_len as u32,
         miner_version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -369,6 +469,7 @@ pub fn model_from_itemsets(
         min_count,
         itemsets_by_len: by_len,
         rules: n_rules,
+        neighbor_rules: added,
         tracks_with_rule: singles.len() as f64 / tracks.len().max(1) as f64,
         mine_time,
         rules_time: start.elapsed(),

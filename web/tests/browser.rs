@@ -46,6 +46,8 @@ fn mined(seed: u64, playlists: usize) -> engine::Model {
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     };
     miner::mine::mine(&dataset, &options, "2026-11-28T12:00:00Z".into())
         .expect("mines")

@@ -126,6 +126,8 @@ pub fn import_and_publish(
         max_len: 2,
         min_confidence: options.min_confidence,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: crate::mine::NEIGHBOR_MIN_COUNT,
     }
     .validate()?;
     options.guard.validate().map_err(PipelineError::Options)?;
@@ -156,6 +158,8 @@ pub fn import_and_publish(
         max_len: m.max_len,
         min_confidence: options.min_confidence,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: crate::mine::NEIGHBOR_MIN_COUNT,
     };
     let mut labels = m.inputs.clone();
     labels.push(output.label());

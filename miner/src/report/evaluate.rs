@@ -42,6 +42,9 @@ impl Report for Evaluation {
             e.model_bytes as f64 / 1e6,
             e.max_consequents.map_or(String::new(), |n| format!(
                 ", {n} rules per antecedent at most"
+            )) + &e.neighbors.map_or(String::new(), |n| format!(
+                ", {} neighbor rules (the {n} most similar tracks of each track)",
+                e.neighbor_rules
             )),
             e.knn_pairs,
             e.resamples,

@@ -6,6 +6,7 @@ mod discover;
 mod evaluate;
 mod fpgrowth;
 mod guard;
+mod neighbors;
 mod options;
 mod read;
 mod rules;

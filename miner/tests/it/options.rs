@@ -150,6 +150,8 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
             max_len: 3,
             min_confidence: 7.0,
             max_consequents: None,
+            neighbors: None,
+            neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
         },
         store: dir.path().join("models").display().to_string(),
         keep: 5,
@@ -173,6 +175,8 @@ fn a_min_count_replaces_the_support_and_its_check() {
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     };
     assert_eq!(options.validate(), Ok(()));
     assert_eq!(miner::mine::min_count_for(&options, 100), Ok(3));
@@ -186,7 +190,37 @@ fn keeping_no_consequent_is_refused() {
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: Some(0),
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     };
     let err = options.validate().expect_err("0 keeps nothing");
     assert!(err.to_string().contains("--max-consequents 0"), "{err}");
+}
+
+#[test]
+fn no_neighbors_and_a_zero_neighbor_count_are_refused() {
+    let base = MineOptions {
+        min_support: Some(0.01),
+        min_count: None,
+        max_len: 3,
+        min_confidence: 0.05,
+        max_consequents: None,
+        neighbors: Some(10),
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+    };
+    assert_eq!(base.validate(), Ok(()));
+    let err = MineOptions {
+        neighbors: Some(0),
+        ..base.clone()
+    }
+    .validate()
+    .expect_err("0 neighbors adds nothing");
+    assert!(err.to_string().contains("--neighbors 0"), "{err}");
+    let err = MineOptions {
+        neighbor_min_count: 0,
+        ..base
+    }
+    .validate()
+    .expect_err("a rule needs a playlist");
+    assert!(err.to_string().contains("--neighbor-min-count 0"), "{err}");
 }

@@ -191,6 +191,8 @@ fn options() -> MineOptions {
         max_len: 3,
         min_confidence: MIN_CONFIDENCE,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     }
 }
 

@@ -35,6 +35,8 @@ fn rows_match_single_runs_and_fall_with_support() {
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
     };
     let supports = [0.2, 0.02, 0.01, 0.005];
     let options = SweepOptions {
@@ -157,6 +159,8 @@ fn the_sweep_prunes_each_support_to_each_setting() {
             max_len: 3,
             min_confidence: 0.0,
             max_consequents: None,
+            neighbors: None,
+            neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
         },
         supports: vec![0.01, 0.004],
         max_consequents: vec![0, 5, 1],

@@ -36,6 +36,8 @@ fn options(out: &Path, force: bool) -> PipelineOptions {
             max_len: 3,
             min_confidence: 0.05,
             max_consequents: None,
+            neighbors: None,
+            neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
         },
         store: out.display().to_string(),
         keep: 5,
