@@ -512,6 +512,34 @@ async fn search_finds_exactly_what_a_full_scan_finds() {
 }
 
 #[tokio::test]
+async fn a_search_before_the_index_is_built_builds_it_off_the_workers_and_answers() {
+    // Stored without `install`, so no thread builds the index: the first search must.
+    let (model, blob) = shared_model();
+    let state = Shared::new(Limits::default());
+    state
+        .model
+        .store(Some(std::sync::Arc::new(crate::common::loaded(blob))));
+    let loaded = state.model.load_full().expect("a model");
+    assert!(loaded.catalog_if_built().is_none());
+    let answer = get(&state, "/api/tracks?q=a&limit=7").await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let got: Vec<String> = answer.json()["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .map(|t| t["uri"].as_str().expect("uri").to_owned())
+        .collect();
+    let want: Vec<String> = server::search::Catalog::new(model)
+        .search("a", 7)
+        .into_iter()
+        .map(|id| model.track(id).uri.to_owned())
+        .collect();
+    assert_eq!(got.len(), 7);
+    assert_eq!(got, want);
+    assert!(loaded.catalog_if_built().is_some(), "built once, kept");
+}
+
+#[tokio::test]
 async fn health_readiness_and_metrics() {
     let state = serving();
     let (model, _) = shared_model();
