@@ -249,18 +249,7 @@ mod tests {
     }
 
     fn random_playlists(seed: u64, count: usize, tracks: u32) -> Vec<Vec<u32>> {
-        let mut rng = engine::SplitMix64::new(seed);
-        (0..count)
-            .map(|_| {
-                let len = 1 + rng.below(8);
-                let mut p: Vec<u32> = (0..len)
-                    .map(|_| rng.skewed(tracks as usize, 2.0) as u32)
-                    .collect();
-                p.sort_unstable();
-                p.dedup();
-                p
-            })
-            .collect()
+        testkit::random_sets(seed, count, tracks, 8, 2.0)
     }
 
     #[test]

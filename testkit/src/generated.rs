@@ -190,3 +190,27 @@ pub fn seed_lists(
         })
         .collect()
 }
+
+/// `count` random sets of track ids below `tracks`, for checks against brute force on small
+/// data: each of 1 to `max_len` draws from a skewed popularity (`exponent`, as
+/// [`SplitMix64::skewed`]: many ties in counts), sorted and deduplicated.
+pub fn random_sets(
+    seed: u64,
+    count: usize,
+    tracks: u32,
+    max_len: usize,
+    exponent: f64,
+) -> Vec<Vec<u32>> {
+    let mut rng = SplitMix64::new(seed);
+    (0..count)
+        .map(|_| {
+            let len = 1 + rng.below(max_len);
+            let mut set: Vec<u32> = (0..len)
+                .map(|_| rng.skewed(tracks as usize, exponent) as u32)
+                .collect();
+            set.sort_unstable();
+            set.dedup();
+            set
+        })
+        .collect()
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use engine::{Options, RuleInput, Source, SplitMix64, Strategy, recommend};
+use engine::{Options, RuleInput, Source, Strategy, recommend};
 use miner::dataset::{Dataset, TrackMeta, Transactions};
 use miner::knn::ItemKnn;
 use miner::mine::{MineOptions, derive_rules, merge_neighbors, mine, neighbor_rules};
@@ -12,15 +12,8 @@ use crate::fpgrowth::brute_force;
 
 /// Random playlists over `tracks` tracks with a skewed popularity (many ties in counts).
 fn random_tx(seed: u64, playlists: usize, tracks: u32) -> Transactions {
-    let mut rng = SplitMix64::new(seed);
     let mut tx = Transactions::new();
-    for _ in 0..playlists {
-        let len = 1 + rng.below(9);
-        let mut p: Vec<u32> = (0..len)
-            .map(|_| rng.skewed(tracks as usize, 1.5) as u32)
-            .collect();
-        p.sort_unstable();
-        p.dedup();
+    for p in testkit::random_sets(seed, playlists, tracks, 9, 1.5) {
         tx.push(&p);
     }
     tx

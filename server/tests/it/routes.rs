@@ -455,6 +455,16 @@ fn fold(s: &str) -> String {
         .join(" ")
 }
 
+/// The URIs of a `GET /api/tracks` answer, in order.
+fn track_uris(answer: &Value) -> Vec<String> {
+    answer["tracks"]
+        .as_array()
+        .expect("tracks")
+        .iter()
+        .map(|t| t["uri"].as_str().expect("uri").to_owned())
+        .collect()
+}
+
 #[tokio::test]
 async fn search_finds_exactly_what_a_full_scan_finds() {
     let state = serving();
@@ -484,12 +494,7 @@ async fn search_finds_exactly_what_a_full_scan_finds() {
             );
             let answer = get(&state, &uri).await;
             assert_eq!(answer.status, StatusCode::OK, "{uri}");
-            let got: Vec<String> = answer.json()["tracks"]
-                .as_array()
-                .expect("tracks")
-                .iter()
-                .map(|t| t["uri"].as_str().expect("uri").to_owned())
-                .collect();
+            let got = track_uris(&answer.json());
             let words: Vec<String> = fold(&query)
                 .split(' ')
                 .filter(|w| !w.is_empty())
@@ -523,12 +528,7 @@ async fn a_search_before_the_index_is_built_builds_it_off_the_workers_and_answer
     assert!(loaded.catalog_if_built().is_none());
     let answer = get(&state, "/api/tracks?q=a&limit=7").await;
     assert_eq!(answer.status, StatusCode::OK);
-    let got: Vec<String> = answer.json()["tracks"]
-        .as_array()
-        .expect("tracks")
-        .iter()
-        .map(|t| t["uri"].as_str().expect("uri").to_owned())
-        .collect();
+    let got = track_uris(&answer.json());
     let want: Vec<String> = server::search::Catalog::new(model)
         .search("a", 7)
         .into_iter()
