@@ -1,6 +1,6 @@
 //! Assembling a model from tracks and rules given in any order.
 
-use crate::columns::{Columns, Ends, Offsets, RuleRec, StrPool};
+use crate::columns::{Columns, Ends, Offsets, PoolBuilder, RuleRec, StrPool};
 use crate::error::BuildError;
 use crate::model::{Encoded, Metadata, Model, rule_scores};
 use crate::normalize::normalize_name;
@@ -177,10 +177,11 @@ fn columns(
     playlists: u32,
 ) -> Result<Columns, BuildError> {
     let sorted: Vec<&TrackInput> = order.iter().map(|&old| &tracks[old as usize]).collect();
-    let mut uris = StrPool::default();
+    let mut uris = PoolBuilder::default();
     for t in &sorted {
         uris.push(&t.uri);
     }
+    let uris = uris.finish();
     let (names, name_of) = intern(sorted.iter().map(|t| t.name.as_str()));
     let (artists, artist_of) = intern(sorted.iter().map(|t| t.artist.as_str()));
     let (albums, album_of) = intern(sorted.iter().map(|t| t.album.as_str()));
@@ -221,7 +222,7 @@ fn name_keys(names: &StrPool, name_of: &[u32]) -> (StrPool, Vec<u32>) {
         .map(|(id, &name)| (name_key_of[name as usize].as_str(), id as u32))
         .filter(|(key, _)| !key.is_empty())
         .collect();
-    let mut name_keys = StrPool::default();
+    let mut name_keys = PoolBuilder::default();
     let mut name_key_track = Vec::new();
     let mut prev: Option<&str> = None;
     for i in sort_by_text(keyed.len(), |_| 0, |i| keyed[i].0) {
@@ -232,7 +233,7 @@ fn name_keys(names: &StrPool, name_of: &[u32]) -> (StrPool, Vec<u32>) {
             prev = Some(key);
         }
     }
-    (name_keys, name_key_track)
+    (name_keys.finish(), name_key_track)
 }
 
 /// A rule with its tracks renumbered to canonical ids, its antecedent sorted.
@@ -424,7 +425,7 @@ fn seal(meta: Metadata, columns: Columns) -> Result<Model, BuildError> {
 fn intern<'a>(strings: impl Iterator<Item = &'a str>) -> (StrPool, Vec<u32>) {
     let strings: Vec<&str> = strings.collect();
     let order = sort_by_text(strings.len(), |_| 0, |i| strings[i]);
-    let mut pool = StrPool::default();
+    let mut pool = PoolBuilder::default();
     let mut of = vec![0u32; strings.len()];
     let mut prev: Option<&str> = None;
     for &i in &order {
@@ -435,7 +436,7 @@ fn intern<'a>(strings: impl Iterator<Item = &'a str>) -> (StrPool, Vec<u32>) {
         }
         of[i as usize] = (pool.len() - 1) as u32;
     }
-    (pool, of)
+    (pool.finish(), of)
 }
 
 /// The indices `0..n` sorted by `(major(i), text(i))`, fast: it sorts fixed-size keys made of

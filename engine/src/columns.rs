@@ -11,6 +11,8 @@ use std::borrow::Cow;
 use std::fmt;
 use std::ops::Deref;
 
+use bytes::Bytes;
+use bytestring::ByteString;
 use serde::de::{SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -29,8 +31,14 @@ pub(crate) trait Column: Sized {
     fn to_wire(&self) -> Self::Wire<'_>;
 
     /// The column from its stored form, checked only as far as building it needs (the
-    /// validator checks the rest); `name` is its name in the body, for errors.
-    fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel>;
+    /// validator checks the rest); `name` is its name in the body, for errors. `shared` is
+    /// the blob the wire form borrows from, when the caller holds it as [`Bytes`]: a column
+    /// may then keep slices of it instead of copies (the string pools do).
+    fn from_wire(
+        wire: Self::Wire<'_>,
+        name: &'static str,
+        shared: Option<&Bytes>,
+    ) -> Result<Self, InvalidModel>;
 
     /// Drops spare capacity: a finished model never grows.
     fn shrink_to_fit(&mut self);
@@ -66,9 +74,13 @@ macro_rules! columns {
                 WireColumns { $($field: self.$field.to_wire(),)* }
             }
 
-            /// The columns from their stored form, in body order (the first bad one is named).
-            pub(crate) fn from_wire(wire: WireColumns<'_>) -> Result<Columns, InvalidModel> {
-                Ok(Columns { $($field: Column::from_wire(wire.$field, $wire)?,)* })
+            /// The columns from their stored form, in body order (the first bad one is named);
+            /// `shared` as in [`Column::from_wire`].
+            pub(crate) fn from_wire(
+                wire: WireColumns<'_>,
+                shared: Option<&Bytes>,
+            ) -> Result<Columns, InvalidModel> {
+                Ok(Columns { $($field: Column::from_wire(wire.$field, $wire, shared)?,)* })
             }
 
             /// Drops spare capacity in every column.
@@ -192,7 +204,11 @@ impl Column for Vec<u32> {
         Nums(Cow::Borrowed(self))
     }
 
-    fn from_wire(wire: Self::Wire<'_>, _: &'static str) -> Result<Self, InvalidModel> {
+    fn from_wire(
+        wire: Self::Wire<'_>,
+        _: &'static str,
+        _: Option<&Bytes>,
+    ) -> Result<Self, InvalidModel> {
         Ok(wire.into_vec())
     }
 
@@ -205,10 +221,13 @@ impl Column for Vec<u32> {
     }
 }
 
-/// A list of strings stored as one buffer and the end offset of each string.
+/// A list of strings stored as one buffer and the end offset of each string. The buffer is
+/// immutable and cheap to clone ([`ByteString`]): either its own allocation (a built model,
+/// [`PoolBuilder`]) or a slice of the blob the model was decoded from
+/// ([`Model::from_shared_blob`](crate::Model::from_shared_blob)), which is then not copied.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub(crate) struct StrPool {
-    pub(crate) data: String,
+    pub(crate) data: ByteString,
     pub(crate) ends: Vec<u32>,
 }
 
@@ -222,12 +241,6 @@ impl StrPool {
         &self.data[start..self.ends[i] as usize]
     }
 
-    pub(crate) fn push(&mut self, s: &str) {
-        self.data.push_str(s);
-        self.ends
-            .push(u32::try_from(self.data.len()).expect("string pool over 4 GiB"));
-    }
-
     pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
         (0..self.len()).map(|i| self.get(i))
     }
@@ -236,6 +249,33 @@ impl StrPool {
 impl fmt::Debug for StrPool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// A [`StrPool`] being filled, one string after another.
+#[derive(Default)]
+pub(crate) struct PoolBuilder {
+    data: String,
+    ends: Vec<u32>,
+}
+
+impl PoolBuilder {
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        self.data.push_str(s);
+        self.ends
+            .push(u32::try_from(self.data.len()).expect("string pool over 4 GiB"));
+    }
+
+    pub(crate) fn finish(mut self) -> StrPool {
+        self.data.shrink_to_fit();
+        StrPool {
+            data: ByteString::from(self.data),
+            ends: self.ends,
+        }
     }
 }
 
@@ -259,7 +299,12 @@ impl Column for StrPool {
 
     /// Rebuilds the offsets from the lengths; they must cut the text at character boundaries
     /// and add up to its size.
-    fn from_wire(wire: Self::Wire<'_>, pool: &'static str) -> Result<Self, InvalidModel> {
+    /// The text is a slice of `shared` when given (no copy), a copy otherwise.
+    fn from_wire(
+        wire: Self::Wire<'_>,
+        pool: &'static str,
+        shared: Option<&Bytes>,
+    ) -> Result<Self, InvalidModel> {
         let bad = |detail: String| InvalidModel::BadStringPool { pool, detail };
         let ends =
             ends_from_lens(wire.lens.into_vec()).ok_or_else(|| bad("lengths overflow".into()))?;
@@ -276,19 +321,24 @@ impl Column for StrPool {
         {
             return Err(bad(format!("string {i} ends inside a UTF-8 character")));
         }
-        Ok(StrPool {
-            data: wire.data.to_owned(),
-            ends,
-        })
+        let data = match shared {
+            // `wire.data` borrows from `shared`'s bytes (the decoder's input), so the slice
+            // is in bounds; the text is UTF-8 (postcard checked), checked again by `try_from`.
+            Some(blob) => ByteString::try_from(blob.slice_ref(wire.data.as_bytes()))
+                .map_err(|e| bad(e.to_string()))?,
+            None => ByteString::from(wire.data),
+        };
+        Ok(StrPool { data, ends })
     }
 
     fn shrink_to_fit(&mut self) {
-        self.data.shrink_to_fit();
         self.ends.shrink_to_fit();
     }
 
+    /// The text counts whether it is owned or a slice of the blob: either way it is in memory
+    /// while the model is.
     fn heap_bytes(&self) -> usize {
-        self.data.capacity() + self.ends.capacity() * 4
+        self.data.len() + self.ends.capacity() * 4
     }
 }
 
@@ -311,7 +361,11 @@ impl Column for Offsets {
         Nums(Cow::Owned(self.windows(2).map(|w| w[1] - w[0]).collect()))
     }
 
-    fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel> {
+    fn from_wire(
+        wire: Self::Wire<'_>,
+        name: &'static str,
+        _: Option<&Bytes>,
+    ) -> Result<Self, InvalidModel> {
         let mut offsets = Vec::with_capacity(wire.len() + 1);
         offsets.push(0u32);
         let mut total = 0u32;
@@ -359,7 +413,11 @@ impl Column for Ends {
         Nums(Cow::Owned(lens_of(self)))
     }
 
-    fn from_wire(wire: Self::Wire<'_>, name: &'static str) -> Result<Self, InvalidModel> {
+    fn from_wire(
+        wire: Self::Wire<'_>,
+        name: &'static str,
+        _: Option<&Bytes>,
+    ) -> Result<Self, InvalidModel> {
         Ok(Ends(
             ends_from_lens(wire.into_vec()).ok_or_else(|| overflow(name))?,
         ))
@@ -405,7 +463,11 @@ impl Column for Vec<RuleRec> {
     }
 
     /// Zips the four columns into records; they must be equally long.
-    fn from_wire(wire: Self::Wire<'_>, _: &'static str) -> Result<Self, InvalidModel> {
+    fn from_wire(
+        wire: Self::Wire<'_>,
+        _: &'static str,
+        _: Option<&Bytes>,
+    ) -> Result<Self, InvalidModel> {
         let n = wire.consequent.len();
         for (column, len) in [
             ("rule_count", wire.count.len()),

@@ -200,7 +200,8 @@ impl Follower {
 /// Decodes and checks a downloaded blob: a valid model whose id is the one its name says.
 fn decode(bytes: Bytes, pointer: &str, label: &str) -> Result<Loaded, String> {
     let started = Instant::now();
-    let model = engine::Model::from_blob(&bytes).map_err(|e| format!("{label}: {e}"))?;
+    // The model's strings stay in `bytes`, which `Loaded` keeps anyway (it serves the blob).
+    let model = engine::Model::from_shared_blob(&bytes).map_err(|e| format!("{label}: {e}"))?;
     let named = layout::model_id(pointer).unwrap_or_default();
     if model.id() != named {
         return Err(format!(

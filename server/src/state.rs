@@ -70,20 +70,17 @@ impl Loaded {
     pub fn load(dir: &Path, pointer: &str) -> Result<Loaded, LoadError> {
         let started = Instant::now();
         let path = dir.join(pointer);
-        let bytes = std::fs::read(&path).map_err(|source| LoadError::Io {
+        let bytes = Bytes::from(std::fs::read(&path).map_err(|source| LoadError::Io {
             path: path.clone(),
             source,
-        })?;
-        let model = engine::Model::from_blob(&bytes).map_err(|source| LoadError::Decode {
-            path: path.clone(),
-            source,
-        })?;
-        Ok(Loaded::new(
-            model,
-            bytes.into(),
-            pointer.to_owned(),
-            started,
-        ))
+        })?);
+        // The model's strings stay in `bytes`, which the server keeps anyway (it serves the blob).
+        let model =
+            engine::Model::from_shared_blob(&bytes).map_err(|source| LoadError::Decode {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Loaded::new(model, bytes, pointer.to_owned(), started))
     }
 
     /// Wraps a model already decoded from `blob`.

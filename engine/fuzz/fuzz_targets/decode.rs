@@ -9,7 +9,15 @@
 use libfuzzer_sys::fuzz_target;
 
 fn check(bytes: &[u8]) {
-    if let Ok(model) = engine::Model::from_blob(bytes) {
+    let copied = engine::Model::from_blob(bytes);
+    // The decoder that keeps slices of the blob must agree, error for error.
+    let shared = engine::Model::from_shared_blob(&bytes::Bytes::copy_from_slice(bytes));
+    assert_eq!(
+        shared.map(|m| m.to_blob()).map_err(|e| e.to_string()),
+        copied.as_ref().map(|m| m.to_blob()).map_err(ToString::to_string),
+        "the two decoders disagree"
+    );
+    if let Ok(model) = copied {
         assert_eq!(model.to_blob(), bytes, "accepted blob is not canonical");
         let _ = engine::recommend(&model, &["a", "spotify:track:x"], &engine::Options::default());
     }

@@ -113,6 +113,53 @@ fn blob_len_and_the_kept_blob() {
 }
 
 #[test]
+fn a_shared_blob_decodes_to_the_same_model_and_keeps_its_strings_in_the_blob() {
+    for model in [fixture(), empty()] {
+        let blob = bytes::Bytes::from(model.to_blob());
+        let shared = Model::from_shared_blob(&blob).expect("decodes");
+        assert_eq!(shared, model);
+        assert_eq!(
+            shared.to_blob(),
+            &blob[..],
+            "re-encoding gives the same bytes"
+        );
+        assert_eq!(
+            shared.memory(),
+            Model::from_blob(&blob).expect("decodes").memory()
+        );
+        if model.track_count() > 0 {
+            // The string pools are slices of the blob, not copies: it has other owners
+            // while the model lives, and none after.
+            assert!(!blob.is_unique(), "the model holds slices of the blob");
+            drop(shared);
+            assert!(blob.is_unique(), "dropping the model releases the blob");
+        }
+    }
+}
+
+#[test]
+fn a_shared_blob_is_checked_like_any_other() {
+    let (created_at, body) = split(&fixture().to_blob());
+    let mut damaged = Vec::new();
+    let mut broken = body.clone();
+    broken.names.lens[0] += 1;
+    damaged.push(forge(&created_at, &broken));
+    let mut broken = body.clone();
+    broken.names.data = broken.names.data.replace("Closer", "Zloser");
+    damaged.push(forge(&created_at, &broken));
+    let mut flipped = forge(&created_at, &body);
+    *flipped.last_mut().expect("bytes") ^= 1;
+    damaged.push(flipped);
+    let whole = forge(&created_at, &body);
+    damaged.push(whole[..whole.len() - 3].to_vec());
+    for bytes in damaged {
+        let copied = Model::from_blob(&bytes).expect_err("damaged");
+        let shared = Model::from_shared_blob(&bytes::Bytes::from(bytes)).expect_err("damaged");
+        assert_eq!(shared.to_string(), copied.to_string());
+    }
+}
+
+#[test]
 fn forge_helper_reproduces_the_encoder() {
     let blob = fixture().to_blob();
     let (created_at, body) = split(&blob);

@@ -96,6 +96,12 @@ proptest! {
             let blob2 = wrap(&blob[HEADER_LEN..]);
             blob = blob2;
         }
+        // The decoder that keeps slices of the blob must agree, error for error.
+        let outcome = |m: Result<Model, DecodeError>| m.map(|m| m.to_blob()).map_err(|e| e.to_string());
+        prop_assert_eq!(
+            outcome(Model::from_shared_blob(&bytes::Bytes::from(blob.clone()))),
+            outcome(Model::from_blob(&blob))
+        );
         match Model::from_blob(&blob) {
             // Only a no-op mutation (or one the format ignores nowhere) can be accepted, and
             // then the blob must be canonical.
