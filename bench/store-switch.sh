@@ -5,7 +5,8 @@
 # follow s3://segue-bench/production (each with its own cache directory); `miner rollback`
 # points `current` at the other model, ROUNDS times, alternating; each switch is timed from
 # just before `miner rollback` starts (so the figure includes the miner's own start and its
-# check that the blob is published) to the first answer of each replica's /api/model naming
+# check that the blob is published) and from its exit right after the pointer write (the
+# issue's measure: "from the miner's pointer write") to the first answer of each replica's /api/model naming
 # the new model (polled every 20 ms or so: after the download, the checksum, the full decode,
 # indexing and the swap).
 #
@@ -13,7 +14,8 @@
 #
 # Environment: POLL (the servers' poll interval, default 1s), REPLICA_COUNT (default 3: how a
 # switch goes when one replica has a node of its own is REPLICA_COUNT=1), BLOBS (a directory holding
-# mpd-1/ and mpd-2/ from earlier runs, to skip generating them).
+# mpd-1/ and mpd-2/ from earlier runs, to skip generating them), SERVER_BIN and MINER_BIN (release
+# binaries to time, say of two commits; built from this tree when not both given).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
@@ -22,9 +24,11 @@ ROUNDS="${1:-4}"
 POLL="${POLL:-1s}"
 REPLICAS=()
 for i in $(seq "${REPLICA_COUNT:-3}"); do REPLICAS+=("$((31100 + i))"); done
-(cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
-SERVER="$ROOT/target/release/server"
-MINER="$ROOT/target/release/miner"
+if [ -z "${SERVER_BIN:-}" ] || [ -z "${MINER_BIN:-}" ]; then
+  (cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
+fi
+SERVER="${SERVER_BIN:-$ROOT/target/release/server}"
+MINER="${MINER_BIN:-$ROOT/target/release/miner}"
 WORK="$(mktemp -d /tmp/segue-store-switch.XXXXXX)"
 BLOBS="${BLOBS:-$WORK}"
 PIDS=()
@@ -89,12 +93,16 @@ for round in $(seq "$ROUNDS"); do
     done
     sleep 0.02
   done
-  times=()
-  for p in "${REPLICAS[@]}"; do times+=("$(printf '%.2f' "$(echo "${served[$p]} - $t0" | bc)")"); done
+  times=() after_write=()
+  for p in "${REPLICAS[@]}"; do
+    times+=("$(printf '%.2f' "$(echo "${served[$p]} - $t0" | bc)")")
+    after_write+=("$(printf '%.2f' "$(echo "${served[$p]} - $t1" | bc)")")
+  done
   unset served
   last="$(printf '%s\n' "${times[@]}" | sort -g | tail -n1)"
-  printf 'round %s: pointer written %.3f s after the start of miner rollback; replicas serving after %s s; last %s s\n' \
-    "$round" "$(echo "$t1 - $t0" | bc)" "${times[*]}" "$last"
+  last_after_write="$(printf '%s\n' "${after_write[@]}" | sort -g | tail -n1)"
+  printf 'round %s: pointer written %.3f s after the start of miner rollback; replicas serving after %s s; last %s s; from the pointer write: %s s; last %s s\n' \
+    "$round" "$(echo "$t1 - $t0" | bc)" "${times[*]}" "$last" "${after_write[*]}" "$last_after_write"
   [ "$target" = "$B" ] && target="$A" || target="$B"
   settle "$((round + 1))"
 done
