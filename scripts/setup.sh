@@ -45,6 +45,8 @@ apt_install() {
     apt_updated=1
   fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The downloaded packages are not needed once installed (disk is short on some CI machines).
+  $sudo apt-get clean
 }
 
 ensure_rust() {
@@ -105,7 +107,8 @@ for line in sys.stdin:
   log "pip install $* (into $venv)"
   rm -rf "$venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "$@"
+  # No pip cache: a venv is made once, and the cache would keep a second copy of every wheel.
+  "$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir "$@"
 }
 
 # kubernetes-validate (Kubernetes JSON schemas), jsonschema (the Argo CD CRD check) and the

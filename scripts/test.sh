@@ -4,7 +4,25 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ROOT"
 
-step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+# Disk. A CI run once stopped at "No space left on device" in the native tests, so:
+# - incremental compilation is off (a run from a clean tree gains nothing from it, and its
+#   caches take disk);
+# - each build output that no later step reads is removed when its last reader is done, so
+#   the peak is that of the largest phase, not the sum of all (SEGUE_KEEP_BUILDS=1 keeps them,
+#   for a developer who wants to re-run single tests afterwards without rebuilding);
+# - each step's heading says how much disk is left.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+drop() {
+  [ "${SEGUE_KEEP_BUILDS:-0}" = 1 ] && return 0
+  local size
+  size="$(du -sch "$@" 2>/dev/null | tail -n1 | cut -f1)"
+  rm -rf "$@"
+  printf 'disk: freed %s (%s: no later step reads it)\n' "$size" "$*"
+}
+# Each step's heading says how much disk is left: a CI run once stopped at "No space left on
+# device" with no trace of where the space went.
+disk_left() { df -h --output=avail "$ROOT" | tail -n1 | tr -d ' '; }
+step() { printf '\n\033[1m==> %s\033[0m (%s of disk free)\n' "$*" "$(disk_left)"; }
 
 # Every test runner's output is also kept here, to print one total at the end.
 results="$(mktemp)"
@@ -58,6 +76,7 @@ scripts/scan-deploy.sh
 
 step "fuzz target compiles"
 cargo check --locked --quiet --manifest-path engine/fuzz/Cargo.toml
+drop engine/fuzz/target
 
 step "web page builds (trunk, release, offline)"
 trunk build --release --offline --quiet
@@ -65,12 +84,17 @@ scripts/wasm-size.sh dist
 
 step "engine tests under wasm32 (node, wasm-bindgen-test)"
 tests cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm
+# The wasm32 clippy and test builds (the page's release build stays: the run command reuses it).
+drop target/wasm32-unknown-unknown/debug
 
 step "tests (native)"
 tests cargo test --locked --workspace --all-features --no-fail-fast
 
 step "the API against its own OpenAPI document (schemathesis, 60 s; scripts/fuzz-api.sh)"
 tests scripts/fuzz-api.sh 60
+# The debug builds (clippy's, the tests', the fuzzer's server): every later step runs release
+# binaries.
+drop target/debug
 
 step "the README's run command, end to end (scripts/demo-check.sh)"
 tests scripts/demo-check.sh
