@@ -27,7 +27,7 @@ mod tracks;
 
 pub use error::{ErrorBody, ErrorDetail};
 pub use limits::{Invalid, Limits};
-pub use model::ModelInfo;
+pub use model::{AdaptiveInfo, ModelInfo};
 pub use recommend::{
     RecommendRequest, RecommendResponse, RecommendedTrack, ResolvedSeed, SourceName, StrategyName,
 };

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::recommend::StrategyName;
+
 /// The model being served.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
@@ -40,10 +42,36 @@ pub struct ModelInfo {
     pub miner_version: String,
     /// Blob format version.
     pub format_version: u32,
+    /// How the default strategy, `adaptive`, picks a strategy on this model.
+    pub adaptive: AdaptiveInfo,
     /// Blob size in bytes.
     pub blob_bytes: usize,
     /// Models this server has loaded since it started.
     pub reloads: u64,
     /// Published blobs it rejected since it started.
     pub reload_failures: u64,
+}
+
+/// The model's adaptive rule: `adaptive` scores as `few` with at most `max_few_seeds`
+/// distinct resolved seeds and as `many` with more (fitted by the miner on its training
+/// playlists, or the built-in `sum`/25/`cosine`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
+pub struct AdaptiveInfo {
+    /// The strategy with few seeds.
+    pub few: StrategyName,
+    /// The most distinct resolved seeds scored with `few`.
+    pub max_few_seeds: u32,
+    /// The strategy with more seeds.
+    pub many: StrategyName,
+}
+
+impl From<engine::AdaptiveRule> for AdaptiveInfo {
+    fn from(rule: engine::AdaptiveRule) -> AdaptiveInfo {
+        AdaptiveInfo {
+            few: rule.few.into(),
+            max_few_seeds: rule.max_few_seeds,
+            many: rule.many.into(),
+        }
+    }
 }

@@ -20,8 +20,9 @@ pub struct RecommendRequest {
     )]
     #[cfg_attr(feature = "schema", schema(example = 10))]
     pub k: Option<usize>,
-    /// How to score candidates (default `adaptive`: `sum` with up to 25 resolved seeds,
-    /// `cosine` with more; `original` is the original service's ranking).
+    /// How to score candidates (default `adaptive`: the model's rule picks a strategy by the
+    /// number of resolved seeds, built in `sum` with up to 25 and `cosine` with more; see
+    /// `/api/model`'s `adaptive`; `original` is the original service's ranking).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyName>,
 }
@@ -47,8 +48,9 @@ pub enum StrategyName {
     /// The sum of `√(lift × support)` over the rules that fire: the cosine of the
     /// antecedent's and the candidate's playlists.
     Cosine,
-    /// The default: `sum` with few distinct resolved seeds (at most the engine's
-    /// `ADAPTIVE_SUM_MAX_SEEDS`, 25), `cosine` with more.
+    /// The default: the model's adaptive rule (`/api/model`'s `adaptive`) picks one of the
+    /// others by the number of distinct resolved seeds; built in: `sum` with at most 25,
+    /// `cosine` with more.
     Adaptive,
 }
 

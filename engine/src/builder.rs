@@ -4,6 +4,7 @@ use crate::columns::{Columns, Ends, Offsets, PoolBuilder, RuleRec, StrPool};
 use crate::error::BuildError;
 use crate::model::{Encoded, Metadata, Model, rule_scores};
 use crate::normalize::normalize_name;
+use crate::rank::AdaptiveRule;
 
 /// One track as the miner knows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,12 +55,15 @@ pub struct ModelParams {
     pub max_len: u32,
     /// Version of the miner.
     pub miner_version: String,
+    /// How [`crate::Strategy::Adaptive`] picks a strategy on the model
+    /// ([`AdaptiveRule::BUILT_IN`] unless the miner fitted one).
+    pub adaptive: AdaptiveRule,
 }
 
 /// Collects tracks and rules in any order and builds the canonical [`Model`].
 ///
 /// ```
-/// use engine::{ModelBuilder, ModelParams, RuleInput, TrackInput};
+/// use engine::{AdaptiveRule, ModelBuilder, ModelParams, RuleInput, TrackInput};
 /// let params = ModelParams {
 ///     created_at: "2026-01-01T00:00:00Z".into(),
 ///     datasets: vec!["demo".into()],
@@ -69,6 +73,7 @@ pub struct ModelParams {
 ///     min_confidence: 0.1,
 ///     max_len: 3,
 ///     miner_version: "doc".into(),
+///     adaptive: AdaptiveRule::BUILT_IN,
 /// };
 /// let mut b = ModelBuilder::new(params);
 /// let track = |uri: &str, count| TrackInput {
@@ -389,6 +394,7 @@ fn metadata(params: ModelParams) -> Metadata {
         min_confidence,
         max_len,
         miner_version,
+        adaptive,
     } = params;
     Metadata {
         format_version: crate::blob::FORMAT_VERSION,
@@ -401,6 +407,7 @@ fn metadata(params: ModelParams) -> Metadata {
         min_confidence,
         max_len,
         miner_version,
+        adaptive,
     }
 }
 

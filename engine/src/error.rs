@@ -84,6 +84,18 @@ pub enum InvalidModel {
         /// Position of the rule.
         index: usize,
     },
+    /// The adaptive rule in the metadata names a strategy that does not exist, or
+    /// `adaptive` itself (a rule must pick one of the other strategies), or a format 1 model
+    /// carries a rule other than the built-in one.
+    #[error("metadata `adaptive.{field}` = {found:?}: {why}")]
+    BadAdaptiveRule {
+        /// `few`, `many` or `max_few_seeds`.
+        field: &'static str,
+        /// What the metadata holds there.
+        found: String,
+        /// What it must be.
+        why: &'static str,
+    },
     /// Numbers that must agree do not (counts, scores, parameters).
     #[error("{0}")]
     Inconsistent(String),
@@ -101,11 +113,11 @@ pub enum DecodeError {
         found: Vec<u8>,
     },
     /// The blob was written in a format version this engine does not read.
-    #[error("unsupported format version {found} (this engine reads version {supported})")]
+    #[error("unsupported format version {found} (this engine reads versions 1 to {supported})")]
     UnsupportedVersion {
         /// Version in the header.
         found: u32,
-        /// Version this engine reads.
+        /// The newest version this engine reads (it reads every version from 1 on).
         supported: u32,
     },
     /// The blob ends before its header or payload does.

@@ -8,7 +8,7 @@
 //! draws no entropy.
 //!
 //! ```
-//! use engine::{Model, ModelBuilder, ModelParams, Options, RuleInput, Source, TrackInput, recommend};
+//! use engine::{AdaptiveRule, Model, ModelBuilder, ModelParams, Options, RuleInput, Source, TrackInput, recommend};
 //!
 //! let mut b = ModelBuilder::new(ModelParams {
 //!     created_at: "2026-01-01T00:00:00Z".into(),
@@ -19,6 +19,7 @@
 //!     min_confidence: 0.1,
 //!     max_len: 3,
 //!     miner_version: "doc".into(),
+//!     adaptive: AdaptiveRule::BUILT_IN,
 //! });
 //! let mut track = |uri: &str, name: &str, count| {
 //!     b.add_track(TrackInput {
@@ -64,8 +65,8 @@ pub use model::{
 };
 pub use normalize::normalize_name;
 pub use rank::{
-    ADAPTIVE_SUM_MAX_SEEDS, DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source,
-    Strategy, recommend,
+    AdaptiveRule, DEFAULT_K, Options, Recommendation, Recommended, ResolvedSeed, Source, Strategy,
+    recommend,
 };
 pub use rng::SplitMix64;
 pub use validate::is_rfc3339_utc;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::columns::Columns;
 use crate::index::HashIndex;
+use crate::rank::AdaptiveRule;
 
 /// Dense id of a track inside one model: its rank by popularity (0 is the most popular).
 ///
@@ -49,6 +50,9 @@ pub struct Metadata {
     pub max_len: u32,
     /// Version of the miner that produced the model.
     pub miner_version: String,
+    /// How [`crate::Strategy::Adaptive`] picks a strategy on this model: fitted by the miner,
+    /// or [`AdaptiveRule::BUILT_IN`] (always so for a blob of format 1).
+    pub adaptive: AdaptiveRule,
 }
 
 /// A borrowed view of one track.

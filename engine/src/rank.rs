@@ -55,18 +55,68 @@ pub enum Strategy {
     /// with [`Strategy::LiftWeighted`] it also weighs each rule by `√P(X)`, so evidence from a
     /// popular seed counts for more.
     Cosine,
-    /// The default: [`Strategy::Sum`] when at most [`ADAPTIVE_SUM_MAX_SEEDS`] distinct seeds
-    /// resolved, [`Strategy::Cosine`] with more; scores, order and `because` are exactly
-    /// those of the strategy it picks. On generated playlists `sum` measured better with few
-    /// seeds and the popularity-discounted sums with many; the switch point and the strategy
-    /// for many seeds were chosen on training playlists only (`docs/quality.md`).
+    /// The default: the model's [`AdaptiveRule`] picks one of the other strategies by the
+    /// number of distinct resolved seeds (`few` up to `max_few_seeds`, `many` above), and
+    /// scores, order and `because` are exactly those of the strategy it picks. The built-in
+    /// rule ([`AdaptiveRule::BUILT_IN`]: [`Strategy::Sum`] up to 25 seeds,
+    /// [`Strategy::Cosine`] above) is what a model carries unless the miner fitted its own on
+    /// a validation part of its training playlists (`docs/quality.md`).
     #[default]
     Adaptive,
 }
 
-/// The most distinct resolved seeds for which [`Strategy::Adaptive`] scores as
-/// [`Strategy::Sum`]; with more it scores as [`Strategy::Cosine`].
-pub const ADAPTIVE_SUM_MAX_SEEDS: usize = 25;
+/// How [`Strategy::Adaptive`] picks a strategy: `few` when at most `max_few_seeds` distinct
+/// seeds resolved, `many` with more. Stored in the model's metadata (blob format 2); a
+/// model without one (format 1) has [`AdaptiveRule::BUILT_IN`]. `few` and `many` are never
+/// [`Strategy::Adaptive`] (the validator refuses such a model).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct AdaptiveRule {
+    /// The strategy with at most `max_few_seeds` distinct resolved seeds.
+    pub few: Strategy,
+    /// The most distinct resolved seeds scored with `few`.
+    pub max_few_seeds: u32,
+    /// The strategy with more than `max_few_seeds` distinct resolved seeds.
+    pub many: Strategy,
+}
+
+impl AdaptiveRule {
+    /// The rule of every model that was not given one: [`Strategy::Sum`] up to 25 distinct
+    /// seeds, [`Strategy::Cosine`] with more (chosen on the training playlists of three
+    /// generated profiles, `docs/quality.md`).
+    pub const BUILT_IN: AdaptiveRule = AdaptiveRule {
+        few: Strategy::Sum,
+        max_few_seeds: 25,
+        many: Strategy::Cosine,
+    };
+
+    /// The strategy it picks for `seeds` distinct resolved seeds.
+    pub fn pick(&self, seeds: usize) -> Strategy {
+        if seeds <= self.max_few_seeds as usize {
+            self.few
+        } else {
+            self.many
+        }
+    }
+}
+
+impl Default for AdaptiveRule {
+    fn default() -> Self {
+        AdaptiveRule::BUILT_IN
+    }
+}
+
+impl std::fmt::Display for AdaptiveRule {
+    /// `few/max_few_seeds/many`, e.g. `sum/25/cosine`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.few.name(),
+            self.max_few_seeds,
+            self.many.name()
+        )
+    }
+}
 
 impl Strategy {
     /// Every strategy, in declaration order.
@@ -93,12 +143,12 @@ impl Strategy {
         }
     }
 
-    /// The strategy that scores a request with `seeds` distinct resolved seeds: itself, except
-    /// that [`Strategy::Adaptive`] picks [`Strategy::Sum`] or [`Strategy::Cosine`].
-    pub fn for_seeds(self, seeds: usize) -> Strategy {
+    /// The strategy that scores a request with `seeds` distinct resolved seeds on a model
+    /// whose adaptive rule is `rule`: itself, except that [`Strategy::Adaptive`] picks what
+    /// `rule` says ([`AdaptiveRule::pick`]).
+    pub fn for_seeds(self, seeds: usize, rule: &AdaptiveRule) -> Strategy {
         match self {
-            Strategy::Adaptive if seeds <= ADAPTIVE_SUM_MAX_SEEDS => Strategy::Sum,
-            Strategy::Adaptive => Strategy::Cosine,
+            Strategy::Adaptive => rule.pick(seeds),
             other => other,
         }
     }
@@ -125,7 +175,8 @@ impl Strategy {
             Strategy::Sum => acc + c,
             // The accumulator holds Π(1 - confidence).
             Strategy::NoisyOr => acc * (1.0 - c),
-            // Adaptive never reaches here: `recommend` resolves it with `for_seeds` first.
+            // Adaptive never reaches here: `recommend` resolves it with `for_seeds` first (and
+            // the validator keeps it out of every model's rule).
             Strategy::LiftWeighted | Strategy::Adaptive => acc + (c * l).sqrt(),
             Strategy::Cosine => acc + (l * (f64::from(count) / playlists)).sqrt(),
         }
@@ -274,7 +325,10 @@ pub fn recommend<'m, S: AsRef<str>>(
 ) -> Recommendation<'m> {
     let (resolved, unknown) = resolve(model, seeds);
     let seeds = Seeds::new(&resolved);
-    let mut found = Candidates::new(options.strategy.for_seeds(seeds.0.len()));
+    let strategy = options
+        .strategy
+        .for_seeds(seeds.0.len(), &model.meta.adaptive);
+    let mut found = Candidates::new(strategy);
     fire_rules(model, &seeds, &mut found);
     let mut tracks: Vec<Recommended<'m>> = found
         .best(options.k)

@@ -6,6 +6,7 @@
 use crate::columns::StrPool;
 use crate::error::InvalidModel;
 use crate::model::{Model, meets_min_confidence, rule_scores};
+use crate::rank::{AdaptiveRule, Strategy};
 
 fn inconsistent(msg: String) -> InvalidModel {
     InvalidModel::Inconsistent(msg)
@@ -49,6 +50,20 @@ fn check_sorted_pool(column: &'static str, pool: &StrPool) -> Result<(), Invalid
     Ok(())
 }
 
+/// The adaptive rule picks one of the other strategies, never `adaptive` itself.
+pub(crate) fn check_adaptive(rule: &AdaptiveRule) -> Result<(), InvalidModel> {
+    for (field, strategy) in [("few", rule.few), ("many", rule.many)] {
+        if strategy == Strategy::Adaptive {
+            return Err(InvalidModel::BadAdaptiveRule {
+                field,
+                found: strategy.name().to_owned(),
+                why: "must be one of the other strategies (adaptive cannot pick itself)",
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks every invariant of `m` (see the module documentation).
 pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
     let (meta, c) = (&m.meta, &m.columns);
@@ -68,6 +83,8 @@ pub(crate) fn validate(m: &Model) -> Result<(), InvalidModel> {
             meta.created_at
         )));
     }
+
+    check_adaptive(&meta.adaptive)?;
 
     // Tracks.
     let n = c.counts.len();

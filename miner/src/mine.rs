@@ -447,6 +447,7 @@ fn model_with_neighbors(
         min_confidence: options.min_confidence,
         max_len: options.max_len as u32,
         miner_version: env!("CARGO_PKG_VERSION").to_owned(),
+        adaptive: engine::AdaptiveRule::BUILT_IN,
     });
     for (meta, &count) in tracks.iter().zip(counts) {
         builder.add_track(TrackInput {

@@ -61,6 +61,7 @@ fn model(tracks: usize) -> engine::Model {
         min_confidence: 0.0,
         max_len: 3,
         miner_version: "bench".into(),
+        adaptive: engine::AdaptiveRule::BUILT_IN,
     });
     let artists: Vec<String> = (0..tracks / 8).map(|_| phrase(&mut rng, 2)).collect();
     for i in 0..tracks {

@@ -1,7 +1,7 @@
 //! A hand-made model whose every rule can be checked by hand (playlists = 100), and the
 //! requests the engine's tests ask of it.
 
-use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
+use engine::{AdaptiveRule, Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
 
 // The fixture's tracks, by URI.
 pub const HUMBLE: &str = "spotify:track:7KXjTSCq5nL1LoYtL7XAwS";
@@ -28,12 +28,21 @@ pub fn params(playlists: u32) -> ModelParams {
         min_confidence: 0.1,
         max_len: 3,
         miner_version: "fixture".into(),
+        adaptive: AdaptiveRule::BUILT_IN,
     }
 }
 
 /// Tracks in deliberately scrambled order: the builder must canonicalise.
 pub fn fixture() -> Model {
-    let mut b = ModelBuilder::new(params(100));
+    fixture_with_rule(AdaptiveRule::BUILT_IN)
+}
+
+/// [`fixture`] with another adaptive rule (the same tracks and rules; another blob and id).
+pub fn fixture_with_rule(adaptive: AdaptiveRule) -> Model {
+    let mut b = ModelBuilder::new(ModelParams {
+        adaptive,
+        ..params(100)
+    });
     let mut add = |uri: &str, name: &str, artist: &str, album: &str, count: u32| {
         b.add_track(TrackInput {
             uri: uri.into(),

@@ -80,6 +80,11 @@ pub fn counts(shape: &Shape) -> Vec<u32> {
 
 /// The model of `shape`: a pure function of it.
 pub fn generate(shape: &Shape) -> Model {
+    generate_with_rule(shape, engine::AdaptiveRule::BUILT_IN)
+}
+
+/// [`generate`] with another adaptive rule (the same tracks and rules; another blob and id).
+pub fn generate_with_rule(shape: &Shape, adaptive: engine::AdaptiveRule) -> Model {
     let mut rng = rng(shape.seed);
     let counts = counts(shape);
     let mut b = ModelBuilder::new(ModelParams {
@@ -91,6 +96,7 @@ pub fn generate(shape: &Shape) -> Model {
         min_confidence: 0.0,
         max_len: 3,
         miner_version: "test".into(),
+        adaptive,
     });
     let names = (shape.tracks / 2).max(1) as u64;
     let artists = (shape.tracks / 8).max(1) as u64;

@@ -16,4 +16,4 @@ pub mod fixture;
 pub mod generated;
 pub mod s3;
 
-pub use generated::{Shape, cubed, generate, random_sets, rng, seed_lists};
+pub use generated::{Shape, cubed, generate, generate_with_rule, random_sets, rng, seed_lists};

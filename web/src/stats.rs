@@ -97,6 +97,7 @@ mod tests {
             min_confidence: 0.01,
             max_len: 2,
             miner_version: "test".into(),
+            adaptive: engine::AdaptiveRule::BUILT_IN,
         });
         let mut track = |uri: String| {
             b.add_track(TrackInput {

@@ -4,9 +4,12 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use engine::{DecodeError, HEADER_LEN, Head, InvalidModel, Model};
+use engine::{
+    AdaptiveRule, BuildError, DecodeError, HEADER_LEN, Head, InvalidModel, Model, Options,
+    Strategy, recommend,
+};
 use serde::{Deserialize, Serialize};
-use testkit::fixture::{empty, fixture};
+use testkit::fixture::{cases, empty, fixture, fixture_with_rule};
 
 /// An independent statement of the payload layout (field order = wire order), used to forge
 /// payloads that are well-formed postcard but break the model's invariants.
@@ -25,6 +28,9 @@ struct RawBody {
     min_confidence: f64,
     max_len: u32,
     miner_version: String,
+    few: String,
+    max_few_seeds: u32,
+    many: String,
     uris: RawPool,
     names: RawPool,
     name_of: Vec<u32>,
@@ -213,15 +219,17 @@ fn header_errors() {
             available: 5,
         },
     );
-    let mut v2 = blob.clone();
-    v2[8] = 2;
-    check(
-        &v2,
-        DecodeError::UnsupportedVersion {
-            found: 2,
-            supported: 1,
-        },
-    );
+    for version in [0, 3] {
+        let mut other = blob.clone();
+        other[8] = version;
+        check(
+            &other,
+            DecodeError::UnsupportedVersion {
+                found: u32::from(version),
+                supported: 2,
+            },
+        );
+    }
     let payload_len = (blob.len() - HEADER_LEN) as u64;
     check(
         &blob[..blob.len() - 3],
@@ -571,5 +579,135 @@ fn read_head_rejects_what_is_not_a_blob_head() {
     assert!(matches!(
         engine::read_head(&cut),
         Err(DecodeError::Malformed { .. })
+    ));
+}
+
+/// The fixture as main's engine (format 1, before the adaptive rule was stored) encoded it.
+const FIXTURE_V1: &[u8] = include_bytes!("data/fixture-v1.segue");
+
+/// A rule other than the built-in one, with both sides reachable from the fixture's cases.
+const FITTED: AdaptiveRule = AdaptiveRule {
+    few: Strategy::LiftWeighted,
+    max_few_seeds: 1,
+    many: Strategy::NoisyOr,
+};
+
+/// A format 1 blob still decodes: the built-in rule, `format_version` 1, its old id, the same
+/// tracks, rules and answers as today's fixture, and it re-encodes to its own bytes.
+#[test]
+fn a_format_1_blob_decodes_with_the_built_in_rule() {
+    assert_eq!(u32::from_le_bytes(FIXTURE_V1[8..12].try_into().unwrap()), 1);
+    let old = Model::from_blob(FIXTURE_V1).expect("a format 1 blob decodes");
+    assert_eq!(old.metadata().format_version, 1);
+    assert_eq!(old.metadata().adaptive, AdaptiveRule::BUILT_IN);
+    assert_eq!(
+        old.id(),
+        "bc98ab9455437509c8428ca76cd6c18d",
+        "its id under main"
+    );
+    assert_eq!(old.to_blob(), FIXTURE_V1, "re-encodes to its own bytes");
+    let new = fixture();
+    assert_eq!(new.metadata().format_version, engine::FORMAT_VERSION);
+    assert_ne!(new.id(), old.id(), "format 2 bodies hold the rule");
+    assert!(new.rules().eq(old.rules()));
+    assert!(new.tracks().eq(old.tracks()));
+    for (label, seeds, k) in cases() {
+        for strategy in Strategy::ALL {
+            let options = Options { k, strategy };
+            assert_eq!(
+                recommend(&old, &seeds, &options),
+                recommend(&new, &seeds, &options),
+                "{label}, {strategy:?}"
+            );
+        }
+    }
+    let Head::Complete(head) = engine::read_head(FIXTURE_V1).expect("head") else {
+        panic!("the whole blob holds the head")
+    };
+    assert_eq!(head.params.adaptive, AdaptiveRule::BUILT_IN);
+}
+
+/// A rule other than the built-in one survives the round trip (blob and `read_head`), and
+/// gives the model another id.
+#[test]
+fn a_fitted_rule_round_trips() {
+    let model = fixture_with_rule(FITTED);
+    let blob = model.to_blob();
+    let decoded = Model::from_blob(&blob).expect("decodes");
+    assert_eq!(decoded, model);
+    assert_eq!(decoded.metadata().adaptive, FITTED);
+    assert_eq!(decoded.metadata().format_version, 2);
+    assert_eq!(decoded.to_blob(), blob);
+    assert_ne!(decoded.id(), fixture().id());
+    let (_, body) = split(&blob);
+    assert_eq!(
+        (body.few.as_str(), body.max_few_seeds, body.many.as_str()),
+        ("lift_weighted", 1, "noisy_or")
+    );
+    let Head::Complete(head) = engine::read_head(&blob).expect("head") else {
+        panic!("the whole blob holds the head")
+    };
+    assert_eq!(head.params.adaptive, FITTED);
+    assert_eq!(FITTED.to_string(), "lift_weighted/1/noisy_or");
+}
+
+/// A rule naming `adaptive` or a strategy this engine does not know is a typed error, from
+/// the decoder, from `read_head` and from the builder.
+#[test]
+fn a_bad_rule_is_a_typed_error() {
+    let bad = |field: &str, found: &str| {
+        let (created_at, mut body) = split(&fixture().to_blob());
+        match field {
+            "few" => body.few = found.to_owned(),
+            _ => body.many = found.to_owned(),
+        }
+        forge(&created_at, &body)
+    };
+    for (field, found, why) in [
+        (
+            "few",
+            "adaptive",
+            "must be one of the other strategies (adaptive cannot pick itself)",
+        ),
+        (
+            "many",
+            "adaptive",
+            "must be one of the other strategies (adaptive cannot pick itself)",
+        ),
+        ("few", "median", "not a strategy this engine knows"),
+        ("many", "", "not a strategy this engine knows"),
+    ] {
+        let expected = InvalidModel::BadAdaptiveRule {
+            field: if field == "few" { "few" } else { "many" },
+            found: found.to_owned(),
+            why,
+        };
+        let blob = bad(field, found);
+        assert_eq!(invalid(Model::from_blob(&blob)), expected);
+        assert_eq!(
+            engine::read_head(&blob),
+            Err(DecodeError::Invalid(expected.clone()))
+        );
+        assert!(
+            expected
+                .to_string()
+                .starts_with(&format!("metadata `adaptive.{field}` = "))
+        );
+    }
+    let inside = AdaptiveRule {
+        many: Strategy::Adaptive,
+        ..AdaptiveRule::BUILT_IN
+    };
+    let built = engine::ModelBuilder::new(engine::ModelParams {
+        adaptive: inside,
+        ..testkit::fixture::params(10)
+    })
+    .build();
+    assert!(matches!(
+        built,
+        Err(BuildError::Invalid(InvalidModel::BadAdaptiveRule {
+            field: "many",
+            ..
+        }))
     ));
 }

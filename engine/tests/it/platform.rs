@@ -4,9 +4,9 @@
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
-use engine::{Model, Options, Strategy, recommend};
-use testkit::fixture::{cases, empty, fixture};
-use testkit::{Shape, generate, rng, seed_lists};
+use engine::{AdaptiveRule, Model, Options, Strategy, recommend};
+use testkit::fixture::{cases, empty, fixture, fixture_with_rule};
+use testkit::{Shape, generate, generate_with_rule, rng, seed_lists};
 
 /// Natively: compare with (or, with `UPDATE_EXPECT=1`, rewrite) the snapshot file.
 /// Under wasm: compare with the same file, compiled in.
@@ -77,6 +77,62 @@ fn fixture_cases_by_strategy() {
     snapshot!("snapshots/fixture_strategies.txt", out);
 }
 
+/// A model whose adaptive rule is not the built-in one, decoded from its blob: `adaptive`
+/// answers every case exactly as the strategy the rule picks (both sides of the switch occur
+/// among the cases), and the answers are the same bytes natively and in wasm.
+#[test]
+fn fixture_cases_with_a_fitted_rule() {
+    let rule = AdaptiveRule {
+        few: Strategy::LiftWeighted,
+        max_few_seeds: 1,
+        many: Strategy::NoisyOr,
+    };
+    let model = Model::from_blob(&fixture_with_rule(rule).to_blob()).expect("fixture decodes");
+    assert_eq!(model.metadata().adaptive, rule);
+    let mut out = format!("model {}, rule {rule}\n", model.id());
+    let mut sides = [0, 0];
+    for (label, seeds, k) in cases() {
+        let adaptive = recommend(
+            &model,
+            &seeds,
+            &Options {
+                k,
+                strategy: Strategy::Adaptive,
+            },
+        );
+        let mut distinct: Vec<_> = adaptive.resolved.iter().map(|s| s.id).collect();
+        distinct.sort();
+        distinct.dedup();
+        let picked = rule.pick(distinct.len());
+        sides[usize::from(picked == rule.many)] += 1;
+        let expected = recommend(
+            &model,
+            &seeds,
+            &Options {
+                k,
+                strategy: picked,
+            },
+        );
+        assert_eq!(adaptive, expected, "{label}: as {picked:?}");
+        out.push_str(&format!(
+            "## {label}, k {k}, adaptive as {}\n",
+            picked.name()
+        ));
+        for t in &adaptive.tracks {
+            out.push_str(&format!(
+                "{} {:?} {} ({:08x}) because {:?}\n",
+                t.name,
+                t.source,
+                t.score,
+                t.score.to_bits(),
+                t.because
+            ));
+        }
+    }
+    assert!(sides[0] > 0 && sides[1] > 0, "both sides: {sides:?}");
+    snapshot!("snapshots/fixture_fitted_rule.txt", out);
+}
+
 #[test]
 fn empty_model_cases() {
     let model = Model::from_blob(&empty().to_blob()).expect("empty model decodes");
@@ -144,5 +200,34 @@ fn generated_model_digest() {
             xxhash_rust::xxh3::xxh3_64(all.as_bytes()),
         ));
     }
+    // The same model with a rule that is not the built-in one: `adaptive` switches at 5.
+    let rule = AdaptiveRule {
+        few: Strategy::BestConfidence,
+        max_few_seeds: 5,
+        many: Strategy::LiftWeighted,
+    };
+    let fitted = Model::from_blob(&generate_with_rule(&Shape::SMALL, rule).to_blob())
+        .expect("generated model decodes");
+    let mut rng = rng(42);
+    let mut all = String::new();
+    for seeds in seed_lists(&fitted, &mut rng, 300, 12) {
+        let k = 1 + rng.below(60);
+        let answer = recommend(
+            &fitted,
+            &seeds,
+            &Options {
+                k,
+                strategy: Strategy::Adaptive,
+            },
+        );
+        all.push_str(&serde_json::to_string(&answer).expect("serialises"));
+        all.push('\n');
+    }
+    out.push_str(&format!(
+        "model {} (rule {rule}): adaptive answers {} bytes, xxh3-64 {:016x}\n",
+        fitted.id(),
+        all.len(),
+        xxhash_rust::xxh3::xxh3_64(all.as_bytes()),
+    ));
     snapshot!("snapshots/generated_digest.txt", out);
 }

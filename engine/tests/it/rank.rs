@@ -5,10 +5,11 @@
 use wasm_bindgen_test::wasm_bindgen_test as test;
 
 use engine::{
-    Model, Options, Recommendation, Source, Strategy, TrackId, normalize_name, recommend,
+    AdaptiveRule, Model, Options, Recommendation, Source, Strategy, TrackId, normalize_name,
+    recommend,
 };
 use testkit::fixture::{self, fixture};
-use testkit::{Shape, generate, rng, seed_lists};
+use testkit::{Shape, generate, generate_with_rule, rng, seed_lists};
 
 /// What the oracle keeps of a rule that fires: confidence, lift, support as a share of the
 /// playlists.
@@ -62,10 +63,12 @@ pub(crate) fn oracle(
     let mut seed_ids: Vec<TrackId> = seeds.iter().filter_map(|s| resolve(s)).collect();
     seed_ids.sort();
     seed_ids.dedup();
-    // The adaptive default scores as `sum` up to 25 distinct resolved seeds, as `cosine` above.
+    // The adaptive default scores as the model rule's `few` strategy up to `max_few_seeds`
+    // distinct resolved seeds, as its `many` strategy above.
+    let rule = model.metadata().adaptive;
     let strategy = match strategy {
-        Strategy::Adaptive if seed_ids.len() <= 25 => Strategy::Sum,
-        Strategy::Adaptive => Strategy::Cosine,
+        Strategy::Adaptive if seed_ids.len() <= rule.max_few_seeds as usize => rule.few,
+        Strategy::Adaptive => rule.many,
         other => other,
     };
     // Best rule per candidate: (confidence, lift, support) highest, then smallest antecedent;
@@ -198,68 +201,84 @@ fn matches_the_oracle_on_a_generated_model() {
     );
 }
 
-/// The adaptive default on both sides of its switch point: it matches the oracle, and its
-/// answer is exactly `sum`'s with up to `ADAPTIVE_SUM_MAX_SEEDS` distinct resolved seeds and
-/// `cosine`'s with more.
+/// The adaptive default on both sides of its switch point, with the built-in rule and with
+/// another one: it matches the oracle, and its answer is exactly that of the strategy the
+/// model's rule picks (`few` up to `max_few_seeds` distinct resolved seeds, `many` above).
 #[test]
 fn adaptive_switches_by_resolved_seeds() {
     assert_eq!(Strategy::default(), Strategy::Adaptive);
     assert_eq!(
-        engine::ADAPTIVE_SUM_MAX_SEEDS,
-        25,
-        "the oracle spells out 25"
+        AdaptiveRule::BUILT_IN,
+        AdaptiveRule {
+            few: Strategy::Sum,
+            max_few_seeds: 25,
+            many: Strategy::Cosine
+        }
     );
-    let model = generate(&Shape {
+    let shape = Shape {
         tracks: 800,
         rules: 4_000,
         playlists: 5_000,
         hot: 150,
         seed: 5,
-    });
-    let mut rng = rng(13);
-    let (mut few, mut many) = (0, 0);
-    for seeds in seed_lists(&model, &mut rng, 120, 60) {
-        let k = 1 + rng.below(40);
-        let adaptive = recommend(
-            &model,
-            &seeds,
-            &Options {
-                k,
-                strategy: Strategy::default(),
-            },
+    };
+    let fitted = AdaptiveRule {
+        few: Strategy::LiftWeighted,
+        max_few_seeds: 20,
+        many: Strategy::NoisyOr,
+    };
+    for rule in [AdaptiveRule::BUILT_IN, fitted] {
+        let model = generate_with_rule(&shape, rule);
+        assert_eq!(model.metadata().adaptive, rule);
+        let mut rng = rng(13);
+        let (mut few, mut many) = (0, 0);
+        for seeds in seed_lists(&model, &mut rng, 120, 60) {
+            let k = 1 + rng.below(40);
+            let adaptive = recommend(
+                &model,
+                &seeds,
+                &Options {
+                    k,
+                    strategy: Strategy::default(),
+                },
+            );
+            assert_eq!(
+                summary(&adaptive),
+                oracle(&model, &seeds, k, Strategy::Adaptive),
+                "{rule}: seeds {seeds:?}, k {k}"
+            );
+            let distinct = {
+                let mut ids: Vec<TrackId> = adaptive.resolved.iter().map(|s| s.id).collect();
+                ids.sort();
+                ids.dedup();
+                ids.len()
+            };
+            let picked = if distinct <= rule.max_few_seeds as usize {
+                few += 1;
+                rule.few
+            } else {
+                many += 1;
+                rule.many
+            };
+            assert_eq!(picked, Strategy::Adaptive.for_seeds(distinct, &rule));
+            let expected = recommend(
+                &model,
+                &seeds,
+                &Options {
+                    k,
+                    strategy: picked,
+                },
+            );
+            assert_eq!(
+                adaptive, expected,
+                "{rule}, {distinct} seeds: as {picked:?}"
+            );
+        }
+        assert!(
+            few > 20 && many > 20,
+            "{rule}: both sides exercised ({few} few, {many} many)"
         );
-        assert_eq!(
-            summary(&adaptive),
-            oracle(&model, &seeds, k, Strategy::Adaptive),
-            "seeds {seeds:?}, k {k}"
-        );
-        let distinct = {
-            let mut ids: Vec<TrackId> = adaptive.resolved.iter().map(|s| s.id).collect();
-            ids.sort();
-            ids.dedup();
-            ids.len()
-        };
-        let picked = if distinct <= 25 {
-            few += 1;
-            Strategy::Sum
-        } else {
-            many += 1;
-            Strategy::Cosine
-        };
-        let expected = recommend(
-            &model,
-            &seeds,
-            &Options {
-                k,
-                strategy: picked,
-            },
-        );
-        assert_eq!(adaptive, expected, "{distinct} seeds: as {picked:?}");
     }
-    assert!(
-        few > 20 && many > 20,
-        "both sides exercised ({few} few, {many} many)"
-    );
 }
 
 #[test]

@@ -41,6 +41,7 @@ pub async fn model(State(state): State<AppState>) -> Result<Json<ModelInfo>, Api
         max_len: meta.max_len,
         miner_version: meta.miner_version.clone(),
         format_version: meta.format_version,
+        adaptive: meta.adaptive.into(),
         blob_bytes: loaded.blob.len(),
         reloads: reloads.loaded,
         reload_failures: reloads.rejected,

@@ -340,6 +340,12 @@ async fn model_metadata_and_blob_with_etags() {
     assert_eq!(info["playlists"], 3000);
     assert_eq!(info["blob_bytes"], blob.len());
     assert_eq!(info["model_date"], "2026-11-28T12:00:00Z");
+    assert_eq!(info["format_version"], engine::FORMAT_VERSION);
+    assert_eq!(
+        info["adaptive"],
+        serde_json::json!({"few": "sum", "max_few_seeds": 25, "many": "cosine"}),
+        "the built-in rule of a model built without one"
+    );
     assert!(
         info["loaded_at"]
             .as_str()

@@ -82,7 +82,7 @@ fn label(s: engine::Strategy) -> &'static str {
         engine::Strategy::NoisyOr => "noisy-or of rules",
         engine::Strategy::LiftWeighted => "lift-weighted sum",
         engine::Strategy::Cosine => "cosine of playlists",
-        engine::Strategy::Adaptive => "adaptive: sum with few seeds, cosine with many",
+        engine::Strategy::Adaptive => "adaptive: the model's rule by seed count",
         _ => "other",
     }
 }
