@@ -52,6 +52,21 @@ fn fixture_cases() {
     snapshot!("snapshots/fixture_cases.txt", run_cases(&model, &cases()));
 }
 
+/// One line per recommended track: name, source, score (with its bits) and the best rule's
+/// antecedent.
+fn push_tracks(out: &mut String, answer: &engine::Recommendation<'_>) {
+    for t in &answer.tracks {
+        out.push_str(&format!(
+            "{} {:?} {} ({:08x}) because {:?}\n",
+            t.name,
+            t.source,
+            t.score,
+            t.score.to_bits(),
+            t.because
+        ));
+    }
+}
+
 /// The cases under every strategy, one line per track: URI, source, score (with its bits) and
 /// the best rule's antecedent.
 #[test]
@@ -62,16 +77,7 @@ fn fixture_cases_by_strategy() {
         for strategy in Strategy::ALL {
             let answer = recommend(&model, &seeds, &Options { k, strategy });
             out.push_str(&format!("## {label}, k {k}, {}\n", strategy.name()));
-            for t in &answer.tracks {
-                out.push_str(&format!(
-                    "{} {:?} {} ({:08x}) because {:?}\n",
-                    t.name,
-                    t.source,
-                    t.score,
-                    t.score.to_bits(),
-                    t.because
-                ));
-            }
+            push_tracks(&mut out, &answer);
         }
     }
     snapshot!("snapshots/fixture_strategies.txt", out);
@@ -118,16 +124,7 @@ fn fixture_cases_with_a_fitted_rule() {
             "## {label}, k {k}, adaptive as {}\n",
             picked.name()
         ));
-        for t in &adaptive.tracks {
-            out.push_str(&format!(
-                "{} {:?} {} ({:08x}) because {:?}\n",
-                t.name,
-                t.source,
-                t.score,
-                t.score.to_bits(),
-                t.because
-            ));
-        }
+        push_tracks(&mut out, &adaptive);
     }
     assert!(sides[0] > 0 && sides[1] > 0, "both sides: {sides:?}");
     snapshot!("snapshots/fixture_fitted_rule.txt", out);
