@@ -50,8 +50,9 @@ pub struct Metadata {
     pub max_len: u32,
     /// Version of the miner that produced the model.
     pub miner_version: String,
-    /// How [`crate::Strategy::Adaptive`] picks a strategy on this model: fitted by the miner,
-    /// or [`AdaptiveRule::BUILT_IN`] (always so for a blob of format 1).
+    /// How [`crate::Strategy::Adaptive`] picks a strategy on this model: as stored in its
+    /// blob (the miner stores [`AdaptiveRule::BUILT_IN`] today), or the built-in rule for a
+    /// blob of format 1.
     pub adaptive: AdaptiveRule,
 }
 

@@ -59,8 +59,8 @@ pub enum Strategy {
     /// number of distinct resolved seeds (`few` up to `max_few_seeds`, `many` above), and
     /// scores, order and `because` are exactly those of the strategy it picks. The built-in
     /// rule ([`AdaptiveRule::BUILT_IN`]: [`Strategy::Sum`] up to 25 seeds,
-    /// [`Strategy::Cosine`] above) is what a model carries unless the miner fitted its own on
-    /// a validation part of its training playlists (`docs/quality.md`).
+    /// [`Strategy::Cosine`] above) is what every model the miner builds carries today;
+    /// fitting a rule per model on its training playlists is planned (`docs/quality.md`).
     #[default]
     Adaptive,
 }
