@@ -53,8 +53,8 @@ pub struct ModelInfo {
 }
 
 /// The model's adaptive rule: `adaptive` scores as `few` with at most `max_few_seeds`
-/// distinct resolved seeds and as `many` with more (fitted by the miner on its training
-/// playlists, or the built-in `sum`/25/`cosine`).
+/// distinct resolved seeds and as `many` with more (the built-in `sum`/25/`cosine` on every
+/// model the miner builds today).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct AdaptiveInfo {
