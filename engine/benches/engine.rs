@@ -95,6 +95,11 @@ fn main() {
     group.bench_function("decode+index MPD-scale blob", |b| {
         b.iter(|| Model::from_blob(black_box(&blob)))
     });
+    // What the server does: the string pools stay slices of the blob.
+    let shared = bytes::Bytes::from(blob.clone());
+    group.bench_function("shared decode+index MPD-scale blob", |b| {
+        b.iter(|| Model::from_shared_blob(black_box(&shared)))
+    });
     group.finish();
 
     let mut group = c.benchmark_group("recommend");

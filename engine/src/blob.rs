@@ -438,7 +438,6 @@ fn from_body(
         },
         columns: Columns::from_wire(columns, shared)?,
         uri_index: Default::default(),
-        name_index: Default::default(),
         encoded: Encoded::Len(blob_len),
     })
 }

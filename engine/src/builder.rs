@@ -418,7 +418,6 @@ fn seal(meta: Metadata, columns: Columns) -> Result<Model, BuildError> {
         meta,
         columns,
         uri_index: Default::default(),
-        name_index: Default::default(),
         encoded: Encoded::Len(0), // set below, once valid
     };
     crate::validate::validate(&model)?;

@@ -1,4 +1,4 @@
-//! Open-addressing hash index from a string key to a track or key id, built when a model is
+//! Open-addressing hash index from a string key to a track id, built when a model is
 //! loaded. Deterministic (XXH3 with a fixed seed, linear probing), so it behaves the same
 //! natively and in wasm.
 

@@ -138,7 +138,8 @@ pub struct MemoryUsage {
 /// - track columns: URI, name, artist and album (interned, each distinct string stored once)
 ///   and playlist count;
 /// - `name_keys`: the distinct normalised names, sorted, each with its most popular track;
-/// - hash indexes by URI and by normalised name, derived when the model is loaded;
+/// - a hash index by URI, derived when the model is loaded (a normalised name is found by
+///   binary search in the sorted `name_keys`, so loading builds nothing for names);
 /// - antecedents sorted lexicographically by their track ids, so that the antecedents whose
 ///   smallest track is `t` are one contiguous run `ante_by_first[t]..ante_by_first[t + 1]`:
 ///   the index from a track to every rule that can fire when it is a seed;
@@ -152,8 +153,6 @@ pub struct Model {
     pub(crate) columns: Columns,
     /// Derived at load: URI -> track id.
     pub(crate) uri_index: HashIndex,
-    /// Derived at load: normalised name -> position in `name_keys`.
-    pub(crate) name_index: HashIndex,
     /// What the model keeps of its blob.
     pub(crate) encoded: Encoded,
 }
@@ -197,15 +196,6 @@ impl Model {
         self.uri_index = HashIndex::build(uris.len(), |i| uris.get(i)).map_err(|dup| {
             crate::InvalidModel::DuplicateUri {
                 uri: uris.get(dup).to_owned(),
-            }
-        })?;
-        let keys = &self.columns.name_keys;
-        // Keys are validated strictly ascending, so they cannot repeat.
-        self.name_index = HashIndex::build(keys.len(), |i| keys.get(i)).map_err(|dup| {
-            crate::InvalidModel::NotSorted {
-                column: "name_keys",
-                index: dup,
-                detail: String::new(),
             }
         })?;
         Ok(self)
@@ -281,9 +271,11 @@ impl Model {
     }
 
     pub(crate) fn track_by_name_key(&self, key: &str) -> Option<TrackId> {
-        self.name_index
-            .get(key, |i| self.columns.name_keys.get(i))
-            .map(|i| TrackId(self.columns.name_key_track[i as usize]))
+        // Validated strictly ascending.
+        self.columns
+            .name_keys
+            .find_sorted(key)
+            .map(|i| TrackId(self.columns.name_key_track[i]))
     }
 
     /// Every rule, grouped by antecedent (antecedents in lexicographic order of their ids),
@@ -299,7 +291,6 @@ impl Model {
     pub fn memory(&self) -> MemoryUsage {
         let mut usage = self.columns.memory();
         usage.tracks += self.uri_index.heap_bytes()
-            + self.name_index.heap_bytes()
             + self
                 .meta
                 .datasets

@@ -484,3 +484,34 @@ fn default_k_is_ten() {
         10
     );
 }
+
+#[test]
+fn every_name_finds_its_most_popular_track_and_nothing_else_finds_one() {
+    let model = generate(&Shape::SMALL);
+    let mut most_popular: std::collections::BTreeMap<String, TrackId> = Default::default();
+    for t in model.tracks() {
+        // Most popular first: the first track of a name is its most popular.
+        most_popular.entry(normalize_name(t.name)).or_insert(t.id);
+    }
+    most_popular.remove("");
+    assert!(most_popular.len() > 100);
+    for (key, &id) in &most_popular {
+        assert_eq!(model.track_by_name(key), Some(id), "{key:?}");
+        // Before, between and after the sorted keys: no match.
+        for miss in [
+            format!("{key} zz"),
+            format!("{key}!"),
+            key[..key.len() - 1].to_owned(),
+        ] {
+            let k = normalize_name(&miss);
+            assert_eq!(
+                model.track_by_name(&miss),
+                most_popular.get(&k).copied(),
+                "{miss:?}"
+            );
+        }
+    }
+    assert_eq!(model.track_by_name(""), None);
+    assert_eq!(model.track_by_name("\u{10FFFF}"), None);
+    assert_eq!(model.track_by_name("!"), None);
+}
