@@ -51,8 +51,8 @@ pub struct Metadata {
     /// Version of the miner that produced the model.
     pub miner_version: String,
     /// How [`crate::Strategy::Adaptive`] picks a strategy on this model: as stored in its
-    /// blob (the miner stores [`AdaptiveRule::BUILT_IN`] today), or the built-in rule for a
-    /// blob of format 1.
+    /// blob (the miner fits one per model, or is given one), or the built-in rule for a blob
+    /// of format 1.
     pub adaptive: AdaptiveRule,
 }
 

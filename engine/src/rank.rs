@@ -59,8 +59,8 @@ pub enum Strategy {
     /// number of distinct resolved seeds (`few` up to `max_few_seeds`, `many` above), and
     /// scores, order and `because` are exactly those of the strategy it picks. The built-in
     /// rule ([`AdaptiveRule::BUILT_IN`]: [`Strategy::Sum`] up to 25 seeds,
-    /// [`Strategy::Cosine`] above) is what every model the miner builds carries today;
-    /// fitting a rule per model on its training playlists is planned (`docs/quality.md`).
+    /// [`Strategy::Cosine`] above) is that of a model given none; `miner mine` fits one per
+    /// model on a validation part of its own playlists (`docs/quality.md`).
     #[default]
     Adaptive,
 }
@@ -115,6 +115,39 @@ impl std::fmt::Display for AdaptiveRule {
             self.max_few_seeds,
             self.many.name()
         )
+    }
+}
+
+impl std::str::FromStr for AdaptiveRule {
+    type Err = String;
+
+    /// Reads what [`Display`](std::fmt::Display) writes, e.g. `sum/25/cosine`: two
+    /// strategies other than `adaptive`, and a seed count.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.split('/').collect();
+        let [few, max_few_seeds, many] = parts[..] else {
+            return Err(format!(
+                "adaptive rule {s:?}: expected FEW/SEEDS/MANY, e.g. sum/25/cosine"
+            ));
+        };
+        let strategy = |name: &str| match Strategy::from_name(name) {
+            Some(Strategy::Adaptive) | None => Err(format!(
+                "adaptive rule {s:?}: {name:?} is not a strategy it can pick (one of {})",
+                Strategy::ALL[..Strategy::ALL.len() - 1]
+                    .iter()
+                    .map(|s| s.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+            Some(other) => Ok(other),
+        };
+        Ok(AdaptiveRule {
+            few: strategy(few)?,
+            max_few_seeds: max_few_seeds.parse().map_err(|_| {
+                format!("adaptive rule {s:?}: {max_few_seeds:?} is not a seed count")
+            })?,
+            many: strategy(many)?,
+        })
     }
 }
 

@@ -358,6 +358,34 @@ fn strategy_names_round_trip() {
 }
 
 #[test]
+fn adaptive_rules_read_what_they_write() {
+    let rule = AdaptiveRule {
+        few: Strategy::LiftWeighted,
+        max_few_seeds: 10,
+        many: Strategy::NoisyOr,
+    };
+    assert_eq!(rule.to_string(), "lift_weighted/10/noisy_or");
+    assert_eq!("lift_weighted/10/noisy_or".parse(), Ok(rule));
+    assert_eq!(
+        AdaptiveRule::BUILT_IN.to_string().parse(),
+        Ok(AdaptiveRule::BUILT_IN)
+    );
+    for (bad, says) in [
+        ("sum/25", "expected FEW/SEEDS/MANY"),
+        ("sum/25/cosine/1", "expected FEW/SEEDS/MANY"),
+        (
+            "adaptive/25/cosine",
+            "\"adaptive\" is not a strategy it can pick",
+        ),
+        ("sum/25/magic", "\"magic\" is not a strategy it can pick"),
+        ("sum/-1/cosine", "\"-1\" is not a seed count"),
+    ] {
+        let err = bad.parse::<AdaptiveRule>().unwrap_err();
+        assert!(err.contains(says) && err.contains(bad), "{bad}: {err}");
+    }
+}
+
+#[test]
 fn resolution_and_reporting() {
     let model = fixture();
     let answer = recommend(
