@@ -7,6 +7,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::dataset::{Format, ReadOptions};
 use crate::evaluate::{EvalOptions, Ranker, Shape};
+use crate::fit::Adaptive;
 use crate::guard::{self, GuardOptions, Thresholds};
 use crate::import::ImportOptions;
 use crate::mine::MineOptions;
@@ -123,6 +124,11 @@ pub struct RuleArgs {
     /// Minimum confidence of a kept rule.
     #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
     pub min_confidence: f64,
+    /// How the model's adaptive rule (what the default strategy ranks with) is chosen: `fit`
+    /// (on a validation part of the playlists mined: docs/quality.md), `built-in`
+    /// (sum/25/cosine), or a rule FEW/SEEDS/MANY such as sum/10/cosine.
+    #[arg(long, env = "SEGUE_ADAPTIVE", default_value_t = Adaptive::Fit)]
+    pub adaptive: Adaptive,
 }
 
 impl RuleArgs {
@@ -136,6 +142,7 @@ impl RuleArgs {
             max_consequents: None,
             neighbors: None,
             neighbor_min_count: crate::mine::NEIGHBOR_MIN_COUNT,
+            adaptive: self.adaptive,
         }
     }
 }
@@ -465,6 +472,10 @@ pub struct ImportArgs {
     /// Minimum confidence of a kept rule (support and length come from the output).
     #[arg(long, env = "SEGUE_MIN_CONFIDENCE", default_value_t = 0.05)]
     pub min_confidence: f64,
+    /// The model's adaptive rule: `built-in` (sum/25/cosine) or FEW/SEEDS/MANY (fitting
+    /// needs the playlists, which an import does not read).
+    #[arg(long, env = "SEGUE_ADAPTIVE", default_value_t = Adaptive::BUILT_IN)]
+    pub adaptive: Adaptive,
     #[command(flatten)]
     pub guard: GuardArgs,
 }
@@ -477,6 +488,7 @@ impl ImportArgs {
             guard: self.guard.options(),
             keep: self.keep,
             min_confidence: self.min_confidence,
+            adaptive: self.adaptive,
         }
     }
 }

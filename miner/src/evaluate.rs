@@ -180,12 +180,29 @@ const SPLIT: u64 = 1;
 const ORDER: u64 = 2;
 const DRAW: u64 = 3;
 const VALIDATION: u64 = 4;
+const FIT: u64 = 5;
 
 /// Splits `data` into train (a dataset of the tracks that occur in it, ids renumbered, reading
 /// order kept when `data` kept it) and the test playlists (item ids of `data`). Playlist `i`
 /// is a test playlist when a hash of `(seed, i)` falls below `test_fraction`.
 pub fn split(data: &Dataset, test_fraction: f64, seed: u64) -> (Dataset, Vec<Vec<u32>>) {
     split_on(data, test_fraction, seed, SPLIT)
+}
+
+/// Whether playlist `position` is a test playlist of [`split`]`(_, test_fraction, seed)`.
+pub fn is_test_playlist(position: usize, test_fraction: f64, seed: u64) -> bool {
+    falls_in(SPLIT, position, test_fraction, seed)
+}
+
+/// Whether playlist `position` falls in the held-out part of the split on `stream`.
+fn falls_in(stream: u64, position: usize, fraction: f64, seed: u64) -> bool {
+    SplitMix64::stream(seed, stream, position as u64).unit() < fraction
+}
+
+/// [`split`] on a stream of its own, for fitting a model's adaptive rule ([`crate::fit`]):
+/// the fitting part, and the validation playlists.
+pub fn split_fit(data: &Dataset, fraction: f64, seed: u64) -> (Dataset, Vec<Vec<u32>>) {
+    split_on(data, fraction, seed, FIT)
 }
 
 /// [`split`] on `stream` ([`SPLIT`] for the test split, [`VALIDATION`] for the split of the
@@ -203,7 +220,7 @@ fn split_on(
     let mut test = Vec::new();
     let mut items = Vec::new();
     for (i, playlist) in data.transactions.iter().enumerate() {
-        if SplitMix64::stream(seed, stream, i as u64).unit() < test_fraction {
+        if falls_in(stream, i, test_fraction, seed) {
             // In reading order when the dataset kept it.
             test.push(data.order.as_ref().map_or(playlist, |o| o.get(i)).to_vec());
             continue;
@@ -325,6 +342,10 @@ pub struct Evaluation {
     pub neighbors: Option<usize>,
     /// Of the model's rules, the neighbor rules FP-growth had not found.
     pub neighbor_rules: usize,
+    /// The model's adaptive rule (`FEW/SEEDS/MANY`), what the default ranks with.
+    pub adaptive: String,
+    /// How it came about (fitted on the training playlists only, or given).
+    pub adaptive_choice: crate::fit::Choice,
     /// Tracks in the model.
     pub model_tracks: usize,
     /// Rules in the model.
@@ -441,6 +462,8 @@ pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, Min
         max_consequents: options.mine.max_consequents,
         neighbors: options.mine.neighbors,
         neighbor_rules: mined.report.neighbor_rules,
+        adaptive: mined.report.adaptive.to_string(),
+        adaptive_choice: mined.report.adaptive_choice.clone(),
         model_tracks: mined.model.track_count(),
         rules: mined.model.rule_count(),
         model_bytes: mined.model.blob_len(),
@@ -484,6 +507,8 @@ pub struct Case {
     pub playlist: usize,
     /// Index of the shape.
     pub shape: usize,
+    /// Distinct seeds the model knows (what [`Strategy::Adaptive`] switches on).
+    pub seeds: usize,
     /// Per ranker.
     pub results: Vec<RankerResult>,
 }
@@ -587,6 +612,7 @@ pub fn rank_cases(
                 out.push(Case {
                     playlist: p,
                     shape: s,
+                    seeds: known.len(),
                     results,
                 });
             }

@@ -7,6 +7,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod dataset;
 pub mod evaluate;
+pub mod fit;
 pub mod fpgrowth;
 pub mod guard;
 pub mod import;

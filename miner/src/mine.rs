@@ -6,6 +6,7 @@ use engine::{Model, ModelBuilder, ModelParams, RuleInput, TrackInput};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::dataset::{Dataset, TrackMeta};
+use crate::fit::{Adaptive, Choice};
 use crate::fpgrowth::{Itemset, frequent_itemsets_counted, item_counts};
 use crate::progress::Counters;
 
@@ -27,6 +28,9 @@ pub struct MineOptions {
     pub neighbors: Option<usize>,
     /// The fewest playlists a neighbor rule's two tracks must share (at least 1).
     pub neighbor_min_count: u32,
+    /// How the model's adaptive rule is chosen: fitted on the playlists mined
+    /// ([`crate::fit`]), or given.
+    pub adaptive: Adaptive,
 }
 
 /// The default of [`MineOptions::neighbor_min_count`]: a pair seen in a single playlist is
@@ -117,7 +121,7 @@ pub enum MineError {
 }
 
 /// What mining found, for the summary.
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct MineReport {
     /// Playlists mined.
     pub playlists: u32,
@@ -133,6 +137,11 @@ pub struct MineReport {
     pub rules: usize,
     /// Of those, the neighbor rules that FP-growth had not found ([`neighbor_rules`]).
     pub neighbor_rules: usize,
+    /// The model's adaptive rule.
+    #[serde(serialize_with = "display")]
+    pub adaptive: engine::AdaptiveRule,
+    /// How it came about.
+    pub adaptive_choice: Choice,
     /// Share of tracks that, as a single seed, fire at least one rule.
     pub tracks_with_rule: f64,
     /// Time spent finding frequent itemsets (and, with `--neighbors`, the neighbor pairs).
@@ -145,6 +154,10 @@ pub struct MineReport {
 
 fn secs<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+fn display<S: serde::Serializer>(v: &impl std::fmt::Display, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 /// The minimum count for `playlists` playlists: `min_count`, or `ceil(min_support × playlists)`,
@@ -325,6 +338,7 @@ pub fn mine<'a>(
         return Err(MineError::Empty);
     }
     let min_count = min_count_for(options, playlists)?;
+    let adaptive = crate::fit::resolve(options.adaptive, dataset, options)?;
     let start = Instant::now();
     let counts = item_counts(tx, dataset.tracks.len());
     let itemsets = frequent_itemsets_counted(
@@ -353,7 +367,7 @@ pub fn mine<'a>(
         itemsets,
         mine_time: start.elapsed(),
     };
-    model_with_neighbors(found, neighbors, options, created_at)
+    model_with_neighbors(found, neighbors, adaptive, options, created_at)
 }
 
 /// Frequent itemsets and what the model needs besides them: what `miner mine` finds with
@@ -381,12 +395,27 @@ pub struct Found<'a> {
 
 /// The rules of `found.itemsets` (confidence from `options`) and the model, with
 /// `options.max_len` and `options.min_support` (else min count / playlists) in its metadata.
+/// The adaptive rule must be given: fitting it needs the playlists.
 pub fn model_from_itemsets(
     found: Found<'_>,
     options: &MineOptions,
     created_at: String,
 ) -> Result<Mined, MineError> {
-    model_with_neighbors(found, None, options, created_at)
+    let rule = given_rule(options)?;
+    model_with_neighbors(found, None, (rule, Choice::Given), options, created_at)
+}
+
+/// The adaptive rule `options` give, for a model made without the playlists (fitting needs
+/// them).
+pub fn given_rule(options: &MineOptions) -> Result<engine::AdaptiveRule, MineError> {
+    match options.adaptive {
+        Adaptive::Given(rule) => Ok(rule),
+        Adaptive::Fit => Err(MineError::BadOption(
+            "--adaptive fit needs the playlists, which the importer does not read: give a rule \
+             (built-in, or FEW/SEEDS/MANY such as sum/25/cosine)"
+                .into(),
+        )),
+    }
 }
 
 /// [`model_from_itemsets`], plus `neighbors` ([`neighbor_rules`]) merged after the (pruned)
@@ -395,6 +424,7 @@ pub fn model_from_itemsets(
 fn model_with_neighbors(
     found: Found<'_>,
     neighbors: Option<Vec<RuleInput>>,
+    (adaptive, adaptive_choice): (engine::AdaptiveRule, Choice),
     options: &MineOptions,
     created_at: String,
 ) -> Result<Mined, MineError> {
@@ -447,7 +477,7 @@ fn model_with_neighbors(
         min_confidence: options.min_confidence,
         max_len: options.max_len as u32,
         miner_version: env!("CARGO_PKG_VERSION").to_owned(),
-        adaptive: engine::AdaptiveRule::BUILT_IN,
+        adaptive,
     });
     for (meta, &count) in tracks.iter().zip(counts) {
         builder.add_track(TrackInput {
@@ -471,6 +501,8 @@ fn model_with_neighbors(
         itemsets_by_len: by_len,
         rules: n_rules,
         neighbor_rules: added,
+        adaptive,
+        adaptive_choice,
         tracks_with_rule: singles.len() as f64 / tracks.len().max(1) as f64,
         mine_time,
         rules_time: start.elapsed(),

@@ -195,6 +195,7 @@ impl fmt::Display for RunSummary {
             r.rules,
             r.tracks_with_rule * 100.0
         )?;
+        writeln!(f, "adaptive rule {} ({})", r.adaptive, r.adaptive_choice)?;
         writeln!(
             f,
             "time: read {:.2?}  mine {:.2?}  rules+model {:.2?}  publish {:.2?}  total {:.2?}",

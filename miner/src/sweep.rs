@@ -30,6 +30,8 @@ pub struct SweepRow {
     pub model_bytes: usize,
     /// Share of tracks that fire at least one rule as a single seed.
     pub tracks_with_rule: f64,
+    /// The model's adaptive rule (`FEW/SEEDS/MANY`; none without a model).
+    pub adaptive: Option<String>,
     /// Quality on held-out playlists, when the sweep measured it.
     pub quality: Option<SweepQuality>,
 }
@@ -178,6 +180,7 @@ fn sweep_inner(
                 rules: mined.report.rules,
                 model_bytes: mined.model.blob_len(),
                 tracks_with_rule: mined.report.tracks_with_rule,
+                adaptive: Some(mined.report.adaptive.to_string()),
                 quality: quality(&mined.model),
             },
             Err(MineError::NothingFrequent { min_count, .. }) => SweepRow {
@@ -190,6 +193,7 @@ fn sweep_inner(
                 rules: 0,
                 model_bytes: 0,
                 tracks_with_rule: 0.0,
+                adaptive: None,
                 quality: None,
             },
             Err(e) => return Err(e),

@@ -37,6 +37,8 @@ pub struct ImportOptions {
     pub keep: usize,
     /// Minimum confidence of a kept rule (the itemsets fix support and length).
     pub min_confidence: f64,
+    /// The model's adaptive rule: given, since fitting needs the playlists.
+    pub adaptive: crate::fit::Adaptive,
 }
 
 /// What an import did.
@@ -120,7 +122,7 @@ pub fn import_and_publish(
     created_at: String,
 ) -> Result<Imported, PipelineError> {
     let total = Instant::now();
-    MineOptions {
+    let checked = MineOptions {
         min_support: None,
         min_count: Some(1),
         max_len: 2,
@@ -128,8 +130,10 @@ pub fn import_and_publish(
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: crate::mine::NEIGHBOR_MIN_COUNT,
-    }
-    .validate()?;
+        adaptive: options.adaptive,
+    };
+    checked.validate()?;
+    crate::mine::given_rule(&checked)?;
     options.guard.validate().map_err(PipelineError::Options)?;
     let store = publish::open(&options.store)?;
     // The pointer as this run found it: publishing fails if another publisher replaced it
@@ -160,6 +164,7 @@ pub fn import_and_publish(
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: crate::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: options.adaptive,
     };
     let mut labels = m.inputs.clone();
     labels.push(output.label());

@@ -37,8 +37,9 @@ impl Report for Evaluation {
         out.push_str(&format!(
             "Model: {:.1} MB{}; item-kNN keeps {} neighbor pairs. Intervals: 95% percentile \
              bootstrap over test playlists, {} resamples. Δ columns: the ranker minus the \
-             default (`{}`) on the same cases, with its paired interval; **bold** when the \
-             interval excludes 0 (a real difference), plain when it does not.\n\n",
+             default (`{}`, with the model's rule `{}`: {}) on the same cases, with its \
+             paired interval; **bold** when the interval excludes 0 (a real difference), plain \
+             when it does not.\n\n",
             e.model_bytes as f64 / 1e6,
             e.max_consequents.map_or(String::new(), |n| format!(
                 ", {n} rules per antecedent at most"
@@ -48,7 +49,9 @@ impl Report for Evaluation {
             )),
             e.knn_pairs,
             e.resamples,
-            e.default_ranker
+            e.default_ranker,
+            e.adaptive,
+            e.adaptive_choice
         ));
         let header = "| ranker | cases | R-precision [95% CI] | NDCG [95% CI] | clicks [95% CI] | \
                       Δ R-precision [95% CI] | Δ NDCG [95% CI] | Δ clicks [95% CI] | hit@10 | \

@@ -16,12 +16,12 @@ impl Report for [SweepRow] {
         let rows = self;
         let with_quality = rows.iter().any(|r| r.quality.is_some());
         let mut out = String::from(
-            "| support | per antecedent | min count | time (s) | peak RSS | itemsets by size | rules | model | tracks with a rule |",
+            "| support | per antecedent | min count | time (s) | peak RSS | itemsets by size | rules | model | tracks with a rule | adaptive rule |",
         );
         if with_quality {
-            out.push_str(" R-precision [95% CI] | NDCG [95% CI] | hit@10 | rule-based |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+            out.push_str(" R-precision [95% CI] | NDCG [95% CI] | hit@10 | rule-based |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         } else {
-            out.push_str("\n|---|---|---|---|---|---|---|---|---|\n");
+            out.push_str("\n|---|---|---|---|---|---|---|---|---|---|\n");
         }
         for r in rows {
             let sizes: Vec<String> = r.itemsets_by_len.iter().map(usize::to_string).collect();
@@ -29,7 +29,7 @@ impl Report for [SweepRow] {
                 .peak_rss_bytes
                 .map_or("n/a".to_owned(), |b| format!("{:.2} GB", b as f64 / 1e9));
             out.push_str(&format!(
-                "| {} | {} | {} | {:.2} | {} | {} | {} | {:.1} MB | {:.2}% |\n",
+                "| {} | {} | {} | {:.2} | {} | {} | {} | {:.1} MB | {:.2}% | {} |\n",
                 r.support,
                 r.max_consequents
                     .map_or("all".to_owned(), |n| n.to_string()),
@@ -39,7 +39,8 @@ impl Report for [SweepRow] {
                 sizes.join(" / "),
                 r.rules,
                 r.model_bytes as f64 / 1e6,
-                r.tracks_with_rule * 100.0
+                r.tracks_with_rule * 100.0,
+                r.adaptive.as_deref().unwrap_or("n/a")
             ));
             if with_quality {
                 out.pop(); // the newline

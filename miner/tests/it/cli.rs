@@ -181,6 +181,7 @@ fn flags_env_vars_and_defaults_stay_put() {
 
 const FLAGS: &str = "
 miner --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
+mine --adaptive env=SEGUE_ADAPTIVE default=fit Set Some(1)
 mine --force env=SEGUE_FORCE default=false SetTrue Some(0)
 mine --format env=SEGUE_FORMAT default=auto Set Some(1)
 mine --guard-min-playlists env=SEGUE_GUARD_MIN_PLAYLISTS default=0.5 Set Some(1)
@@ -200,6 +201,7 @@ mine --neighbors env=SEGUE_NEIGHBORS Set Some(1)
 mine --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
 mine --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
 mine --store env=SEGUE_MODEL_STORE Set Some(1)
+import --adaptive env=SEGUE_ADAPTIVE default=built-in Set Some(1)
 import --force env=SEGUE_FORCE default=false SetTrue Some(0)
 import --from env=SEGUE_IMPORT_FROM Set Some(1) required
 import --guard-min-playlists env=SEGUE_GUARD_MIN_PLAYLISTS default=0.5 Set Some(1)
@@ -213,6 +215,7 @@ inspect --json default=false SetTrue Some(0)
 inspect --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
 inspect --top default=10 Set Some(1)
 inspect path Set Some(1) required
+run --adaptive env=SEGUE_ADAPTIVE default=fit Set Some(1)
 run --datasets env=SEGUE_DATASETS default=datasets Set Some(1)
 run --force env=SEGUE_FORCE default=false SetTrue Some(0)
 run --format env=SEGUE_FORMAT default=auto Set Some(1)
@@ -236,6 +239,7 @@ run --out -o env=SEGUE_MODEL_DIR default=models Set Some(1)
 run --skip-invalid env=SEGUE_SKIP_INVALID default=false SetTrue Some(0)
 run --store env=SEGUE_MODEL_STORE Set Some(1)
 run --synth-if-empty env=SEGUE_SYNTH_IF_EMPTY Set Some(1)
+sweep --adaptive env=SEGUE_ADAPTIVE default=fit Set Some(1)
 sweep --format env=SEGUE_FORMAT default=auto Set Some(1)
 sweep --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
 sweep --log-format env=SEGUE_LOG_FORMAT default=text Set Some(1) global
@@ -262,6 +266,7 @@ synth --playlists env=SEGUE_SYNTH_PLAYLISTS default=10000 Set Some(1)
 synth --profile env=SEGUE_SYNTH_PROFILE default=mpd Set Some(1)
 synth --seed env=SEGUE_SYNTH_SEED default=1 Set Some(1)
 synth --stats default=false SetTrue Some(0)
+evaluate --adaptive env=SEGUE_ADAPTIVE default=fit Set Some(1)
 evaluate --format env=SEGUE_FORMAT default=auto Set Some(1)
 evaluate --input -i env=SEGUE_INPUT delimiter=',' Append Some(1..) required
 evaluate --knn-neighbors default=200 Set Some(1)

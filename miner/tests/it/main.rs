@@ -4,6 +4,7 @@ mod cli;
 mod crash;
 mod discover;
 mod evaluate;
+mod fit;
 mod fpgrowth;
 mod guard;
 mod neighbors;

@@ -179,6 +179,7 @@ fn options(
         max_consequents,
         neighbors,
         neighbor_min_count: 2,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     }
 }
 

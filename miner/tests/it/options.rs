@@ -39,7 +39,7 @@ fn missing(dir: &Path, name: &str) -> PathBuf {
 }
 
 #[test]
-fn mine_evaluate_and_sweep_check_their_options_before_the_input() {
+fn mine_evaluate_sweep_and_import_check_their_options_before_the_input() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = missing(dir.path(), "ten-gigabytes.csv");
     let input = input.to_str().expect("utf-8");
@@ -97,10 +97,34 @@ fn mine_evaluate_and_sweep_check_their_options_before_the_input() {
             &["--min-confidence=-1"],
             "--min-confidence -1 must be within [0, 1]",
         ),
+        (
+            "mine",
+            &["--adaptive", "sum/x/cosine"],
+            "adaptive rule \"sum/x/cosine\": \"x\" is not a seed count",
+        ),
+        (
+            "evaluate",
+            &["--adaptive", "adaptive/5/sum"],
+            "\"adaptive\" is not a strategy it can pick",
+        ),
+        (
+            "import",
+            &["--adaptive", "fit"],
+            "--adaptive fit needs the playlists, which the importer does not read",
+        ),
     ];
     for &(command, extra, message) in cases {
         let mut args = vec![command, "--input", input];
         match command {
+            "import" => {
+                args = vec![
+                    command,
+                    "--from",
+                    input,
+                    "--out",
+                    out.to_str().expect("utf-8"),
+                ]
+            }
             "mine" => args.extend(["--out", out.to_str().expect("utf-8")]),
             _ => args.extend(["--report", report]),
         }
@@ -152,6 +176,7 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
             max_consequents: None,
             neighbors: None,
             neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+            adaptive: miner::fit::Adaptive::BUILT_IN,
         },
         store: dir.path().join("models").display().to_string(),
         keep: 5,
@@ -177,6 +202,7 @@ fn a_min_count_replaces_the_support_and_its_check() {
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     };
     assert_eq!(options.validate(), Ok(()));
     assert_eq!(miner::mine::min_count_for(&options, 100), Ok(3));
@@ -192,6 +218,7 @@ fn keeping_no_consequent_is_refused() {
         max_consequents: Some(0),
         neighbors: None,
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     };
     let err = options.validate().expect_err("0 keeps nothing");
     assert!(err.to_string().contains("--max-consequents 0"), "{err}");
@@ -207,6 +234,7 @@ fn no_neighbors_and_a_zero_neighbor_count_are_refused() {
         max_consequents: None,
         neighbors: Some(10),
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     };
     assert_eq!(base.validate(), Ok(()));
     let err = MineOptions {
@@ -218,6 +246,7 @@ fn no_neighbors_and_a_zero_neighbor_count_are_refused() {
     assert!(err.to_string().contains("--neighbors 0"), "{err}");
     let err = MineOptions {
         neighbor_min_count: 0,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
         ..base
     }
     .validate()

@@ -193,6 +193,7 @@ fn options() -> MineOptions {
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     }
 }
 
@@ -356,6 +357,7 @@ fn spark_import_equals_native_mining_and_refuses_bad_outputs() {
         guard: GuardOptions::default(),
         keep: 5,
         min_confidence: MIN_CONFIDENCE,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     };
     let source = LocalDir(out.clone());
     let imported = import::import_and_publish(&source, &import_options, CREATED.into()).unwrap();

@@ -37,6 +37,7 @@ fn rows_match_single_runs_and_fall_with_support() {
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     };
     let supports = [0.2, 0.02, 0.01, 0.005];
     let options = SweepOptions {
@@ -161,6 +162,7 @@ fn the_sweep_prunes_each_support_to_each_setting() {
             max_consequents: None,
             neighbors: None,
             neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+            adaptive: miner::fit::Adaptive::BUILT_IN,
         },
         supports: vec![0.01, 0.004],
         max_consequents: vec![0, 5, 1],

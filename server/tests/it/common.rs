@@ -49,6 +49,7 @@ pub(crate) fn mined(seed: u64, playlists: usize) -> engine::Model {
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
     };
     miner::mine::mine(&dataset, &options, "2026-11-28T12:00:00Z".into())
         .expect("mines")

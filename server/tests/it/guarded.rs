@@ -38,6 +38,7 @@ fn options(out: &Path, force: bool) -> PipelineOptions {
             max_consequents: None,
             neighbors: None,
             neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+            adaptive: miner::fit::Adaptive::BUILT_IN,
         },
         store: out.display().to_string(),
         keep: 5,
