@@ -53,8 +53,8 @@ pub struct ModelInfo {
 }
 
 /// The model's adaptive rule: `adaptive` scores as `few` with at most `max_few_seeds`
-/// distinct resolved seeds and as `many` with more (the built-in `sum`/25/`cosine` on every
-/// model the miner builds today).
+/// distinct resolved seeds and as `many` with more (fitted by the miner on a validation part
+/// of the model's own playlists, or given; the built-in rule is `sum`/25/`cosine`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(utoipa::ToSchema))]
 pub struct AdaptiveInfo {
