@@ -248,23 +248,9 @@ impl StrPool {
     /// The position of `key` in a strictly ascending pool (as the validator checks every
     /// sorted pool to be), by binary search.
     pub(crate) fn find_sorted(&self, key: &str) -> Option<usize> {
-        let i = partition_point(self.len(), |i| self.get(i) < key);
+        let i = crate::rank::lower_bound(0..self.len(), |i| self.get(i) < key);
         (i < self.len() && self.get(i) == key).then_some(i)
     }
-}
-
-/// The first of `0..n` for which `before` is false (`before` true on a prefix).
-fn partition_point(n: usize, before: impl Fn(usize) -> bool) -> usize {
-    let (mut low, mut high) = (0, n);
-    while low < high {
-        let mid = low + (high - low) / 2;
-        if before(mid) {
-            low = mid + 1;
-        } else {
-            high = mid;
-        }
-    }
-    low
 }
 
 impl fmt::Debug for StrPool {

@@ -574,7 +574,7 @@ fn fill_with_popular<'m>(
 }
 
 /// The first index in `range` for which `before` is false (`before` must be true on a prefix).
-fn lower_bound(range: std::ops::Range<usize>, before: impl Fn(usize) -> bool) -> usize {
+pub(crate) fn lower_bound(range: std::ops::Range<usize>, before: impl Fn(usize) -> bool) -> usize {
     let (mut lo, mut hi) = (range.start, range.end);
     while lo < hi {
         let mid = lo + (hi - lo) / 2;

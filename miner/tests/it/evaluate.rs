@@ -12,7 +12,10 @@ use miner::synth::{SynthOptions, write};
 
 use crate::text;
 
-fn generated(playlists: usize, seed: u64) -> (tempfile::TempDir, std::path::PathBuf, Dataset) {
+pub(crate) fn generated(
+    playlists: usize,
+    seed: u64,
+) -> (tempfile::TempDir, std::path::PathBuf, Dataset) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.dat");
     write(&SynthOptions { playlists, seed }, Format::Baskets, &path).expect("writes");
@@ -27,7 +30,7 @@ fn generated(playlists: usize, seed: u64) -> (tempfile::TempDir, std::path::Path
     (dir, path, data)
 }
 
-fn options(test_fraction: f64, seed: u64) -> EvalOptions {
+pub(crate) fn options(test_fraction: f64, seed: u64) -> EvalOptions {
     EvalOptions {
         test_fraction,
         seed,

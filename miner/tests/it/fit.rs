@@ -2,36 +2,20 @@
 //! playlists only.
 
 use engine::AdaptiveRule;
-use miner::dataset::{Dataset, Format, ReadOptions, Transactions, read};
+use miner::dataset::{Dataset, Transactions};
 use miner::evaluate::{EvalOptions, Ranker, Shape, evaluate, is_test_playlist};
 use miner::fit::{self, Adaptive, Choice};
 use miner::mine::{MineOptions, mine};
-use miner::synth::{SynthOptions, write};
 
 fn generated(playlists: usize, seed: u64) -> Dataset {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("s.dat");
-    write(&SynthOptions { playlists, seed }, Format::Baskets, &path).expect("writes");
-    read(
-        std::slice::from_ref(&path),
-        ReadOptions {
-            format: Format::Baskets,
-            skip_invalid: false,
-        },
-    )
-    .expect("reads")
+    crate::evaluate::generated(playlists, seed).2
 }
 
 fn options(adaptive: Adaptive) -> MineOptions {
     MineOptions {
         min_support: Some(0.01),
-        min_count: None,
-        max_len: 3,
-        min_confidence: 0.05,
-        max_consequents: None,
-        neighbors: None,
-        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
         adaptive,
+        ..crate::evaluate::options(0.2, 1).mine
     }
 }
 
