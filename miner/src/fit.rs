@@ -100,12 +100,15 @@ pub enum Choice {
         /// Seconds spent fitting (mining the fitting part included).
         seconds: f64,
     },
-    /// Fitting was asked for, but the playlists give too few validation cases (or the
-    /// fitting part has nothing frequent): the built-in rule.
+    /// Fitting was asked for, but the playlists give too few validation cases: the built-in
+    /// rule.
     TooFew {
         /// Validation cases there were.
         cases: usize,
     },
+    /// Fitting was asked for, but the fitting part has nothing frequent at this support: the
+    /// built-in rule.
+    NothingFrequent,
 }
 
 impl fmt::Display for Choice {
@@ -126,6 +129,9 @@ impl fmt::Display for Choice {
             Choice::TooFew { cases } => write!(
                 f,
                 "built-in: {cases} validation cases, fewer than the {MIN_CASES} a fit needs"
+            ),
+            Choice::NothingFrequent => f.write_str(
+                "built-in: the fitting part of the playlists has nothing frequent at this support",
             ),
         }
     }
@@ -152,7 +158,8 @@ pub fn fit(data: &Dataset, options: &MineOptions) -> Result<(AdaptiveRule, Choic
     let start = Instant::now();
     let (fitting, mut validation) = evaluate::split_fit(data, FRACTION, SEED);
     validation.truncate(MAX_PLAYLISTS);
-    // Counted before mining: a fit that cannot have enough cases costs nothing.
+    // Counted before mining (`rank_cases` makes one case per shape a playlist is longer
+    // than): a fit that cannot have enough cases costs nothing.
     let possible: usize = validation
         .iter()
         .map(|p| Shape::CHALLENGE.iter().filter(|s| s.fits(p.len())).count())
@@ -160,6 +167,12 @@ pub fn fit(data: &Dataset, options: &MineOptions) -> Result<(AdaptiveRule, Choic
     if possible < MIN_CASES {
         return Ok((AdaptiveRule::BUILT_IN, Choice::TooFew { cases: possible }));
     }
+    tracing::info!(
+        fitting = fitting.transactions.len(),
+        validation = validation.len(),
+        cases = possible,
+        "fitting the adaptive rule"
+    );
     let options = MineOptions {
         adaptive: Adaptive::BUILT_IN,
         ..options.clone()
@@ -167,7 +180,7 @@ pub fn fit(data: &Dataset, options: &MineOptions) -> Result<(AdaptiveRule, Choic
     let mined = match mine(&fitting, &options, "1970-01-01T00:00:00Z".into()) {
         Ok(mined) => mined,
         Err(MineError::NothingFrequent { .. } | MineError::Empty) => {
-            return Ok((AdaptiveRule::BUILT_IN, Choice::TooFew { cases: 0 }));
+            return Ok((AdaptiveRule::BUILT_IN, Choice::NothingFrequent));
         }
         Err(e) => return Err(e),
     };
@@ -192,12 +205,6 @@ pub fn fit(data: &Dataset, options: &MineOptions) -> Result<(AdaptiveRule, Choic
             (case.seeds, ndcg)
         })
         .collect();
-    if cases.len() < MIN_CASES {
-        return Ok((
-            AdaptiveRule::BUILT_IN,
-            Choice::TooFew { cases: cases.len() },
-        ));
-    }
     let (rule, ndcg) = choose(&cases);
     let choice = Choice::Fitted {
         validation_playlists: validation.len(),
@@ -206,6 +213,7 @@ pub fn fit(data: &Dataset, options: &MineOptions) -> Result<(AdaptiveRule, Choic
         built_in_ndcg: mean_ndcg(&cases, &AdaptiveRule::BUILT_IN),
         seconds: start.elapsed().as_secs_f64(),
     };
+    tracing::info!(%rule, %choice, "fitted the adaptive rule");
     Ok((rule, choice))
 }
 

@@ -84,6 +84,35 @@ fn too_few_playlists_keep_the_built_in_rule() {
     );
 }
 
+#[test]
+fn a_fitting_part_with_nothing_frequent_keeps_the_built_in_rule() {
+    let data = generated(2_000, 14);
+    // Only the most popular track is frequent in all the playlists; in four fifths of them,
+    // nothing is.
+    let mut counts = vec![0u32; data.tracks.len()];
+    for playlist in data.transactions.iter() {
+        for &t in playlist {
+            counts[t as usize] += 1;
+        }
+    }
+    let options = MineOptions {
+        min_count: counts.iter().max().copied(),
+        ..options(Adaptive::Fit)
+    };
+    let mined = mine(&data, &options, "2026-12-02T00:00:00Z".into()).unwrap();
+    assert_eq!(mined.model.metadata().adaptive, AdaptiveRule::BUILT_IN);
+    assert_eq!(mined.report.adaptive_choice, Choice::NothingFrequent);
+    assert!(
+        mined
+            .report
+            .adaptive_choice
+            .to_string()
+            .contains("nothing frequent"),
+        "{}",
+        mined.report.adaptive_choice
+    );
+}
+
 /// `data` with every test playlist of (`fraction`, `seed`) replaced by other tracks.
 fn other_test_playlists(data: &Dataset, fraction: f64, seed: u64) -> Dataset {
     let n = data.tracks.len() as u32;
