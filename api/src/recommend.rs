@@ -20,9 +20,9 @@ pub struct RecommendRequest {
     )]
     #[cfg_attr(feature = "schema", schema(example = 10))]
     pub k: Option<usize>,
-    /// How to score candidates (default `adaptive`: the model's rule picks a strategy by the
-    /// number of resolved seeds, built in `sum` with up to 25 and `cosine` with more; see
-    /// `/api/model`'s `adaptive`; `original` is the original service's ranking).
+    /// How to score candidates (default `adaptive`: the model's rule, fitted by the miner,
+    /// picks a strategy by the number of resolved seeds; see `/api/model`'s `adaptive`;
+    /// `original` is the original service's ranking).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<StrategyName>,
 }
