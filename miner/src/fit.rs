@@ -12,6 +12,9 @@
 //!   highest mean NDCG over those cases is the model's. Ties go to
 //!   [`AdaptiveRule::BUILT_IN`], then to the first rule in the order `few`, `T`, `many` of
 //!   those lists.
+//! - With fewer than [`MIN_CASES`] validation cases (counted before anything is mined), or a
+//!   fitting part with nothing frequent, the model keeps [`AdaptiveRule::BUILT_IN`] and the
+//!   [`Choice`] says why.
 //!
 //! `miner evaluate` mines its training playlists with the same options, so the rule of the
 //! model it scores is fitted on training playlists only. Like mining, fitting is a function
