@@ -133,8 +133,9 @@ impl std::str::FromStr for AdaptiveRule {
         let strategy = |name: &str| match Strategy::from_name(name) {
             Some(Strategy::Adaptive) | None => Err(format!(
                 "adaptive rule {s:?}: {name:?} is not a strategy it can pick (one of {})",
-                Strategy::ALL[..Strategy::ALL.len() - 1]
+                Strategy::ALL
                     .iter()
+                    .filter(|&&s| s != Strategy::Adaptive)
                     .map(|s| s.name())
                     .collect::<Vec<_>>()
                     .join(", ")

@@ -343,7 +343,8 @@ pub struct Evaluation {
     /// Of the model's rules, the neighbor rules FP-growth had not found.
     pub neighbor_rules: usize,
     /// The model's adaptive rule (`FEW/SEEDS/MANY`), what the default ranks with.
-    pub adaptive: String,
+    #[serde(serialize_with = "crate::mine::display")]
+    pub adaptive: engine::AdaptiveRule,
     /// How it came about (fitted on the training playlists only, or given).
     pub adaptive_choice: crate::fit::Choice,
     /// Tracks in the model.
@@ -462,7 +463,7 @@ pub fn evaluate(data: &Dataset, options: &EvalOptions) -> Result<Evaluation, Min
         max_consequents: options.mine.max_consequents,
         neighbors: options.mine.neighbors,
         neighbor_rules: mined.report.neighbor_rules,
-        adaptive: mined.report.adaptive.to_string(),
+        adaptive: mined.report.adaptive,
         adaptive_choice: mined.report.adaptive_choice.clone(),
         model_tracks: mined.model.track_count(),
         rules: mined.model.rule_count(),

@@ -166,7 +166,7 @@ fn evaluate_fits_on_the_training_playlists_only() {
     // And the rule is the one fitted on the training playlists alone.
     let (train, _) = miner::evaluate::split(&data, 0.2, 5);
     let (rule, _) = fit::fit(&train, &options(Adaptive::Fit)).unwrap();
-    assert_eq!(a.adaptive, rule.to_string());
+    assert_eq!(a.adaptive, rule);
     assert_eq!(
         EvalOptions::default_ranker(),
         Ranker::Engine(engine::Strategy::Adaptive)
