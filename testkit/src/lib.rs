@@ -1,6 +1,7 @@
 //! Segue's test support, one home for every crate's tests, benchmarks and examples: the
 //! generated models of any size with MPD-like shape ([`generated`]) and the hand-made fixture
-//! whose every rule can be checked by hand ([`fixture`]), and a real S3 endpoint ([`s3`]).
+//! whose every rule can be checked by hand ([`fixture`]), and real object-storage endpoints
+//! ([`object::Endpoint`]): S3 ([`s3`], moto) and Azure Blob ([`azure`], Azurite).
 //!
 //! Dev-only (`publish = false`); it depends on `engine`, and `engine` has it as a
 //! dev-dependency, which cargo allows for integration tests, benchmarks and examples (they
@@ -12,8 +13,11 @@
 //! assert_eq!(model.track_count(), 50);
 //! ```
 
+pub mod azure;
 pub mod fixture;
 pub mod generated;
+pub mod object;
+mod relay;
 pub mod s3;
 
 pub use generated::{Shape, cubed, generate, generate_with_rule, random_sets, rng, seed_lists};

@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 use bytes::Bytes;
 use object_store::ObjectStoreExt as _;
 use store::object::ObjectLocation;
+use testkit::object::Endpoint as _;
 use testkit::s3::S3;
 
 use crate::text;

@@ -1,17 +1,21 @@
-//! The miner on object storage (a real S3 endpoint, moto_server on 127.0.0.1): `mine`,
-//! `models`, `rollback`, `run`'s history and lock, and two miners racing on the pointer.
+//! The miner on object storage (real endpoints on 127.0.0.1: S3 from moto_server, Azure Blob
+//! from Azurite; each test runs on both, `s3::*` and `azure::*`): `mine`, `models`,
+//! `rollback`, `run`'s history and lock, and two miners racing on the pointer.
 
 use std::path::Path;
 use std::process::{Command, Output};
 
-use testkit::s3::S3;
+use testkit::object::Endpoint;
 
 use crate::text;
 
-/// The miner with the S3 endpoint's settings in its environment.
-fn miner(s3: &S3, args: &[&str]) -> Command {
+/// The miner with the endpoint's settings in its environment.
+fn miner(endpoint: &dyn Endpoint, args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
-    command.args(args).envs(s3.env()).env("RUST_LOG", "warn");
+    command
+        .args(args)
+        .envs(endpoint.env())
+        .env("RUST_LOG", "warn");
     command
 }
 
@@ -31,9 +35,9 @@ fn synth(dir: &Path, seed: u64, playlists: usize) -> String {
     path.display().to_string()
 }
 
-fn mine(s3: &S3, store: &str, input: &str) -> Output {
+fn mine(endpoint: &dyn Endpoint, store: &str, input: &str) -> Output {
     output(miner(
-        s3,
+        endpoint,
         &[
             "mine",
             "--store",
@@ -47,8 +51,8 @@ fn mine(s3: &S3, store: &str, input: &str) -> Output {
 }
 
 /// The ids `miner models` lists, the current one marked with `*`.
-fn models(s3: &S3, store: &str) -> Vec<String> {
-    let o = output(miner(s3, &["models", "--json", "--store", store]));
+fn models(endpoint: &dyn Endpoint, store: &str) -> Vec<String> {
+    let o = output(miner(endpoint, &["models", "--json", "--store", store]));
     assert!(o.status.success(), "{}", text(&o));
     let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     json["models"]
@@ -72,34 +76,40 @@ fn published_id(o: &Output) -> String {
     name.split('.').next().expect("id").to_owned()
 }
 
-#[test]
-fn mine_list_and_roll_back_on_s3() {
-    let s3 = S3::start();
-    s3.create_bucket("mine");
+testkit::on_each_endpoint!(
+    mine_list_and_roll_back,
+    two_miners_racing_on_the_pointer_one_wins,
+    run_keeps_its_history_and_lock_in_the_bucket,
+    models_show_blob_metadata_on_object_storage,
+);
+
+fn mine_list_and_roll_back<E: Endpoint>() {
+    let endpoint = E::start();
+    endpoint.create_bucket("mine");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = "s3://mine/segue";
-    let a = mine(&s3, store, &synth(dir.path(), 1, 600));
+    let store = &endpoint.url("mine", "segue");
+    let a = mine(&endpoint, store, &synth(dir.path(), 1, 600));
     assert!(a.status.success(), "{}", text(&a));
     let a = published_id(&a);
-    std::thread::sleep(std::time::Duration::from_millis(1100)); // S3 times are to the second
-    let b = mine(&s3, store, &synth(dir.path(), 2, 600));
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // store times are to the second
+    let b = mine(&endpoint, store, &synth(dir.path(), 2, 600));
     assert!(b.status.success(), "{}", text(&b));
     let b = published_id(&b);
     assert_ne!(a, b);
-    assert_eq!(models(&s3, store), [format!("*{b}"), a.clone()]);
+    assert_eq!(models(&endpoint, store), [format!("*{b}"), a.clone()]);
 
-    let o = output(miner(&s3, &["rollback", &a, "--store", store]));
+    let o = output(miner(&endpoint, &["rollback", &a, "--store", store]));
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(models(&s3, store), [b.clone(), format!("*{a}")]);
+    assert_eq!(models(&endpoint, store), [b.clone(), format!("*{a}")]);
 
-    let o = output(miner(&s3, &["rollback", "0123", "--store", store]));
+    let o = output(miner(&endpoint, &["rollback", "0123", "--store", store]));
     assert!(!o.status.success());
     assert!(
         text(&o).contains("no published model `0123`"),
         "{}",
         text(&o)
     );
-    assert_eq!(models(&s3, store), [b, format!("*{a}")]);
+    assert_eq!(models(&endpoint, store), [b, format!("*{a}")]);
 }
 
 /// Two miners race: the late one read `current` before the early one replaced it. The order
@@ -107,12 +117,11 @@ fn mine_list_and_roll_back_on_s3() {
 /// (after the late miner has read the pointer: it reads it before looking at its inputs)
 /// blocks it until the early miner has published. The playlists file then takes the pipe's
 /// name, so every later open reads a plain file.
-#[test]
-fn two_miners_racing_on_the_pointer_one_wins() {
-    let s3 = S3::start();
-    s3.create_bucket("race");
+fn two_miners_racing_on_the_pointer_one_wins<E: Endpoint>() {
+    let endpoint = E::start();
+    endpoint.create_bucket("race");
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = "s3://race/segue";
+    let store = &endpoint.url("race", "segue");
     let early_input = synth(dir.path(), 3, 600);
     let late_playlists = synth(dir.path(), 4, 600);
     let pipe = dir.path().join("late.csv");
@@ -123,7 +132,7 @@ fn two_miners_racing_on_the_pointer_one_wins() {
     assert!(made.success(), "mkfifo {}", pipe.display());
     let pipe_name = pipe.display().to_string();
     let late = miner(
-        &s3,
+        &endpoint,
         &[
             "mine",
             "--store",
@@ -145,7 +154,7 @@ fn two_miners_racing_on_the_pointer_one_wins() {
         .expect("the late miner opens its input");
     let bytes = std::fs::read(&late_playlists).expect("reads");
     std::fs::rename(&late_playlists, &pipe).expect("renames");
-    let early = mine(&s3, store, &early_input);
+    let early = mine(&endpoint, store, &early_input);
     assert!(early.status.success(), "{}", text(&early));
     // The first reader may stop early (a header sniff): a broken pipe is fine.
     let _ = std::io::Write::write_all(&mut first_open, &bytes);
@@ -163,13 +172,12 @@ fn two_miners_racing_on_the_pointer_one_wins() {
     );
     // `current` names the early miner's complete blob, and the late one left nothing behind.
     let winner = published_id(&early);
-    assert_eq!(models(&s3, store), [format!("*{winner}")]);
+    assert_eq!(models(&endpoint, store), [format!("*{winner}")]);
 }
 
-#[test]
-fn run_keeps_its_history_and_lock_in_the_bucket() {
-    let s3 = S3::start();
-    s3.create_bucket("run");
+fn run_keeps_its_history_and_lock_in_the_bucket<E: Endpoint>() {
+    let endpoint = E::start();
+    endpoint.create_bucket("run");
     let dir = tempfile::tempdir().expect("tempdir");
     let datasets = dir.path().join("datasets");
     std::fs::create_dir(&datasets).expect("mkdir");
@@ -177,9 +185,12 @@ fn run_keeps_its_history_and_lock_in_the_bucket() {
         let file = synth(dir.path(), seed, 300);
         std::fs::rename(&file, datasets.join(format!("ds{seed}.csv"))).expect("moves");
     }
-    let store = "s3://run/segue";
+    let store = &endpoint.url("run", "segue");
     let run = || {
-        let mut command = miner(&s3, &["run", "--store", store, "--min-support", "0.02"]);
+        let mut command = miner(
+            &endpoint,
+            &["run", "--store", store, "--min-support", "0.02"],
+        );
         command.env("SEGUE_DATASETS", &datasets);
         output(command)
     };
@@ -203,7 +214,7 @@ fn run_keeps_its_history_and_lock_in_the_bucket() {
         ]
     );
     // The lock is released after each run; a lock held elsewhere makes a run do nothing.
-    let options = s3.options();
+    let options = endpoint.options();
     let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let Ok(store::Store::Object(o)) = store::open_with(store, &options) else {
         panic!("an object store")
@@ -223,7 +234,7 @@ fn run_keeps_its_history_and_lock_in_the_bucket() {
     let o2 = run();
     assert!(o2.status.success(), "{}", text(&o2));
     assert!(
-        text(&o2).contains("holds s3://run/segue/.miner.lock"),
+        text(&o2).contains(&format!("holds {store}/.miner.lock")),
         "{}",
         text(&o2)
     );
@@ -236,11 +247,11 @@ fn run_keeps_its_history_and_lock_in_the_bucket() {
 }
 
 /// `miner models --json --store STORE`'s models.
-fn models_json(s3: Option<&S3>, store: &str) -> Vec<serde_json::Value> {
+fn models_json(endpoint: Option<&dyn Endpoint>, store: &str) -> Vec<serde_json::Value> {
     let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
     command.args(["models", "--json", "--store", store]);
-    if let Some(s3) = s3 {
-        command.envs(s3.env());
+    if let Some(endpoint) = endpoint {
+        command.envs(endpoint.env());
     }
     let o = output(command);
     assert!(o.status.success(), "{}", text(&o));
@@ -251,7 +262,7 @@ fn models_json(s3: Option<&S3>, store: &str) -> Vec<serde_json::Value> {
 /// A generated model larger than the first ranged read, and a mined one, published into
 /// `store`: `miner models` shows each one's creation time and datasets from its blob, having
 /// read only the blob's leading bytes, and marks the current one.
-fn models_show_blob_metadata(s3: Option<&S3>, store: &str, dir: &Path) {
+fn models_show_blob_metadata(endpoint: Option<&dyn Endpoint>, store: &str, dir: &Path) {
     let big = testkit::generate(&testkit::Shape::SMALL);
     let blob = big.to_blob();
     assert!(
@@ -259,9 +270,9 @@ fn models_show_blob_metadata(s3: Option<&S3>, store: &str, dir: &Path) {
         "{} bytes",
         blob.len()
     );
-    let opened = match s3 {
-        Some(s3) => {
-            let options = s3.options();
+    let opened = match endpoint {
+        Some(endpoint) => {
+            let options = endpoint.options();
             let options: Vec<(&str, &str)> =
                 options.iter().map(|(k, v)| (*k, v.as_str())).collect();
             store::open_with(store, &options)
@@ -276,21 +287,21 @@ fn models_show_blob_metadata(s3: Option<&S3>, store: &str, dir: &Path) {
         &store::Expected::Any,
     ))
     .expect("publishes the generated model");
-    std::thread::sleep(std::time::Duration::from_millis(1100)); // S3 times are to the second
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // store times are to the second
     let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
     command
         .args(["mine", "--store", store, "--input", &synth(dir, 5, 600)])
         // Forced: the publish guard would refuse a model of far fewer playlists.
         .args(["--min-support", "0.02", "--force"])
         .env("RUST_LOG", "warn");
-    if let Some(s3) = s3 {
-        command.envs(s3.env());
+    if let Some(endpoint) = endpoint {
+        command.envs(endpoint.env());
     }
     let mined = output(command);
     assert!(mined.status.success(), "{}", text(&mined));
     let mined = published_id(&mined);
 
-    let listed = models_json(s3, store);
+    let listed = models_json(endpoint, store);
     assert_eq!(listed.len(), 2, "{listed:?}");
     let (newest, oldest) = (&listed[0], &listed[1]);
     assert_eq!(newest["id"], mined.as_str());
@@ -320,8 +331,8 @@ fn models_show_blob_metadata(s3: Option<&S3>, store: &str, dir: &Path) {
     // The text listing: id, creation time, size, datasets.
     let mut command = Command::new(env!("CARGO_BIN_EXE_miner"));
     command.args(["models", "--store", store]);
-    if let Some(s3) = s3 {
-        command.envs(s3.env());
+    if let Some(endpoint) = endpoint {
+        command.envs(endpoint.env());
     }
     let o = output(command);
     let out = String::from_utf8_lossy(&o.stdout);
@@ -343,12 +354,11 @@ fn models_show_blob_metadata(s3: Option<&S3>, store: &str, dir: &Path) {
     );
 }
 
-#[test]
-fn models_show_blob_metadata_on_s3() {
-    let s3 = S3::start();
-    s3.create_bucket("heads");
+fn models_show_blob_metadata_on_object_storage<E: Endpoint>() {
+    let endpoint = E::start();
+    endpoint.create_bucket("heads");
     let dir = tempfile::tempdir().expect("tempdir");
-    models_show_blob_metadata(Some(&s3), "s3://heads/segue", dir.path());
+    models_show_blob_metadata(Some(&endpoint), &endpoint.url("heads", "segue"), dir.path());
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Following object storage on a real S3 endpoint (moto_server on 127.0.0.1): concurrent
+//! Following object storage on real endpoints, S3 (moto_server) and Azure Blob (Azurite), on
+//! 127.0.0.1, each test run on both (`s3::*`, `azure::*`): concurrent
 //! clients while models are published, rejected and rolled forward; a 20-second outage
 //! under traffic; a replica started while the store is down serving its cache.
 // Each test owns its runtime: `common::heavy()`'s lock only orders whole tests, it is never
@@ -16,17 +17,23 @@ use server::follow::Follower;
 use server::{AppState, Limits, Shared};
 use store::object::ObjectLocation;
 use store::{Expected, Store};
-use testkit::s3::S3;
+use testkit::object::Endpoint;
 
 use crate::common::{Running, mined, serve_following, until_version, version};
 use crate::traffic::{check_clients, clients};
 
-fn bucket(s3: &S3, name: &str) -> Store {
-    s3.create_bucket(name);
-    let options = s3.options();
+fn bucket(endpoint: &impl Endpoint, name: &str) -> Store {
+    endpoint.create_bucket(name);
+    let options = endpoint.options();
     let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    store::open_with(&format!("s3://{name}/segue"), &options).expect("opens")
+    store::open_with(&endpoint.url(name, "segue"), &options).expect("opens")
 }
+
+testkit::on_each_endpoint!(
+    async models_switch_on_object_storage_under_load_without_a_failed_request,
+    a_store_outage_under_traffic_fails_no_request,
+    a_replica_started_while_the_store_is_down_serves_its_cache,
+);
 
 fn object(store: &Store) -> ObjectLocation {
     match store {
@@ -84,12 +91,11 @@ async fn ready(addr: SocketAddr) -> reqwest::StatusCode {
         .status()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn models_switch_on_object_storage_under_load_without_a_failed_request() {
+async fn models_switch_on_object_storage_under_load_without_a_failed_request<E: Endpoint>() {
     let models = [mined(1, 1500), mined(2, 1500), mined(3, 1500)];
     let ids: Vec<&str> = models.iter().map(engine::Model::id).collect();
-    let s3 = S3::start();
-    let store = bucket(&s3, "follow");
+    let endpoint = E::start();
+    let store = bucket(&endpoint, "follow");
     publish(&store, &models[0]).await;
     let _heavy = crate::common::heavy();
     let poll = Duration::from_secs(1);
@@ -164,12 +170,11 @@ async fn models_switch_on_object_storage_under_load_without_a_failed_request() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_outage_under_traffic_fails_no_request() {
+async fn a_store_outage_under_traffic_fails_no_request<E: Endpoint>() {
     let models = [mined(4, 1000), mined(5, 1000)];
     let ids: Vec<&str> = models.iter().map(engine::Model::id).collect();
-    let s3 = S3::start();
-    let store = bucket(&s3, "outage");
+    let endpoint = E::start();
+    let store = bucket(&endpoint, "outage");
     publish(&store, &models[0]).await;
     let _heavy = crate::common::heavy();
     let poll = Duration::from_secs(1);
@@ -180,7 +185,7 @@ async fn a_store_outage_under_traffic_fails_no_request() {
     let stop = Arc::new(AtomicBool::new(false));
     let running = clients(addr, &models[0], &stop);
 
-    s3.set_reachable(false);
+    endpoint.set_reachable(false);
     let down = Instant::now();
     while down.elapsed() < Duration::from_secs(20) {
         assert_eq!(
@@ -203,7 +208,7 @@ async fn a_store_outage_under_traffic_fails_no_request() {
         "{errors} failed polls in 20 s"
     );
 
-    s3.set_reachable(true);
+    endpoint.set_reachable(true);
     let back = Instant::now();
     while !metrics(addr).await.contains("segue_model_store_up 1") {
         assert!(
@@ -244,11 +249,10 @@ async fn until_cached(cache: &Path, id: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replica_started_while_the_store_is_down_serves_its_cache() {
+async fn a_replica_started_while_the_store_is_down_serves_its_cache<E: Endpoint>() {
     let models = [mined(6, 800), mined(7, 800)];
-    let s3 = S3::start();
-    let store = bucket(&s3, "cache");
+    let endpoint = E::start();
+    let store = bucket(&endpoint, "cache");
     publish(&store, &models[0]).await;
     let _heavy = crate::common::heavy();
     let cache = tempfile::tempdir().expect("tempdir");
@@ -260,7 +264,7 @@ async fn a_replica_started_while_the_store_is_down_serves_its_cache() {
         until_cached(cache.path(), models[0].id()).await;
     }
 
-    s3.set_reachable(false);
+    endpoint.set_reachable(false);
     let second = start(&store, poll, Some(cache.path())).await;
     until_version(
         &client,
@@ -271,12 +275,12 @@ async fn a_replica_started_while_the_store_is_down_serves_its_cache() {
     .await;
     assert_eq!(ready(second.addr).await, reqwest::StatusCode::OK);
 
-    s3.set_reachable(true);
+    endpoint.set_reachable(true);
     publish(&store, &models[1]).await;
     until_version(&client, second.addr, models[1].id(), poll * 4).await;
     until_cached(cache.path(), models[1].id()).await;
     // A replica with no cache and no store has nothing to serve, and says so.
-    s3.set_reachable(false);
+    endpoint.set_reachable(false);
     let empty = tempfile::tempdir().expect("tempdir");
     let third = start(&store, poll, Some(empty.path())).await;
     tokio::time::sleep(poll * 2).await;

@@ -1,20 +1,29 @@
-//! Object storage on a real S3 endpoint: publishing, listing, rolling back, racing
-//! publishers, the history's appends and the run lock.
+//! Object storage on real endpoints, S3 (moto) and Azure Blob (Azurite): publishing,
+//! listing, rolling back, racing publishers, the history's appends and the run lock. Each
+//! test is written once against [`Endpoint`] and run on both (`s3::*`, `azure::*`).
 
 use std::time::Duration;
 
 use bytes::Bytes;
 use store::object::ObjectLocation;
 use store::{Expected, Store, StoreError};
-use testkit::s3::S3;
+use testkit::object::Endpoint;
 
-/// A fresh bucket on `s3` and the store at `s3://<bucket>/segue`.
-fn open(s3: &S3, bucket: &str) -> Store {
-    s3.create_bucket(bucket);
-    let options = s3.options();
+/// A fresh bucket on `endpoint` and the store at `<scheme>://<bucket>/segue`.
+fn open(endpoint: &impl Endpoint, bucket: &str) -> Store {
+    endpoint.create_bucket(bucket);
+    let options = endpoint.options();
     let options: Vec<(&str, &str)> = options.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    store::open_with(&format!("s3://{bucket}/segue"), &options).expect("opens")
+    store::open_with(&endpoint.url(bucket, "segue"), &options).expect("opens")
 }
+
+testkit::on_each_endpoint!(
+    publish_list_rollback_and_prune,
+    racing_publishers_one_wins_the_other_changes_nothing,
+    appends_from_racing_writers_are_all_kept,
+    the_lock_is_exclusive_until_released_or_stale,
+    an_unreachable_store_is_an_error_not_a_hang,
+);
 
 /// The model `current` names: its id (from the pointer) and its blob, read whole.
 #[derive(Debug)]
@@ -73,10 +82,9 @@ fn locations_name_their_kind() {
     assert!(err.to_string().contains("s3://"), "{err}");
 }
 
-#[test]
-fn publish_list_rollback_and_prune() {
-    let s3 = S3::start();
-    let store = open(&s3, "publish");
+fn publish_list_rollback_and_prune<E: Endpoint>() {
+    let endpoint = E::start();
+    let store = open(&endpoint, "publish");
     let rt = runtime();
     rt.block_on(async {
         assert!(current(&store).await.expect("reads").is_none());
@@ -100,7 +108,7 @@ fn publish_list_rollback_and_prune() {
                 (current.id.as_str(), &current.blob[..]),
                 (id(i).as_str(), &[i; 100][..])
             );
-            // Distinct write times (S3 gives them to the second).
+            // Distinct write times (S3 and Azure give them to the second).
             tokio::time::sleep(Duration::from_millis(1100)).await;
         }
         // keep = 2: the first is gone.
@@ -125,10 +133,9 @@ fn publish_list_rollback_and_prune() {
     });
 }
 
-#[test]
-fn racing_publishers_one_wins_the_other_changes_nothing() {
-    let s3 = S3::start();
-    let store = open(&s3, "race");
+fn racing_publishers_one_wins_the_other_changes_nothing<E: Endpoint>() {
+    let endpoint = E::start();
+    let store = open(&endpoint, "race");
     let rt = runtime();
     rt.block_on(async {
         // Twice: on an empty store (create the pointer) and over a published model (replace).
@@ -179,10 +186,9 @@ fn racing_publishers_one_wins_the_other_changes_nothing() {
     });
 }
 
-#[test]
-fn appends_from_racing_writers_are_all_kept() {
-    let s3 = S3::start();
-    let store = open(&s3, "history");
+fn appends_from_racing_writers_are_all_kept<E: Endpoint>() {
+    let endpoint = E::start();
+    let store = open(&endpoint, "history");
     let o = object(&store);
     let rt = runtime();
     rt.block_on(async {
@@ -206,10 +212,9 @@ fn appends_from_racing_writers_are_all_kept() {
     });
 }
 
-#[test]
-fn the_lock_is_exclusive_until_released_or_stale() {
-    let s3 = S3::start();
-    let store = open(&s3, "lock");
+fn the_lock_is_exclusive_until_released_or_stale<E: Endpoint>() {
+    let endpoint = E::start();
+    let store = open(&endpoint, "lock");
     let o = object(&store);
     let rt = runtime();
     rt.block_on(async {
@@ -241,16 +246,16 @@ fn the_lock_is_exclusive_until_released_or_stale() {
     });
 }
 
-#[test]
-fn an_unreachable_store_is_an_error_not_a_hang() {
-    let s3 = S3::start();
-    let store = open(&s3, "outage");
-    s3.set_reachable(false);
+fn an_unreachable_store_is_an_error_not_a_hang<E: Endpoint>() {
+    let endpoint = E::start();
+    let store = open(&endpoint, "outage");
+    endpoint.set_reachable(false);
     let rt = runtime();
     let started = std::time::Instant::now();
     let err = rt.block_on(current(&store)).expect_err("unreachable");
     assert!(
-        err.to_string().contains("s3://outage/segue/current"),
+        err.to_string()
+            .contains(&endpoint.url("outage", "segue/current")),
         "{err}"
     );
     assert!(
@@ -258,6 +263,6 @@ fn an_unreachable_store_is_an_error_not_a_hang() {
         "{:?}",
         started.elapsed()
     );
-    s3.set_reachable(true);
+    endpoint.set_reachable(true);
     assert!(rt.block_on(current(&store)).expect("back").is_none());
 }
