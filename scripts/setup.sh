@@ -8,6 +8,7 @@
 #   scripts/setup.sh checkov  only the Kubernetes security scanner (scripts/scan-deploy.sh)
 #   scripts/setup.sh containers   only podman and what it needs (scripts/container-check.sh)
 #   scripts/setup.sh moto     only moto_server (the object-store tests' S3 endpoint)
+#   scripts/setup.sh azurite  only Azurite (the object-store tests' Azure Blob endpoint)
 #   scripts/setup.sh spark    only Java and pyspark (the Spark job in spark/ and its tests)
 #
 # Versions are pinned here and nowhere else (the wasm-bindgen CLI must equal the crate's
@@ -24,6 +25,9 @@ JSONSCHEMA_VERSION=4.26.0
 SCHEMATHESIS_VERSION=4.32.5
 CHECKOV_VERSION=3.3.30
 MOTO_VERSION=5.2.1
+# Azurite 3.35.0 runs on the machine's Node.js 20; @azure/storage-blob creates its containers.
+AZURITE_VERSION=3.35.0
+AZURE_STORAGE_BLOB_VERSION=12.32.0
 # The spark-operator's API models (its v2.4.0 release), for k8s/components/spark.
 KUBEFLOW_SPARK_API_VERSION=2.4.0
 TOOLS="$ROOT/.tools"
@@ -153,6 +157,23 @@ ensure_moto_venv() {
   ensure_venv moto-venv "moto[server]==$MOTO_VERSION"
 }
 
+# Azurite (Microsoft's Azure Blob emulator, on 127.0.0.1) and @azure/storage-blob: the
+# object-store tests start it and create its containers (they find both at .tools/azurite,
+# or where SEGUE_AZURITE says). Skipped when both are installed at their versions.
+ensure_azurite() {
+  local dir="$TOOLS/azurite"
+  npm_version() { node -p 'require(process.argv[1]).version' "$dir/node_modules/$1/package.json" 2>/dev/null || true; }
+  if [ "$(npm_version azurite)" = "$AZURITE_VERSION" ] &&
+    [ "$(npm_version @azure/storage-blob)" = "$AZURE_STORAGE_BLOB_VERSION" ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || apt_install nodejs npm
+  log "npm install azurite@$AZURITE_VERSION @azure/storage-blob@$AZURE_STORAGE_BLOB_VERSION (into $dir)"
+  mkdir -p "$dir"
+  npm install --silent --no-audit --no-fund --save-exact --prefix "$dir" \
+    "azurite@$AZURITE_VERSION" "@azure/storage-blob@$AZURE_STORAGE_BLOB_VERSION" >/dev/null
+}
+
 # Java (Debian's default-jre-headless) and pyspark with every pin of spark/requirements.txt:
 # the Spark job (spark/) runs in local mode in the miner's tests.
 ensure_spark_venv() {
@@ -170,6 +191,7 @@ main() {
     containers) ensure_podman; return 0 ;;
     checkov) ensure_checkov_venv; return 0 ;;
     moto) ensure_moto_venv; return 0 ;;
+    azurite) ensure_azurite; return 0 ;;
     spark) ensure_spark_venv; return 0 ;;
   esac
   command -v node >/dev/null || apt_install nodejs npm
@@ -189,6 +211,7 @@ main() {
   ensure_podman
   ensure_checkov_venv
   ensure_moto_venv
+  ensure_azurite
   ensure_spark_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
   # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
