@@ -398,7 +398,8 @@ pub struct Found<'a> {
 }
 
 /// The rules of `found.itemsets` (confidence from `options`) and the model, with
-/// `options.max_len` and `options.min_support` (else min count / playlists) in its metadata.
+/// `options.max_len` and the support in effect in its metadata (`options.min_support`, or
+/// min count / playlists when a minimum count was given).
 /// The adaptive rule must be given: fitting it needs the playlists.
 pub fn model_from_itemsets(
     found: Found<'_>,
@@ -473,10 +474,13 @@ fn model_with_neighbors(
         created_at,
         datasets: labels,
         playlists,
-        min_support: options
-            .min_support
-            .unwrap_or(f64::from(min_count) / f64::from(playlists))
-            .min(1.0),
+        // The support in effect: a minimum count overrides the fraction (which then was not
+        // used), and stands for min count / playlists.
+        min_support: match (options.min_count, options.min_support) {
+            (None, Some(fraction)) => fraction,
+            _ => f64::from(min_count) / f64::from(playlists),
+        }
+        .min(1.0),
         min_count: rule_min_count,
         min_confidence: options.min_confidence,
         max_len: options.max_len as u32,

@@ -157,8 +157,10 @@ pub fn import_and_publish(
         "read the Spark output"
     );
     let mine = MineOptions {
+        // The support as the job was given it: a fraction (the count is what it came to),
+        // or else a count; the model records it as `mine` would.
         min_support: m.min_support,
-        min_count: Some(m.min_count),
+        min_count: m.min_support.is_none().then_some(m.min_count),
         max_len: m.max_len,
         min_confidence: options.min_confidence,
         max_consequents: None,

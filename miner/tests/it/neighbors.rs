@@ -146,7 +146,8 @@ fn the_oracle_sees_what_a_hand_count_sees() {
     );
 }
 
-fn dataset(tx: Transactions, tracks: u32) -> Dataset {
+/// A dataset of `tx` over tracks named `t0`, `t1`, ...
+pub(crate) fn dataset(tx: Transactions, tracks: u32) -> Dataset {
     let rows = tx.items.len() as u64;
     Dataset {
         labels: vec!["generated".into()],

@@ -209,6 +209,38 @@ fn a_min_count_replaces_the_support_and_its_check() {
 }
 
 #[test]
+fn a_min_count_is_recorded_as_the_support_it_stands_for() {
+    // The fraction given beside it was not used, so the model does not claim it.
+    let mut tx = miner::dataset::Transactions::new();
+    for p in testkit::random_sets(7, 200, 30, 6, 1.5) {
+        tx.push(&p);
+    }
+    let options = MineOptions {
+        min_support: Some(0.5),
+        min_count: Some(4),
+        max_len: 3,
+        min_confidence: 0.05,
+        max_consequents: None,
+        neighbors: None,
+        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
+        adaptive: miner::fit::Adaptive::BUILT_IN,
+    };
+    let data = crate::neighbors::dataset(tx, 30);
+    let mined = miner::mine::mine(&data, &options, "2026-01-01T00:00:00Z".into()).expect("mines");
+    let meta = mined.model.metadata();
+    assert_eq!((meta.min_count, meta.min_support), (4, 4.0 / 200.0));
+    let by_fraction = MineOptions {
+        min_count: None,
+        min_support: Some(0.02),
+        ..options
+    };
+    let mined =
+        miner::mine::mine(&data, &by_fraction, "2026-01-01T00:00:00Z".into()).expect("mines");
+    let meta = mined.model.metadata();
+    assert_eq!((meta.min_count, meta.min_support), (4, 0.02));
+}
+
+#[test]
 fn keeping_no_consequent_is_refused() {
     let options = MineOptions {
         min_support: Some(0.01),
