@@ -24,6 +24,7 @@
 # traffic, 45; 90 with the object store: more steps, three pods), CONNECTIONS (16), FACTS (1: print image sizes/files).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/nginx.sh"
 cd "$ROOT"
 
 MODE="${MODE:-volume}"
@@ -333,37 +334,9 @@ wait_exit() { # pod container seconds -> exit code
 }
 
 nginx_service() {
-  local upstreams="" pod
-  for pod in $(server_pods); do
-    upstreams+="    server $(addr_of "$pod") max_fails=1 fail_timeout=2s;"$'\n'
-  done
-  cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-body;
-  proxy_temp_path $WORK/nginx-proxy;
-  upstream segue {
-$upstreams    keepalive 32;
-  }
-  server {
-    listen 127.0.0.1:$SERVICE_PORT;
-    location / {
-      proxy_pass http://segue;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      # An endpoint that is gone or draining: the next one (kube-proxy drops a terminating
-      # pod's endpoint during its preStop pause, which podman does not run).
-      proxy_next_upstream error timeout http_503 non_idempotent;
-      proxy_next_upstream_tries 3;
-    }
-  }
-}
-NGINX
-  nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon on;' || fail "nginx (the Service's stand-in) did not start"
+  local addrs=() pod
+  for pod in $(server_pods); do addrs+=("$(addr_of "$pod")"); done
+  nginx_front "$WORK" "$SERVICE_PORT" 32 "${addrs[@]}" || fail "nginx (the Service's stand-in) did not start"
 }
 
 # A NetworkPolicy as iptables rules in a pod's network namespace (podman enforces none):

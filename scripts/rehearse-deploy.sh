@@ -30,6 +30,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 source "$ROOT/scripts/env.sh"
+source "$ROOT/scripts/lib/nginx.sh"
 MODE="${MODE:-directory}"
 SECONDS_TOTAL="${1:-$([ "$MODE" = object-store ] && echo 60 || echo 45)}"
 case "$MODE" in directory | object-store) ;; *) echo "MODE is directory or object-store, not $MODE" >&2; exit 2 ;; esac
@@ -104,42 +105,10 @@ start_replica() { # port
   PIDS+=("$!")
 }
 
-nginx_conf() {
-  local upstreams=""
-  for p in "${REPLICAS[@]}"; do
-    upstreams+="    server 127.0.0.1:$p max_fails=1 fail_timeout=2s;"$'\n'
-  done
-  cat >"$WORK/nginx.conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  client_body_temp_path $WORK/nginx-body;
-  proxy_temp_path $WORK/nginx-proxy;
-  upstream segue {
-$upstreams    keepalive 64;
-  }
-  server {
-    listen 127.0.0.1:$PORT;
-    location / {
-      proxy_pass http://segue;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      # A replica that is gone or draining: try the next one. Recommendations only read,
-      # so a POST may be retried too.
-      proxy_next_upstream error timeout http_503 non_idempotent;
-      proxy_next_upstream_tries 3;
-    }
-  }
-}
-NGINX
-}
-
 for p in "${REPLICAS[@]}"; do start_replica "$p"; done
-nginx_conf
-nginx -p "$WORK" -c "$WORK/nginx.conf" -g 'daemon on;'
+addrs=()
+for p in "${REPLICAS[@]}"; do addrs+=("127.0.0.1:$p"); done
+nginx_front "$WORK" "$PORT" 64 "${addrs[@]}"
 
 version_of() { curl -sf "http://127.0.0.1:$1/api/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' 2>/dev/null || true; }
 for p in "${REPLICAS[@]}" "$PORT"; do
