@@ -258,7 +258,9 @@ fn idle_kept_alive_connections_are_reaped() {
     // By the idle timeout, when it is the shorter one...
     let server = Binary::start(&["--idle-timeout", "1s", "--header-read-timeout", "30s"]);
     let reaped = idle_flood(&server, 500);
-    assert!(reaped < Duration::from_secs(4), "{reaped:?}");
+    // Long before the other timeout (30 s), with room for a loaded machine (4 s was once
+    // missed under load); the metric says which timeout reaped them.
+    assert!(reaped < Duration::from_secs(10), "{reaped:?}");
     assert_eq!(
         server.metric(r#"segue_http_connection_timeouts_total{timeout="idle"}"#),
         500.0
@@ -273,7 +275,7 @@ fn idle_kept_alive_connections_are_reaped() {
     // connection waits for a request, so an idle kept-alive connection is a slow header.
     let server = Binary::start(&["--idle-timeout", "30s", "--header-read-timeout", "1s"]);
     let reaped = idle_flood(&server, 500);
-    assert!(reaped < Duration::from_secs(4), "{reaped:?}");
+    assert!(reaped < Duration::from_secs(10), "{reaped:?}");
     assert_eq!(
         server.metric(r#"segue_http_connection_timeouts_total{timeout="header_read"}"#),
         500.0
