@@ -40,7 +40,7 @@ pub trait Endpoint {
 /// `async` first, the functions are async and the tests run them on a multi-thread tokio
 /// runtime of two workers (the caller depends on tokio).
 ///
-/// ```ignore
+/// ```text
 /// testkit::on_each_endpoint!(publish_and_list, racing_publishers);
 /// testkit::on_each_endpoint!(async models_switch_under_load);
 /// ```
