@@ -191,19 +191,25 @@ fn the_pipeline_checks_its_options_before_it_lists_the_input() {
     );
 }
 
-#[test]
-fn a_min_count_replaces_the_support_and_its_check() {
-    // As before the checks moved up front: with a minimum count, the support is not used.
-    let options = MineOptions {
-        min_support: Some(5.0),
-        min_count: Some(3),
+/// Mining options with the given support settings (itemsets up to 3, confidence 0.05, every
+/// rule, no neighbors, the built-in adaptive rule).
+fn support(min_support: Option<f64>, min_count: Option<u32>) -> MineOptions {
+    MineOptions {
+        min_support,
+        min_count,
         max_len: 3,
         min_confidence: 0.05,
         max_consequents: None,
         neighbors: None,
         neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
         adaptive: miner::fit::Adaptive::BUILT_IN,
-    };
+    }
+}
+
+#[test]
+fn a_min_count_replaces_the_support_and_its_check() {
+    // As before the checks moved up front: with a minimum count, the support is not used.
+    let options = support(Some(5.0), Some(3));
     assert_eq!(options.validate(), Ok(()));
     assert_eq!(miner::mine::min_count_for(&options, 100), Ok(3));
 }
@@ -215,16 +221,7 @@ fn a_min_count_is_recorded_as_the_support_it_stands_for() {
     for p in testkit::random_sets(7, 200, 30, 6, 1.5) {
         tx.push(&p);
     }
-    let options = MineOptions {
-        min_support: Some(0.5),
-        min_count: Some(4),
-        max_len: 3,
-        min_confidence: 0.05,
-        max_consequents: None,
-        neighbors: None,
-        neighbor_min_count: miner::mine::NEIGHBOR_MIN_COUNT,
-        adaptive: miner::fit::Adaptive::BUILT_IN,
-    };
+    let options = support(Some(0.5), Some(4));
     let data = crate::neighbors::dataset(tx, 30);
     let mined = miner::mine::mine(&data, &options, "2026-01-01T00:00:00Z".into()).expect("mines");
     let meta = mined.model.metadata();
