@@ -266,3 +266,37 @@ fn an_unreachable_store_is_an_error_not_a_hang<E: Endpoint>() {
     endpoint.set_reachable(true);
     assert!(rt.block_on(current(&store)).expect("back").is_none());
 }
+
+/// GCS has no emulator among the registries this project installs from (ARCHITECTURE.md), so
+/// this is the one `gs://` test: a store opened through the builder's standard configuration
+/// (a service-account key naming its endpoint), pointed at a loopback port where nothing
+/// listens, answers with an error naming the object, not a hang.
+#[test]
+fn a_gcs_store_that_does_not_answer_is_an_error_not_a_hang() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port(); // closed again: connections are refused
+    let key = format!(
+        r#"{{"gcs_base_url": "http://127.0.0.1:{port}", "disable_oauth": true,
+            "client_email": "", "private_key": "", "private_key_id": ""}}"#
+    );
+    let store = store::open_with(
+        "gs://segue-test/segue",
+        &[("google_service_account_key", key.as_str())],
+    )
+    .expect("opens");
+    let started = std::time::Instant::now();
+    let err = runtime()
+        .block_on(current(&store))
+        .expect_err("nothing answers");
+    assert!(
+        err.to_string().contains("gs://segue-test/segue/current"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
+}
