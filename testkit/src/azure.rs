@@ -7,12 +7,11 @@
 //! with `@azure/storage-blob`, which creates containers); when it is missing the test fails
 //! and says how to install it.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::object::Endpoint;
-use crate::relay::{Relay, free_port, wait_for};
+use crate::relay::{Fronted, free_port, run};
 
 /// Azurite's one account.
 pub const ACCOUNT: &str = "devstoreaccount1";
@@ -23,11 +22,9 @@ pub const ACCOUNT_KEY: &str =
 /// A running Azurite blob service and its relay; both stop when this is dropped.
 #[derive(Debug)]
 pub struct Azurite {
-    child: Child,
-    azurite: SocketAddr,
-    relay: Relay,
+    azurite: Fronted,
     install: PathBuf,
-    /// Azurite's working directory.
+    /// Azurite's working directory (dropped after `azurite`, which stops the service).
     _workspace: tempfile::TempDir,
 }
 
@@ -55,26 +52,17 @@ impl Endpoint for Azurite {
         // working directory of its own.
         let workspace = tempfile::tempdir().expect("a working directory for Azurite");
         let port = free_port();
-        let child = Command::new(&bin)
+        let mut command = Command::new(&bin);
+        command
             .args(["--blobHost", "127.0.0.1", "--blobPort", &port.to_string()])
             .args([
                 "--inMemoryPersistence",
                 "--skipApiVersionCheck",
                 "--disableTelemetry",
             ])
-            .current_dir(workspace.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
-        let azurite = SocketAddr::from(([127, 0, 0, 1], port));
-        wait_for(azurite, "azurite-blob");
-        let relay = Relay::start(azurite);
+            .current_dir(workspace.path());
         Azurite {
-            child,
-            azurite,
-            relay,
+            azurite: Fronted::start(command, port, "azurite-blob"),
             install,
             _workspace: workspace,
         }
@@ -90,7 +78,7 @@ impl Endpoint for Azurite {
         vec![
             (
                 "azure_storage_endpoint",
-                format!("http://{}/{ACCOUNT}", self.relay.addr),
+                format!("http://{}/{ACCOUNT}", self.azurite.relay.addr),
             ),
             ("azure_allow_http", "true".into()),
             ("azure_storage_account_name", ACCOUNT.into()),
@@ -107,25 +95,14 @@ impl Endpoint for Azurite {
                new b.StorageSharedKeyCredential('{ACCOUNT}', '{ACCOUNT_KEY}'))\
              .getContainerClient('{name}').create()\
              .catch((e) => {{ console.error(e.message); process.exit(1); }});",
-            self.azurite
+            self.azurite.server
         );
-        let status = Command::new("node")
-            .args(["-e", &script])
-            .current_dir(&self.install)
-            .status()
-            .unwrap_or_else(|e| panic!("running node: {e}"));
-        assert!(status.success(), "creating container {name} failed");
+        let mut command = Command::new("node");
+        command.args(["-e", &script]).current_dir(&self.install);
+        run(command, &format!("creating container {name}"));
     }
 
     fn set_reachable(&self, reachable: bool) {
-        self.relay.set_up(reachable);
-    }
-}
-
-impl Drop for Azurite {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        // The working directory is removed after this, when the fields are dropped.
+        self.azurite.relay.set_up(reachable);
     }
 }

@@ -1,9 +1,10 @@
-//! A TCP relay in front of a test's server on 127.0.0.1, which a test can cut (connections
-//! refused and dropped, as when a store is unreachable) and restore; and the small helpers
-//! that start such servers.
+//! A test's server process on 127.0.0.1 behind a TCP relay, which a test can cut
+//! (connections refused and dropped, as when a store is unreachable) and restore
+//! ([`Fronted`]); and the small helpers that start such servers.
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -17,7 +18,7 @@ pub(crate) fn free_port() -> u16 {
 }
 
 /// Waits until something listens on `addr` (`what` names it in the panic after 30 s).
-pub(crate) fn wait_for(addr: SocketAddr, what: &str) {
+fn wait_for(addr: SocketAddr, what: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
         assert!(
@@ -26,6 +27,52 @@ pub(crate) fn wait_for(addr: SocketAddr, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// A server process listening on a 127.0.0.1 port, behind a [`Relay`]; the process is
+/// killed when this is dropped.
+#[derive(Debug)]
+pub(crate) struct Fronted {
+    child: Child,
+    /// The server itself (past the relay).
+    pub(crate) server: SocketAddr,
+    /// The relay clients go through.
+    pub(crate) relay: Relay,
+}
+
+impl Fronted {
+    /// Starts `command` (which makes its server listen on 127.0.0.1:`port`) with no output,
+    /// waits until it listens (`what` names it in a panic) and puts a relay in front of it.
+    pub(crate) fn start(mut command: Command, port: u16, what: &str) -> Fronted {
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("starting {what}: {e}"));
+        let server = SocketAddr::from(([127, 0, 0, 1], port));
+        wait_for(server, what);
+        Fronted {
+            child,
+            server,
+            relay: Relay::start(server),
+        }
+    }
+}
+
+impl Drop for Fronted {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `command` to its end and panics, saying `what` failed, unless it succeeds.
+pub(crate) fn run(mut command: Command, what: &str) {
+    let status = command
+        .status()
+        .unwrap_or_else(|e| panic!("{what}: cannot run it: {e}"));
+    assert!(status.success(), "{what} failed");
 }
 
 /// A TCP relay on a fixed port that can refuse and drop connections; it stops when dropped.

@@ -6,12 +6,11 @@
 //! `.tools/moto-venv/bin/moto_server` (where `scripts/setup.sh moto` installs it); when it is
 //! missing the test fails and says how to install it.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use crate::object::Endpoint;
-use crate::relay::{Relay, free_port, wait_for};
+use crate::relay::{Fronted, free_port, run};
 
 /// The access key the tests sign with (moto accepts any).
 pub const ACCESS_KEY: &str = "segue-test";
@@ -23,9 +22,7 @@ pub const REGION: &str = "us-east-1";
 /// A running `moto_server` and its relay; both stop when this is dropped.
 #[derive(Debug)]
 pub struct S3 {
-    child: Child,
-    moto: SocketAddr,
-    relay: Relay,
+    moto: Fronted,
     python: PathBuf,
 }
 
@@ -40,7 +37,7 @@ fn moto_server() -> PathBuf {
 impl S3 {
     /// The endpoint clients use (the relay's), `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.relay.addr)
+        format!("http://{}", self.moto.relay.addr)
     }
 }
 
@@ -56,20 +53,10 @@ impl Endpoint for S3 {
             bin.display()
         );
         let port = free_port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {}: {e}", bin.display()));
-        let moto = SocketAddr::from(([127, 0, 0, 1], port));
-        wait_for(moto, "moto_server");
-        let relay = Relay::start(moto);
+        let mut command = Command::new(&bin);
+        command.args(["-H", "127.0.0.1", "-p", &port.to_string()]);
         S3 {
-            child,
-            moto,
-            relay,
+            moto: Fronted::start(command, port, "moto_server"),
             python: bin.with_file_name("python"),
         }
     }
@@ -96,25 +83,16 @@ impl Endpoint for S3 {
             "import boto3; boto3.client('s3', endpoint_url='http://{}', \
              aws_access_key_id='{ACCESS_KEY}', aws_secret_access_key='{SECRET_KEY}', \
              region_name='{REGION}').create_bucket(Bucket='{name}')",
-            self.moto
+            self.moto.server
         );
-        let status = Command::new(&self.python)
-            .args(["-c", &script])
-            .status()
-            .unwrap_or_else(|e| panic!("running {}: {e}", self.python.display()));
-        assert!(status.success(), "creating bucket {name} failed");
+        let mut command = Command::new(&self.python);
+        command.args(["-c", &script]);
+        run(command, &format!("creating bucket {name}"));
     }
 
     /// Cuts (`false`) or restores (`true`) the endpoint: while cut, connections are refused
     /// and open ones dropped; the objects stay.
     fn set_reachable(&self, reachable: bool) {
-        self.relay.set_up(reachable);
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.moto.relay.set_up(reachable);
     }
 }
