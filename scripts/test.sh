@@ -22,11 +22,21 @@ drop() {
 # Each step's heading says how much disk is left: a CI run once stopped at "No space left on
 # device" with no trace of where the space went.
 disk_left() { df -h --output=avail "$ROOT" | tail -n1 | tr -d ' '; }
-step() { printf '\n\033[1m==> %s\033[0m (%s of disk free)\n' "$*" "$(disk_left)"; }
+# Each heading also says how long the run has taken so far, and the last one lists each step's
+# time: CI stops a run at 90 minutes, and only the end of its output is kept.
+started=$SECONDS
+step_name="" step_started=$SECONDS
+timings="$(mktemp)"
+clock() { printf '%dm%02ds' $(($1 / 60)) $(($1 % 60)); }
+step() {
+  [ -n "$step_name" ] && printf '%8s  %s\n' "$(clock $((SECONDS - step_started)))" "$step_name" >>"$timings"
+  step_name="$*" step_started=$SECONDS
+  printf '\n\033[1m==> %s\033[0m (at %s, %s of disk free)\n' "$*" "$(clock $((SECONDS - started)))" "$(disk_left)"
+}
 
 # Every test runner's output is also kept here, to print one total at the end.
 results="$(mktemp)"
-trap 'rm -f "$results"' EXIT
+trap 'rm -f "$results" "$timings"' EXIT
 
 # Runs a test step to the end even when it fails, so that the total below counts its
 # failures; a step that fails without a `test result:` line of its own (it did not build, or
@@ -113,6 +123,7 @@ step "the container check fails on a broken image or ConfigMap (scripts/containe
 tests scripts/container-check-breaks.sh
 
 step "total"
+cat "$timings"
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i + 1) ~ /^passed/) p += $i; if ($(i + 1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f; exit (p == 0 || f > 0) }' "$results" &&
   [ "$failed_steps" -eq 0 ]
