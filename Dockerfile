@@ -77,7 +77,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 COPY scripts/setup.sh scripts/
 COPY --from=lockpin /tmp/wasm-bindgen.lock Cargo.lock
-RUN scripts/setup.sh && rm Cargo.lock
+RUN scripts/setup.sh build && rm Cargo.lock
 ENV PATH=/src/.tools/node_modules/.bin:$PATH
 
 FROM tools AS web

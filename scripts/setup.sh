@@ -2,7 +2,12 @@
 # Installs what Segue's build and tests need on a fresh machine; skips whatever is already
 # there at the right version, so running it again takes seconds.
 #
-#   scripts/setup.sh          everything the tests and the demo need
+#   scripts/setup.sh          everything the tests and the demo need: the packages (apt, PyPI,
+#                             npm) download and install in the background while the Rust tools
+#                             compile
+#   scripts/setup.sh build    only what builds the binaries and the page: the Rust toolchain,
+#                             wasm-bindgen-cli, trunk and wasm-opt
+#   scripts/setup.sh packages everything else (what scripts/test.sh installs in the background)
 #   scripts/setup.sh deploy   only the deployment validators (scripts/validate-deploy.sh)
 #   scripts/setup.sh fuzz     only the API fuzzer (scripts/fuzz-api.sh)
 #   scripts/setup.sh checkov  only the Kubernetes security scanner (scripts/scan-deploy.sh)
@@ -75,7 +80,10 @@ ensure_cargo_tool() { # binary, version-output, install args...
     return 0
   fi
   log "cargo install $* (a few minutes, once)"
-  cargo +"$TOOLCHAIN" install --quiet "$@"
+  # Without link-time optimisation: trunk's own release profile asks for fat LTO, with which
+  # it took about 8 minutes to build here, and 4.7 without, for a tool that runs for seconds.
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo +"$TOOLCHAIN" install --quiet "$@"
 }
 
 ensure_wasm_opt() {
@@ -183,18 +191,9 @@ ensure_spark_venv() {
   ensure_venv spark-venv "${pins[@]}"
 }
 
-main() {
-  cd "$ROOT"
-  case "${1:-}" in
-    deploy) ensure_deploy_venv; return 0 ;;
-    fuzz) ensure_fuzz_venv; return 0 ;;
-    containers) ensure_podman; return 0 ;;
-    checkov) ensure_checkov_venv; return 0 ;;
-    moto) ensure_moto_venv; return 0 ;;
-    azurite) ensure_azurite; return 0 ;;
-    spark) ensure_spark_venv; return 0 ;;
-  esac
-  command -v node >/dev/null || apt_install nodejs npm
+# What builds the binaries and the page: the Rust toolchain, the Rust tools (CPU-bound: cargo
+# install compiles them) and wasm-opt.
+ensure_build_tools() {
   ensure_rust
   local locked
   locked="$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')"
@@ -202,10 +201,19 @@ main() {
     echo "Cargo.lock has wasm-bindgen $locked but scripts/setup.sh pins $WASM_BINDGEN_VERSION: make them equal" >&2
     exit 1
   fi
+  # The two builds side by side: each leaves a core idle for a while (its last crates, its
+  # link), which the other fills.
   # No --locked for wasm-bindgen-cli: one of its locked dependencies is gone from the registry.
-  ensure_cargo_tool wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
-  ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION"
+  ensure_cargo_tool wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" &
+  local bindgen=$!
+  ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION" ||
+    { kill "$bindgen" 2>/dev/null; exit 1; }
+  wait "$bindgen"
   ensure_wasm_opt
+}
+
+# Everything else: downloads and installs (apt, PyPI, npm), bound by the network and the disk.
+ensure_packages() {
   ensure_deploy_venv
   ensure_fuzz_venv
   ensure_podman
@@ -214,10 +222,43 @@ main() {
   ensure_azurite
   ensure_spark_venv
   # The page's end-to-end test drives Debian's Chromium over WebDriver; wrk and nginx are for
-  # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh).
-  apt_install chromium chromium-driver wrk nginx-light
-  # bc: the rehearsal's and the container check's time arithmetic.
-  apt_install bc
+  # the benchmarks and the deployment rehearsal (bench/, scripts/rehearse-deploy.sh); bc is the
+  # rehearsal's and the container check's time arithmetic.
+  apt_install chromium chromium-driver wrk nginx-light bc
+}
+
+main() {
+  cd "$ROOT"
+  # Node.js and npm first: both groups below need them, and only one may run apt at a time.
+  command -v node >/dev/null && command -v npm >/dev/null || apt_install nodejs npm
+  case "${1:-}" in
+    deploy) ensure_deploy_venv; return 0 ;;
+    fuzz) ensure_fuzz_venv; return 0 ;;
+    containers) ensure_podman; return 0 ;;
+    checkov) ensure_checkov_venv; return 0 ;;
+    moto) ensure_moto_venv; return 0 ;;
+    azurite) ensure_azurite; return 0 ;;
+    spark) ensure_spark_venv; return 0 ;;
+    build) ensure_build_tools; return 0 ;;
+    packages) ensure_packages; log "packages ready"; return 0 ;;
+    "") ;;
+    *) echo "setup: unknown group '$1' (see the head of $0)" >&2; exit 2 ;;
+  esac
+  # The packages in the background while the Rust tools compile: one waits on the network,
+  # the other on the cores. Their output is shown when both are done.
+  local out
+  out="$(mktemp)"
+  ensure_packages >"$out" 2>&1 &
+  local packages=$!
+  ensure_build_tools
+  if ! wait "$packages"; then
+    cat "$out" >&2
+    rm -f "$out"
+    echo "setup: installing the packages failed (above)" >&2
+    exit 1
+  fi
+  cat "$out" >&2
+  rm -f "$out"
   log "ready"
 }
 

@@ -36,7 +36,7 @@ step() {
 
 # Every test runner's output is also kept here, to print one total at the end.
 results="$(mktemp)"
-trap 'rm -f "$results" "$timings"' EXIT
+trap 'rm -f "$results" "$timings" "${packages_log:-}"' EXIT
 
 # Runs a test step to the end even when it fails, so that the total below counts its
 # failures; a step that fails without a `test result:` line of its own (it did not build, or
@@ -63,8 +63,13 @@ tests() {
   fi
 }
 
-step "setup"
-scripts/setup.sh
+step "setup: the Rust toolchain, wasm-bindgen-cli, trunk and wasm-opt (the other tools install in the background meanwhile)"
+# The packages (apt, PyPI, npm) wait on the network and the disk while the builds below wait on
+# the cores; on a fresh machine they take minutes.
+packages_log="$(mktemp)"
+scripts/setup.sh packages >"$packages_log" 2>&1 &
+packages=$!
+scripts/setup.sh build
 
 step "format"
 cargo fmt --all --check
@@ -78,12 +83,6 @@ cargo clippy --locked -p engine -p web --target wasm32-unknown-unknown --all-fea
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --workspace --no-deps --all-features --quiet
 
-step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
-scripts/validate-deploy.sh
-
-step "security scan of the production rendering (checkov; scripts/scan-deploy.sh)"
-scripts/scan-deploy.sh
-
 step "fuzz target compiles"
 cargo check --locked --quiet --manifest-path engine/fuzz/Cargo.toml
 drop engine/fuzz/target
@@ -96,6 +95,20 @@ step "engine tests under wasm32 (node, wasm-bindgen-test)"
 tests cargo test --locked -p engine --target wasm32-unknown-unknown --features wasm
 # The wasm32 clippy and test builds (the page's release build stays: the run command reuses it).
 drop target/wasm32-unknown-unknown/debug
+
+step "setup: the other tools (apt, PyPI and npm packages, installed in the background since the first step)"
+if ! wait "$packages"; then
+  cat "$packages_log"
+  echo "setup: installing the packages failed (above)" >&2
+  exit 1
+fi
+cat "$packages_log"
+
+step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
+scripts/validate-deploy.sh
+
+step "security scan of the production rendering (checkov; scripts/scan-deploy.sh)"
+scripts/scan-deploy.sh
 
 step "tests (native)"
 tests cargo test --locked --workspace --all-features --no-fail-fast
