@@ -91,6 +91,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT
 
 for tool in podman kubectl nginx wrk curl python3 bc mmdebstrap; do
   command -v "$tool" >/dev/null || fail "$tool is missing: run scripts/setup.sh"
@@ -101,6 +102,11 @@ if [ "$MODE" = object-store ]; then
   scripts/setup.sh moto >/dev/null # moto_server, and boto3 in its venv
   command -v iptables >/dev/null || fail "iptables is missing: run scripts/setup.sh"
 fi
+# Pods of an earlier check that was killed before its cleanup: they would hold the hostPorts.
+for pod in $("${PODMAN[@]}" pod ps --filter label=io.segue.check="$TAG" --format '{{.Name}}' 2>/dev/null); do
+  log "removing pod $pod, left by an earlier check"
+  "${PODMAN[@]}" pod rm -f -t 0 "$pod" >/dev/null 2>&1 || true
+done
 if "${PODMAN[@]}" pod exists segue-server-pod-0 2>/dev/null || "${PODMAN[@]}" volume exists segue-data 2>/dev/null; then
   fail "podman already has a segue-server pod or a segue-data volume (a demo of your own?): remove them first"
 fi
@@ -139,7 +145,7 @@ build_images() {
   log "building the release binaries and the page (no-ops after the test run's own builds)"
   # scripts/demo.sh's command: after it (in scripts/test.sh) a no-op, where `-p server -p
   # miner` would unify features differently and relink both (fat LTO, minutes).
-  cargo build --locked --release --workspace --quiet
+  cargo build --locked --release -p server -p miner --quiet
   [ -f dist/index.html ] || trunk build --release --offline --quiet
   # The Dockerfile's BINARIES and PAGE: an image with the test run's outputs at the paths the
   # `build` and `web` stages leave them.

@@ -47,7 +47,7 @@ done
 if [ -z "${SERVER_BIN:-}" ] || [ -z "${MINER_BIN:-}" ]; then
   # The same build as scripts/demo.sh and the container check: a no-op after them (building
   # only -p server -p miner unifies features differently, and relinks both).
-  (cd "$ROOT" && cargo build --locked --release --workspace --quiet)
+  (cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
 fi
 SERVER="${SERVER_BIN:-$ROOT/target/release/server}"
 MINER="${MINER_BIN:-$ROOT/target/release/miner}"
@@ -62,8 +62,29 @@ cleanup() {
   wait 2>/dev/null || true
 }
 trap cleanup EXIT
+# A signal (scripts/test.sh's time limit, Ctrl-C) still stops everything started here.
+trap 'exit 143' TERM INT
 T0="$(date +%s.%N)"
 log() { printf '[%6.1fs] %s\n' "$(echo "$(date +%s.%N) - $T0" | bc)" "$*"; }
+# Every wait is bounded: a CI run once waited here for two hours on replicas that never
+# answered (another program held their ports).
+wait_for() { # seconds, what, command...
+  local limit="$1" deadline=$((SECONDS + $1)) what="$2"
+  shift 2
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || { echo "rehearsal: FAILED: not within ${limit} s: $what" >&2; exit 1; }
+    sleep 0.05
+  done
+}
+ready() { curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; }
+serves() { [ "$(version_of "$1")" = "$2" ]; }
+pointer_seen() { grep -q "^$1 " "$WORK/pointer-writes.txt"; }
+for p in "$PORT" "${REPLICAS[@]}"; do
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/" || ss -Hltn "sport = :$p" | grep -q .; then
+    echo "rehearsal: port $p is taken (a server or container left from an earlier run?); stop it first" >&2
+    exit 1
+  fi
+done
 poll_s="$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", sys.argv[1]); print(float(m[1]) / (1000 if m[2] == "ms" else 1))' "$POLL")"
 
 if [ "$MODE" = object-store ]; then
@@ -111,9 +132,7 @@ for p in "${REPLICAS[@]}"; do addrs+=("127.0.0.1:$p"); done
 nginx_front "$WORK" "$PORT" 64 "${addrs[@]}"
 
 version_of() { curl -sf "http://127.0.0.1:$1/api/model" | python3 -c 'import json,sys; print(json.load(sys.stdin)["version"])' 2>/dev/null || true; }
-for p in "${REPLICAS[@]}" "$PORT"; do
-  until curl -sf -o /dev/null "http://127.0.0.1:$p/readyz"; do sleep 0.1; done
-done
+for p in "${REPLICAS[@]}" "$PORT"; do wait_for 120 "port $p ready" ready "$p"; done
 log "3 replicas ready behind nginx on :$PORT, model $(version_of "$PORT"); poll $POLL, mode $MODE, file-system events $FS_EVENTS"
 
 curl -s "http://127.0.0.1:$PORT/api/tracks?sample=100&seed=1" >"$WORK/sample.json"
@@ -134,7 +153,7 @@ publish() { # support
   if [ "$MODE" = object-store ]; then
     after="$("${MINER_ENV[@]}" "$MINER" models "${TARGET[@]}" --json | python3 -c 'import json,sys; print(next(m["id"] for m in json.load(sys.stdin)["models"] if m["current"]))')"
     # The watcher's bracket: written after the start of its last poll that saw the old one.
-    until grep -q "^$after " "$WORK/pointer-writes.txt"; do sleep 0.05; done
+    wait_for 60 "the pointer watcher sees model $after" pointer_seen "$after"
     echo "$after $(awk -v m="$after" '$1 == m { print $2 }' "$WORK/pointer-writes.txt")" >>"$WORK/published.txt"
   else
     after="$(sed -n 's#^models/\(.*\)\.segue$#\1#p' "$MODELS/current")"
@@ -142,7 +161,7 @@ publish() { # support
   fi
   log "published support $1: model $after (was $before)"
   for p in "${REPLICAS[@]}"; do
-    until [ "$(version_of "$p")" = "$after" ]; do sleep 0.05; done
+    wait_for 60 "replica :$p serves model $after" serves "$p" "$after"
   done
   log "  every replica serves it"
 }
@@ -157,7 +176,7 @@ restart() { # port
   kill -TERM "${PID_OF[$r]}"
   if wait "${PID_OF[$r]}"; then log "  it exited 0 after draining"; else log "  it exited with $?"; fi
   start_replica "$r"
-  until curl -sf -o /dev/null "http://127.0.0.1:$r/readyz"; do sleep 0.05; done
+  wait_for 60 "replica :$r ready again after its restart" ready "$r"
   log "  replica :$r ready again"
 }
 

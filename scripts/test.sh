@@ -38,7 +38,8 @@ step() {
 results="$(mktemp)"
 trap 'rm -f "$results" "$timings" "${packages_log:-}"' EXIT
 
-# Runs a test step to the end even when it fails, so that the total below counts its
+# Runs a test step to the end even when it fails (the scripts below run under `timeout`: one
+# once waited two hours on a port another program held, and CI stops a run at 90 minutes), so that the total below counts its
 # failures; a step that fails without a `test result:` line of its own (it did not build, or
 # it is a script) counts as one failed test.
 failed_steps=0
@@ -114,26 +115,26 @@ step "tests (native)"
 tests cargo test --locked --workspace --all-features --no-fail-fast
 
 step "the API against its own OpenAPI document (schemathesis, 60 s; scripts/fuzz-api.sh)"
-tests scripts/fuzz-api.sh 60
+tests timeout -k 30s 15m scripts/fuzz-api.sh 60
 # The debug builds (clippy's, the tests', the fuzzer's server): every later step runs release
 # binaries.
 drop target/debug
 
 step "the README's run command, end to end (scripts/demo-check.sh)"
-tests scripts/demo-check.sh
+tests timeout -k 30s 45m scripts/demo-check.sh
 
 step "a rollout rehearsal on object storage: three replicas follow moto's S3 while models are published, one restarts, one restarts with the store down (MODE=object-store scripts/rehearse-deploy.sh, 60 s)"
 # The release binaries the README's run command built.
-tests env MODE=object-store PLAYLISTS=5000 scripts/rehearse-deploy.sh 60
+tests timeout -k 30s 15m env MODE=object-store PLAYLISTS=5000 scripts/rehearse-deploy.sh 60
 
 step "the images and the demo overlay in real containers (podman; scripts/container-check.sh)"
-tests scripts/container-check.sh
+tests timeout -k 30s 20m scripts/container-check.sh
 
 step "the object-store overlay in real containers: the miners publish to S3 (moto), the servers follow it (MODE=object-store scripts/container-check.sh)"
-tests env MODE=object-store FACTS=0 scripts/container-check.sh
+tests timeout -k 30s 20m env MODE=object-store FACTS=0 scripts/container-check.sh
 
 step "the container check fails on a broken image or ConfigMap (scripts/container-check-breaks.sh)"
-tests scripts/container-check-breaks.sh
+tests timeout -k 30s 20m scripts/container-check-breaks.sh
 
 step "total"
 cat "$timings"
