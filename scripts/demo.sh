@@ -8,7 +8,7 @@ cd "$ROOT"
 
 PLAYLISTS="${SEGUE_DEMO_PLAYLISTS:-20000}"
 scripts/setup.sh
-cargo build --locked --release --workspace
+cargo build --locked --release -p server -p miner
 trunk build --release --offline
 scripts/wasm-size.sh dist
 
