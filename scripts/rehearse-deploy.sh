@@ -45,8 +45,8 @@ for tool in nginx wrk curl python3 bc; do
   command -v "$tool" >/dev/null || { echo "$tool is missing: run scripts/setup.sh" >&2; exit 1; }
 done
 if [ -z "${SERVER_BIN:-}" ] || [ -z "${MINER_BIN:-}" ]; then
-  # The same build as scripts/demo.sh and the container check: a no-op after them (building
-  # only -p server -p miner unifies features differently, and relinks both).
+  # The same build as scripts/demo.sh and the container check: a no-op after them (the same
+  # packages, so the same feature unification).
   (cd "$ROOT" && cargo build --locked --release -p server -p miner --quiet)
 fi
 SERVER="${SERVER_BIN:-$ROOT/target/release/server}"
