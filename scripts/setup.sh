@@ -38,6 +38,8 @@ KUBEFLOW_SPARK_API_VERSION=2.4.0
 TOOLS="$ROOT/.tools"
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*" >&2; }
+# shellcheck source=scripts/lib/background.sh
+source "$ROOT/scripts/lib/background.sh"
 
 apt_updated=0
 apt_install() {
@@ -248,17 +250,9 @@ main() {
   # the other on the cores. Their output is shown when both are done.
   local out
   out="$(mktemp)"
-  ensure_packages >"$out" 2>&1 &
-  local packages=$!
+  background "$out" ensure_packages
   ensure_build_tools
-  if ! wait "$packages"; then
-    cat "$out" >&2
-    rm -f "$out"
-    echo "setup: installing the packages failed (above)" >&2
-    exit 1
-  fi
-  cat "$out" >&2
-  rm -f "$out"
+  join_background "$out" "setup: installing the packages"
   log "ready"
 }
 

@@ -2,6 +2,7 @@
 # The README's test command: sets up a fresh machine, then runs every check and every test.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/lib/background.sh"
 cd "$ROOT"
 
 # Disk. A CI run once stopped at "No space left on device" in the native tests, so:
@@ -68,8 +69,7 @@ step "setup: the Rust toolchain, wasm-bindgen-cli, trunk and wasm-opt (the other
 # The packages (apt, PyPI, npm) wait on the network and the disk while the builds below wait on
 # the cores; on a fresh machine they take minutes.
 packages_log="$(mktemp)"
-scripts/setup.sh packages >"$packages_log" 2>&1 &
-packages=$!
+background "$packages_log" scripts/setup.sh packages
 scripts/setup.sh build
 
 step "format"
@@ -98,12 +98,7 @@ tests cargo test --locked -p engine --target wasm32-unknown-unknown --features w
 drop target/wasm32-unknown-unknown/debug
 
 step "setup: the other tools (apt, PyPI and npm packages, installed in the background since the first step)"
-if ! wait "$packages"; then
-  cat "$packages_log"
-  echo "setup: installing the packages failed (above)" >&2
-  exit 1
-fi
-cat "$packages_log"
+join_background "$packages_log" "setup: installing the packages"
 
 step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
 scripts/validate-deploy.sh
