@@ -209,7 +209,7 @@ ensure_build_tools() {
   ensure_cargo_tool wasm-bindgen "wasm-bindgen $WASM_BINDGEN_VERSION" wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" &
   local bindgen=$!
   ensure_cargo_tool trunk "trunk $TRUNK_VERSION" --locked trunk --version "$TRUNK_VERSION" ||
-    { kill "$bindgen" 2>/dev/null; exit 1; }
+    { pkill -P "$bindgen" 2>/dev/null; kill "$bindgen" 2>/dev/null; exit 1; } # its cargo, then it
   wait "$bindgen"
   ensure_wasm_opt
 }
