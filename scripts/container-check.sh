@@ -7,7 +7,8 @@
 # within two poll intervals under traffic, a server pod stopped with the manifest's grace
 # period and started again costs no request, and every container runs with the manifest's
 # uid, a read-only root file system, no capabilities, writing nothing outside its volumes.
-# Part of scripts/test.sh. Cleans up everything it started, also on failure.
+# Part of scripts/test.sh. Cleans up everything it started, also on failure, and at its start
+# whatever a run killed before its clean-up left (pods, volumes, the Secret).
 #
 #   scripts/container-check.sh                    MODE=volume: k8s/overlays/demo, the servers
 #                                                 follow the shared volume
@@ -18,6 +19,8 @@
 #       serves from that cache
 #   BREAK=page scripts/container-check.sh       the server image without its page: must fail
 #   BREAK=model-dir scripts/container-check.sh  a wrong SEGUE_MODEL_DIR: must fail
+#   scripts/container-check.sh clean            only remove what a killed run left (every
+#                                               run does that first)
 #
 # Environment: MODE (volume), OVERLAY (k8s/overlays/demo or k8s/overlays/object-store),
 # REPLICAS (server pods, at least 2; more if the manifest says so), TRAFFIC (seconds of wrk
@@ -68,6 +71,56 @@ MOTO_PID=""
 STORE_ADDR=""
 STORE_ENDPOINT=""
 OUTAGE=""
+# What this check makes outlives it if it is killed before its clean-up (podman runs the
+# containers under conmon, nginx is a daemon): its pods would hold the hostPorts, its claim's
+# volume would make the next run refuse to start. The pods, the claim's volume and the Secret
+# carry the check's label (the pods' emptyDir volumes go with them); the store's outage rule
+# carries a comment; nginx and moto_server have pid files in WORK.
+remove_leftovers() {
+  local pod v s
+  for pod in $("${PODMAN[@]}" pod ps --filter label=io.segue.check="$TAG" --format '{{.Name}}' 2>/dev/null); do
+    log "removing pod $pod, left by an earlier check"
+    "${PODMAN[@]}" pod rm -f -t 0 "$pod" >/dev/null 2>&1 || true
+  done
+  for v in $("${PODMAN[@]}" volume ls -q --filter label=io.segue.check="$TAG" 2>/dev/null); do
+    log "removing volume $v, left by an earlier check"
+    "${PODMAN[@]}" volume rm -f "$v" >/dev/null 2>&1 || true
+  done
+  for s in $("${PODMAN[@]}" secret ls --format '{{.Name}}' 2>/dev/null); do # podman 4.3: no label filter
+    [ "$("${PODMAN[@]}" secret inspect --format '{{index .Spec.Labels "io.segue.check"}}' "$s" 2>/dev/null)" = "$TAG" ] ||
+      continue
+    log "removing secret $s, left by an earlier check"
+    "${PODMAN[@]}" secret rm "$s" >/dev/null 2>&1 || true
+  done
+  # Its work directory, and the processes recorded there: nginx (a daemon, outside the run's
+  # process group) and moto_server.
+  local dir name pid
+  for dir in /tmp/segue-container-check.*; do
+    [ -d "$dir" ] && [ "$dir" != "$WORK" ] || continue
+    for name in nginx moto_server; do
+      pid="$(cat "$dir/${name%_server}.pid" 2>/dev/null)" || continue
+      # Only that program: after a reboot the pid may be another's.
+      { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q "$name" || continue
+      log "stopping $name (pid $pid), left by an earlier check"
+      kill "$pid" 2>/dev/null || true
+    done
+    rm -rf "$dir"
+  done
+  # The store's outage: an iptables rule on the host, taken out by the trap.
+  if command -v iptables >/dev/null; then
+    local rule
+    while read -r rule; do
+      log "removing iptables rule '$rule', left by an earlier check"
+      eval "iptables -w ${rule/#-A/-D}" || true
+    done < <(iptables -w -S INPUT 2>/dev/null | grep -- '--comment segue-container-check' || true)
+  fi
+}
+if [ "${1:-}" = clean ]; then
+  rm -rf "$WORK"
+  command -v podman >/dev/null || exit 0
+  remove_leftovers
+  exit 0
+fi
 cleanup() {
   set +e
   [ -n "$WRK_PID" ] && kill "$WRK_PID" 2>/dev/null
@@ -102,13 +155,9 @@ if [ "$MODE" = object-store ]; then
   scripts/setup.sh moto >/dev/null # moto_server, and boto3 in its venv
   command -v iptables >/dev/null || fail "iptables is missing: run scripts/setup.sh"
 fi
-# Pods of an earlier check that was killed before its cleanup: they would hold the hostPorts.
-for pod in $("${PODMAN[@]}" pod ps --filter label=io.segue.check="$TAG" --format '{{.Name}}' 2>/dev/null); do
-  log "removing pod $pod, left by an earlier check"
-  "${PODMAN[@]}" pod rm -f -t 0 "$pod" >/dev/null 2>&1 || true
-done
+remove_leftovers
 if "${PODMAN[@]}" pod exists segue-server-pod-0 2>/dev/null || "${PODMAN[@]}" volume exists segue-data 2>/dev/null; then
-  fail "podman already has a segue-server pod or a segue-data volume (a demo of your own?): remove them first"
+  fail "podman already has a segue-server pod or a segue-data volume that this check did not make (a demo of your own?): remove them first (podman pod rm -f segue-server-pod-0; podman volume rm segue-data)"
 fi
 if curl -s -o /dev/null "http://127.0.0.1:31000/"; then
   fail "something already listens on 127.0.0.1:31000 (the Service's port here): stop it first"
@@ -202,6 +251,7 @@ start_store() {
   [ -x "$SEGUE_MOTO_SERVER" ] || fail "moto_server is missing at $SEGUE_MOTO_SERVER: run scripts/setup.sh moto"
   "$SEGUE_MOTO_SERVER" -H "$STORE_ADDR" -p 443 >"$WORK/moto.log" 2>&1 &
   MOTO_PID=$!
+  echo "$MOTO_PID" >"$WORK/moto.pid"
   for _ in $(seq 1 300); do curl -s -o /dev/null --max-time 1 "$STORE_ENDPOINT/" && break; sleep 0.1; done
   curl -s -o /dev/null --max-time 1 "$STORE_ENDPOINT/" || fail "moto_server did not listen on $STORE_ENDPOINT: $(tail -n 3 "$WORK/moto.log")"
   log "moto_server (the S3 API) on $STORE_ENDPOINT"
@@ -290,17 +340,18 @@ render() {
   if [ -n "$STORE_SECRET" ]; then
     "${PODMAN[@]}" secret inspect "$STORE_SECRET" >/dev/null 2>&1 &&
       fail "podman already has a secret $STORE_SECRET (a run of your own?): remove it first"
-    "${PODMAN[@]}" secret create "$STORE_SECRET" "$WORK/secret.json" >/dev/null || fail "podman secret create $STORE_SECRET"
+    "${PODMAN[@]}" secret create --label io.segue.check="$TAG" "$STORE_SECRET" "$WORK/secret.json" >/dev/null ||
+      fail "podman secret create $STORE_SECRET"
     echo "$STORE_SECRET" >"$WORK/secret.created"
   fi
-  # Every pod this check starts carries its label, for the clean-up.
+  # Every pod this check starts, and the claim's volume, carry its label, for the clean-up.
   for f in servers first-mining miner-run; do
     "$PY" - "$WORK/$f.yaml" "$TAG" <<'PY'
 import sys, yaml
 path, tag = sys.argv[1:]
 docs = list(yaml.safe_load_all(open(path)))
 for d in docs:
-    if d["kind"] == "Pod":
+    if d["kind"] in ("Pod", "PersistentVolumeClaim"):
         d["metadata"].setdefault("labels", {})["io.segue.check"] = tag
 yaml.safe_dump_all(docs, open(path, "w"), sort_keys=False)
 PY

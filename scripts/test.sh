@@ -99,6 +99,9 @@ drop target/wasm32-unknown-unknown/debug
 
 step "setup: the other tools (apt, PyPI and npm packages, installed in the background since the first step)"
 join_background "$packages_log" "setup: installing the packages"
+# What a container check killed before its clean-up left: podman's containers outlive it, and
+# their published ports are the rehearsal's and the checks' below.
+scripts/container-check.sh clean
 
 step "deployment files (kustomize renderings, Kubernetes and Argo CD schemas)"
 scripts/validate-deploy.sh
