@@ -57,9 +57,12 @@ PIDS=()
 declare -A PID_OF
 MOTO_PID="" RELAY_PID="" WATCH_PID=""
 cleanup() {
+  local status=$?
   for p in "${PIDS[@]}" $WATCH_PID $RELAY_PID $MOTO_PID; do kill "$p" 2>/dev/null || true; done
   [ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null || true
   wait 2>/dev/null || true
+  # Its logs (servers, miner, nginx, wrk) are kept when it failed, to look into.
+  if [ "$status" -eq 0 ]; then rm -rf "$WORK"; else echo "rehearsal: its logs are in $WORK" >&2; fi
 }
 trap cleanup EXIT
 # A signal (scripts/test.sh's time limit, Ctrl-C) still stops everything started here.
