@@ -76,12 +76,16 @@ OUTAGE=""
 # volume would make the next run refuse to start. The pods, the claim's volume and the Secret
 # carry the check's label (the pods' emptyDir volumes go with them); the store's outage rule
 # carries a comment; nginx and moto_server have pid files in WORK.
-remove_leftovers() {
-  local pod v s
+remove_labelled_pods() { # [what to log before each]
+  local pod
   for pod in $("${PODMAN[@]}" pod ps --filter label=io.segue.check="$TAG" --format '{{.Name}}' 2>/dev/null); do
-    log "removing pod $pod, left by an earlier check"
+    [ -n "${1:-}" ] && log "removing pod $pod, $1"
     "${PODMAN[@]}" pod rm -f -t 0 "$pod" >/dev/null 2>&1 || true
   done
+}
+remove_leftovers() {
+  local v s
+  remove_labelled_pods "left by an earlier check"
   for v in $("${PODMAN[@]}" volume ls -q --filter label=io.segue.check="$TAG" 2>/dev/null); do
     log "removing volume $v, left by an earlier check"
     "${PODMAN[@]}" volume rm -f "$v" >/dev/null 2>&1 || true
@@ -129,9 +133,7 @@ cleanup() {
   for play in miner-run first-mining servers; do
     [ -f "$WORK/$play.yaml" ] && "${PODMAN[@]}" kube down "$WORK/$play.yaml" >/dev/null 2>&1
   done
-  for pod in $("${PODMAN[@]}" pod ps --filter label=io.segue.check="$TAG" --format '{{.Name}}' 2>/dev/null); do
-    "${PODMAN[@]}" pod rm -f "$pod" >/dev/null 2>&1
-  done
+  remove_labelled_pods
   # The volumes the plays made (the claim's, and one per emptyDir name).
   if [ -f "$WORK/volumes-before" ]; then
     for v in $("${PODMAN[@]}" volume ls -q 2>/dev/null); do
