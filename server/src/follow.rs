@@ -17,6 +17,7 @@ use bytes::Bytes;
 use store::layout;
 use store::object::{self, ObjectLocation, PointerPoll};
 
+use crate::cache::ModelCache;
 use crate::reload::Outcome;
 use crate::state::{AppState, Loaded, Reload};
 
@@ -25,7 +26,7 @@ use crate::state::{AppState, Loaded, Reload};
 pub struct Follower {
     location: ObjectLocation,
     state: AppState,
-    cache: Option<PathBuf>,
+    cache: Option<ModelCache>,
     /// The ETag of the last pointer dealt with (served, or rejected for good).
     e_tag: Option<String>,
     /// Since when the store has been unreachable.
@@ -40,7 +41,7 @@ impl Follower {
         Follower {
             location,
             state,
-            cache,
+            cache: cache.map(ModelCache::new),
             e_tag: None,
             outage: None,
             missing_logged: false,
@@ -50,16 +51,10 @@ impl Follower {
     /// Serves the cached blob, if there is a good one and no model is served yet: what a
     /// replica starting while the store is unreachable serves.
     pub async fn load_cache(&mut self) -> Option<String> {
-        let cache = self.cache.clone()?;
         if self.state.model.load().is_some() {
             return None;
         }
-        let loaded = tokio::task::spawn_blocking(move || {
-            let pointer = store::dir::read_pointer(&cache).ok()??;
-            Loaded::load(&cache, &pointer).ok()
-        })
-        .await
-        .ok()??;
+        let loaded = self.cache.as_ref()?.load().await?;
         let id = loaded.model.id().to_owned();
         tracing::info!(model = %id, "serving the cached model until the store answers");
         self.state.record_reload(Reload::Loaded(Box::new(loaded)));
@@ -120,9 +115,12 @@ impl Follower {
         loaded.log_loaded();
         self.state.record_reload(Reload::Loaded(Box::new(loaded)));
         self.e_tag = e_tag;
-        // Served first, cached after: writing a large blob to disk does not delay the switch
-        // (a replica that stops in between restarts on the cache's previous good model).
-        self.keep_in_cache(&id, blob).await;
+        // Served first, cached after, in the background: writing a large blob to disk does not
+        // delay the switch (a replica that stops in between restarts on the cache's previous
+        // good model).
+        if let Some(cache) = &mut self.cache {
+            cache.keep(&id, blob);
+        }
         Outcome::Loaded { id }
     }
 
@@ -160,19 +158,6 @@ impl Follower {
                 seconds = since.elapsed().as_secs_f64(),
                 "the model store answers again"
             );
-        }
-    }
-
-    /// Writes the blob into the cache directory (best effort: a failure is logged).
-    async fn keep_in_cache(&self, id: &str, blob: Bytes) {
-        let Some(cache) = self.cache.clone() else {
-            return;
-        };
-        let id = id.to_owned();
-        let written =
-            tokio::task::spawn_blocking(move || store::dir::publish(&cache, &id, &blob, 1)).await;
-        if let Ok(Err(e)) = written {
-            tracing::warn!(error = %e, "could not keep the model in the cache directory");
         }
     }
 

@@ -6,6 +6,8 @@
 //! them under the connection limits; [`serve`] runs it all until SIGTERM or SIGINT and
 //! drains. The JSON shapes, paths and limits are the `api` crate's.
 
+mod background;
+mod cache;
 pub mod config;
 mod connections;
 pub mod error;

@@ -111,9 +111,6 @@ impl Loaded {
     }
 }
 
-/// The nice value of the thread that builds a new model's search index.
-const SEARCH_INDEX_NICE: i32 = 10;
-
 /// State shared by every request and the reloader.
 #[derive(Debug)]
 pub struct Shared {
@@ -209,15 +206,9 @@ impl Shared {
         let loaded = Arc::new(loaded);
         self.model.store(Some(Arc::clone(&loaded)));
         // The search index (2-3 s of CPU on 2M tracks) is built after the swap, so that a new
-        // model serves recommendations without waiting for it, on a thread of lower priority
-        // (nice +10, about a tenth of a busy core's share), so that it does not slow the
-        // requests, or the replicas beside it on the same node that are still decoding.
+        // model serves recommendations without waiting for it, in the background.
         let build = move || {
             let started = Instant::now();
-            let tid = rustix::thread::gettid();
-            if let Err(e) = rustix::process::setpriority_process(Some(tid), SEARCH_INDEX_NICE) {
-                tracing::debug!(error = %e, "cannot lower the search index thread's priority");
-            }
             loaded.catalog();
             tracing::info!(
                 model = loaded.model.id(),
@@ -225,10 +216,7 @@ impl Shared {
                 "search index built"
             );
         };
-        if let Err(e) = std::thread::Builder::new()
-            .name("search-index".into())
-            .spawn(build)
-        {
+        if let Err(e) = crate::background::spawn("search-index", build) {
             tracing::warn!(error = %e, "cannot start the search index thread; the first search builds it");
         }
     }
