@@ -92,8 +92,13 @@ impl Follower {
             self.e_tag = e_tag;
             return Outcome::Unchanged;
         }
+        let started = Instant::now();
         let bytes = match self.location.get(&pointer).await {
-            Ok(bytes) => bytes,
+            Ok(bytes) => {
+                let (size, seconds) = (bytes.len(), started.elapsed().as_secs_f64());
+                tracing::debug!(%pointer, bytes = size, seconds, "blob downloaded");
+                bytes
+            }
             Err(e @ object::Error::NotFound { .. }) => {
                 return self.reject(e_tag, format!("{}/{pointer}: {e}", self.location.url()));
             }
