@@ -7,8 +7,8 @@
 # just before `miner rollback` starts (so the figure includes the miner's own start and its
 # check that the blob is published) and from its exit right after the pointer write (the
 # issue's measure: "from the miner's pointer write") to the first answer of each replica's /api/model naming
-# the new model (polled every 20 ms or so: after the download, the checksum, the full decode,
-# indexing and the swap).
+# the new model (after the download, the checksum, the full decode, indexing and the swap;
+# polled every 20 ms or so by one long-lived bench/switch_probe.py per switch).
 #
 #   bench/store-switch.sh [ROUNDS]       default 4
 #
@@ -81,24 +81,20 @@ echo "${#REPLICAS[@]} replicas serve $A"
 
 target="$B"
 for round in $(seq "$ROUNDS"); do
+  # The probe connects and polls before the pointer write, so that its start is not timed.
+  python3 "$ROOT/bench/switch_probe.py" "$target" "${REPLICAS[@]}" >"$WORK/probe.out" &
+  probe=$!
+  sleep 0.2
   t0="$(date +%s.%N)"
   "$MINER" rollback "$target" --store "$STORE" >/dev/null
   t1="$(date +%s.%N)"
-  declare -A served=()
-  while [ "${#served[@]}" -lt "${#REPLICAS[@]}" ]; do
-    for p in "${REPLICAS[@]}"; do
-      if [ -z "${served[$p]:-}" ] && [ "$(version_of "$p")" = "$target" ]; then
-        served[$p]="$(date +%s.%N)"
-      fi
-    done
-    sleep 0.02
-  done
+  wait "$probe"
+  read -r -a served <"$WORK/probe.out"
   times=() after_write=()
-  for p in "${REPLICAS[@]}"; do
-    times+=("$(printf '%.2f' "$(echo "${served[$p]} - $t0" | bc)")")
-    after_write+=("$(printf '%.2f' "$(echo "${served[$p]} - $t1" | bc)")")
+  for at in "${served[@]}"; do
+    times+=("$(printf '%.2f' "$(echo "$at - $t0" | bc)")")
+    after_write+=("$(printf '%.2f' "$(echo "$at - $t1" | bc)")")
   done
-  unset served
   last="$(printf '%s\n' "${times[@]}" | sort -g | tail -n1)"
   last_after_write="$(printf '%s\n' "${after_write[@]}" | sort -g | tail -n1)"
   printf 'round %s: pointer written %.3f s after the start of miner rollback; replicas serving after %s s; last %s s; from the pointer write: %s s; last %s s\n' \
