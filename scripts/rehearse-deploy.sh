@@ -51,6 +51,13 @@ if [ -z "${SERVER_BIN:-}" ] || [ -z "${MINER_BIN:-}" ]; then
 fi
 SERVER="${SERVER_BIN:-$ROOT/target/release/server}"
 MINER="${MINER_BIN:-$ROOT/target/release/miner}"
+# Refused before anything is made or started.
+for p in "$PORT" "${REPLICAS[@]}"; do
+  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/" || ss -Hltn "sport = :$p" | grep -q .; then
+    echo "rehearsal: port $p is taken (a server or container left from an earlier run?); stop it first" >&2
+    exit 1
+  fi
+done
 WORK="$(mktemp -d /tmp/segue-rehearsal.XXXXXX)"
 MODELS="$WORK/volume"
 PIDS=()
@@ -82,12 +89,6 @@ wait_for() { # seconds, what, command...
 ready() { curl -sf -o /dev/null "http://127.0.0.1:$1/readyz"; }
 serves() { [ "$(version_of "$1")" = "$2" ]; }
 pointer_seen() { grep -q "^$1 " "$WORK/pointer-writes.txt"; }
-for p in "$PORT" "${REPLICAS[@]}"; do
-  if curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$p/" || ss -Hltn "sport = :$p" | grep -q .; then
-    echo "rehearsal: port $p is taken (a server or container left from an earlier run?); stop it first" >&2
-    exit 1
-  fi
-done
 poll_s="$(python3 -c 'import re,sys; m=re.fullmatch(r"(\d+(?:\.\d+)?)(ms|s)", sys.argv[1]); print(float(m[1]) / (1000 if m[2] == "ms" else 1))' "$POLL")"
 
 if [ "$MODE" = object-store ]; then
