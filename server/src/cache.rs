@@ -5,13 +5,17 @@
 //! A new blob is written after the swap, in the background ([`crate::background`]): copying
 //! 150 MB into the page cache costs about as much CPU as decoding it, and it is not needed to
 //! serve. One writer thread writes the blobs in turn; one that a newer blob overtakes before
-//! its turn is skipped. A replica that stops mid-write restarts on the previous good copy (the
-//! directory store publishes atomically).
+//! its turn is skipped. A server that stops waits for the write under way ([`PendingWrites`]),
+//! so that a replica restarted right after a switch comes back on the model it served; one
+//! killed mid-write restarts on the previous good copy (the directory store publishes
+//! atomically).
 
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::sync::oneshot;
 
 use crate::state::Loaded;
 
@@ -20,11 +24,38 @@ use crate::state::Loaded;
 pub(crate) struct ModelCache {
     dir: PathBuf,
     writer: Option<mpsc::Sender<(String, Bytes)>>,
+    pending: PendingWrites,
+}
+
+/// What a stopping server waits for: the cache directory's writer, done once the follower that
+/// feeds it is dropped and the blobs queued before are written ([`crate::follow::Follower::pending_writes`]).
+#[derive(Clone, Debug, Default)]
+pub struct PendingWrites(Arc<Mutex<Option<oneshot::Receiver<()>>>>);
+
+impl PendingWrites {
+    /// Waits up to `limit` for the writer to finish (call it once the cache is dropped: the
+    /// writer ends when its queue does).
+    pub async fn finish(&self, limit: Duration) {
+        let done = self.0.lock().ok().and_then(|mut done| done.take());
+        let Some(done) = done else {
+            return;
+        };
+        if tokio::time::timeout(limit, done).await.is_err() {
+            tracing::warn!(
+                ?limit,
+                "the model is still being written to the cache directory; stopping anyway (the cache keeps its previous good model)"
+            );
+        }
+    }
 }
 
 impl ModelCache {
-    pub(crate) fn new(dir: PathBuf) -> ModelCache {
-        ModelCache { dir, writer: None }
+    pub(crate) fn new(dir: PathBuf, pending: PendingWrites) -> ModelCache {
+        ModelCache {
+            dir,
+            writer: None,
+            pending,
+        }
     }
 
     /// The cached model, if the directory holds a good one.
@@ -50,9 +81,17 @@ impl ModelCache {
             None => job,
         };
         let (tx, rx) = mpsc::channel();
+        let (done_tx, done_rx) = oneshot::channel();
         let dir = self.dir.clone();
-        match crate::background::spawn("model-cache", move || write_in_turn(&dir, &rx)) {
+        let write = move || {
+            write_in_turn(&dir, &rx);
+            let _ = done_tx.send(());
+        };
+        match crate::background::spawn("model-cache", write) {
             Ok(_) => {
+                if let Ok(mut done) = self.pending.0.lock() {
+                    *done = Some(done_rx);
+                }
                 if tx.send(job).is_ok() {
                     self.writer = Some(tx);
                 }
@@ -103,7 +142,7 @@ mod tests {
     #[test]
     fn a_kept_blob_is_written_in_the_background() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut cache = ModelCache::new(dir.path().to_owned());
+        let mut cache = ModelCache::new(dir.path().to_owned(), PendingWrites::default());
         cache.keep("a", Bytes::from_static(b"blob a"));
         cache.keep("b", Bytes::from_static(b"blob b"));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -121,5 +160,25 @@ mod tests {
         }
         let blob = std::fs::read(dir.path().join("models/b.segue")).expect("reads the blob");
         assert_eq!(blob, b"blob b");
+    }
+
+    #[tokio::test]
+    async fn a_stopping_server_waits_for_the_write_under_way() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pending = PendingWrites::default();
+        let mut cache = ModelCache::new(dir.path().to_owned(), pending.clone());
+        // Large enough that writing it (and syncing it) takes a while.
+        let blob = Bytes::from(vec![7u8; 64 << 20]);
+        cache.keep("big", blob.clone());
+        drop(cache);
+        pending.finish(Duration::from_secs(30)).await;
+        let pointer = store::dir::read_pointer(dir.path()).expect("reads");
+        assert_eq!(
+            pointer.as_deref(),
+            Some("models/big.segue"),
+            "written before finish returned"
+        );
+        let written = std::fs::read(dir.path().join("models/big.segue")).expect("reads the blob");
+        assert!(written == blob, "the whole blob");
     }
 }

@@ -17,7 +17,7 @@ use bytes::Bytes;
 use store::layout;
 use store::object::{self, ObjectLocation, PointerPoll};
 
-use crate::cache::ModelCache;
+use crate::cache::{ModelCache, PendingWrites};
 use crate::reload::Outcome;
 use crate::state::{AppState, Loaded, Reload};
 
@@ -27,6 +27,7 @@ pub struct Follower {
     location: ObjectLocation,
     state: AppState,
     cache: Option<ModelCache>,
+    pending: PendingWrites,
     /// The ETag of the last pointer dealt with (served, or rejected for good).
     e_tag: Option<String>,
     /// Since when the store has been unreachable.
@@ -38,14 +39,22 @@ impl Follower {
     /// A follower of `location`, installing into `state`, keeping the last good blob in
     /// `cache` if given.
     pub fn new(location: ObjectLocation, state: AppState, cache: Option<PathBuf>) -> Follower {
+        let pending = PendingWrites::default();
         Follower {
             location,
             state,
-            cache: cache.map(ModelCache::new),
+            cache: cache.map(|dir| ModelCache::new(dir, pending.clone())),
+            pending,
             e_tag: None,
             outage: None,
             missing_logged: false,
         }
+    }
+
+    /// What to wait for, once this follower is dropped, before the process exits: the cache
+    /// directory's write under way.
+    pub fn pending_writes(&self) -> PendingWrites {
+        self.pending.clone()
     }
 
     /// Serves the cached blob, if there is a good one and no model is served yet: what a

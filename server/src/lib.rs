@@ -23,6 +23,7 @@ mod serve;
 pub mod state;
 mod web;
 
+pub use cache::PendingWrites;
 pub use config::{Config, ConnectionLimits, Limits};
 pub use connections::{ServeOptions, serve_connections};
 pub use error::ApiError;

@@ -2,6 +2,7 @@
 //! drain.
 
 use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use store::Store;
@@ -41,14 +42,19 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         max_connections = serving.max_connections,
         "serving"
     );
-    let reloading = match model_store {
+    let (reloading, cache_writes) = match model_store {
         Store::Dir(dir) => {
             let reloader = Reloader::new(dir, state.clone());
-            tokio::spawn(reloader.run(config.poll_interval, config.fs_events))
+            let reloading = tokio::spawn(reloader.run(config.poll_interval, config.fs_events));
+            (reloading, None)
         }
         Store::Object(location) => {
             let follower = Follower::new(location, state.clone(), config.cache_dir.clone());
-            tokio::spawn(follower.run(config.poll_interval))
+            let writes = follower.pending_writes();
+            (
+                tokio::spawn(follower.run(config.poll_interval)),
+                Some(writes),
+            )
         }
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -84,9 +90,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         }
     }
     reloading.abort();
+    // The follower is dropped once its task is: its cache writer then gets no more blobs, and
+    // the one it is writing is finished, so that a replica restarted right after a switch comes
+    // back on the model it served.
+    let _ = reloading.await;
+    if let Some(writes) = cache_writes {
+        writes.finish(CACHE_WRITE_LIMIT).await;
+    }
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stopping server waits for the cache directory's write under way (a 150 MB blob
+/// takes well under a second).
+const CACHE_WRITE_LIMIT: Duration = Duration::from_secs(10);
 
 /// Descriptors kept for everything but connections: the listener, the runtime, the model
 /// directory's watch, blobs being loaded, standard streams.
