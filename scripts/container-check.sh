@@ -635,10 +635,15 @@ PY
   done
 
   if [ -n "$CACHE_VOLUME" ]; then # each server pod's emptyDir cache keeps the model it serves
-    local cached
+    # (written after the swap, in the background: given up to 10 s)
+    local cached deadline
     for pod in $(server_pods); do
-      cached="$(cat "$("${PODMAN[@]}" volume inspect --format '{{.Mountpoint}}' "$pod-$CACHE_VOLUME")/current" 2>/dev/null || true)"
-      [ "$cached" = "models/$second.segue" ] || fail "$pod's cache ($CACHE_VOLUME, SEGUE_CACHE_DIR) holds '$cached', not the model it serves"
+      deadline=$((SECONDS + 10))
+      until cached="$(cat "$("${PODMAN[@]}" volume inspect --format '{{.Mountpoint}}' "$pod-$CACHE_VOLUME")/current" 2>/dev/null || true)"
+        [ "$cached" = "models/$second.segue" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || fail "$pod's cache ($CACHE_VOLUME, SEGUE_CACHE_DIR) holds '$cached', not the model it serves, 10 s after it serves it"
+        sleep 0.1
+      done
     done
     log "  every server pod's emptyDir cache holds models/${second:0:12}….segue"
   fi
