@@ -34,9 +34,18 @@ BLOBS="${BLOBS:-$WORK}"
 PIDS=()
 MOTO_PID="" RELAY_PID=""
 cleanup() {
+  local status=$?
   for p in "${PIDS[@]}" $RELAY_PID $MOTO_PID; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK/cache-"*
+  # Blobs generated here are kept for BLOBS= next time; the logs only when the run failed.
+  if [ "$BLOBS" = "$WORK" ]; then
+    echo "store-switch: the generated blobs stay in $WORK (BLOBS=$WORK skips generating them)" >&2
+  elif [ "$status" -eq 0 ]; then
+    rm -rf "$WORK"
+  else
+    echo "store-switch: its logs are in $WORK" >&2
+  fi
 }
 trap cleanup EXIT
 
