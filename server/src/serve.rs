@@ -102,8 +102,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
 }
 
 /// How long a stopping server waits for the cache directory's write under way (a 150 MB blob
-/// takes well under a second).
-const CACHE_WRITE_LIMIT: Duration = Duration::from_secs(10);
+/// takes well under a second): with the manifests' 10 s preStop pause and 20 s drain, inside
+/// their 40 s grace period.
+const CACHE_WRITE_LIMIT: Duration = Duration::from_secs(5);
 
 /// Descriptors kept for everything but connections: the listener, the runtime, the model
 /// directory's watch, blobs being loaded, standard streams.
