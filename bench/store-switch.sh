@@ -32,10 +32,10 @@ MINER="${MINER_BIN:-$ROOT/target/release/miner}"
 WORK="$(mktemp -d /tmp/segue-store-switch.XXXXXX)"
 BLOBS="${BLOBS:-$WORK}"
 PIDS=()
-MOTO_PID="" RELAY_PID=""
+MOTO_PID="" RELAY_PID="" PROBE_PID=""
 cleanup() {
   local status=$?
-  for p in "${PIDS[@]}" $RELAY_PID $MOTO_PID; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}" $PROBE_PID $RELAY_PID $MOTO_PID; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   rm -rf "$WORK/cache-"*
   # Blobs generated here are kept for BLOBS= next time; the logs only when the run failed.
@@ -48,6 +48,8 @@ cleanup() {
   fi
 }
 trap cleanup EXIT
+# Interrupted (Ctrl-C, a kill), it stops everything it started and keeps its logs.
+trap 'exit 143' TERM INT
 
 for seed in 1 2; do
   if [ ! -f "$BLOBS/mpd-$seed/current" ]; then
@@ -92,12 +94,13 @@ target="$B"
 for round in $(seq "$ROUNDS"); do
   # The probe connects and polls before the pointer write, so that its start is not timed.
   python3 "$ROOT/bench/switch_probe.py" "$target" "${REPLICAS[@]}" >"$WORK/probe.out" &
-  probe=$!
+  PROBE_PID=$!
   sleep 0.2
   t0="$(date +%s.%N)"
   "$MINER" rollback "$target" --store "$STORE" >/dev/null
   t1="$(date +%s.%N)"
-  wait "$probe"
+  wait "$PROBE_PID"
+  PROBE_PID=""
   read -r -a served <"$WORK/probe.out"
   times=() after_write=()
   for at in "${served[@]}"; do
