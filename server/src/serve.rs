@@ -16,7 +16,8 @@ use crate::state::Shared;
 
 /// Runs the server until SIGTERM or SIGINT: binds, starts the reloader, serves, then stops
 /// accepting, marks itself not ready and lets in-flight requests finish for up to the
-/// configured drain time.
+/// configured drain time; a follower of object storage then finishes its cache's write under
+/// way (up to 5 s).
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = Shared::new(config.limits);
     let options = AppOptions::from(&config);
