@@ -19,7 +19,7 @@ use tokio::sync::oneshot;
 
 use crate::state::Loaded;
 
-/// The cache directory, and the writer thread's queue once it has one.
+/// The cache directory, and its writer thread's queue (none if the thread could not start).
 #[derive(Debug)]
 pub(crate) struct ModelCache {
     dir: PathBuf,
@@ -28,8 +28,9 @@ pub(crate) struct ModelCache {
 }
 
 /// What a stopping server waits for: the cache directory's writer, done once the follower that
-/// feeds it is dropped and the blobs queued before are written ([`crate::follow::Follower::pending_writes`]).
-#[derive(Clone, Debug, Default)]
+/// feeds it is dropped and the blobs queued before are written
+/// ([`crate::follow::Follower::pending_writes`]).
+#[derive(Clone, Debug)]
 pub struct PendingWrites(Arc<Mutex<Option<oneshot::Receiver<()>>>>);
 
 impl PendingWrites {
@@ -50,12 +51,33 @@ impl PendingWrites {
 }
 
 impl ModelCache {
-    pub(crate) fn new(dir: PathBuf, pending: PendingWrites) -> ModelCache {
+    /// The cache in `dir`, with its writer thread started (idle until a blob is kept).
+    pub(crate) fn new(dir: PathBuf) -> ModelCache {
+        let (tx, rx) = mpsc::channel();
+        let (done_tx, done_rx) = oneshot::channel();
+        let writer_dir = dir.clone();
+        let write = move || {
+            write_in_turn(&writer_dir, &rx);
+            let _ = done_tx.send(());
+        };
+        // If the thread does not start, `done_tx` is dropped with it: nothing to wait for.
+        let writer = match crate::background::spawn("model-cache", write) {
+            Ok(_) => Some(tx),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot start the cache writer: models will not be cached");
+                None
+            }
+        };
         ModelCache {
             dir,
-            writer: None,
-            pending,
+            writer,
+            pending: PendingWrites(Arc::new(Mutex::new(Some(done_rx)))),
         }
+    }
+
+    /// What a stopping server waits for once this cache is dropped.
+    pub(crate) fn pending_writes(&self) -> PendingWrites {
+        self.pending.clone()
     }
 
     /// The cached model, if the directory holds a good one.
@@ -71,34 +93,12 @@ impl ModelCache {
 
     /// Queues `blob`, model `id`, for writing, and returns at once (best effort: a failure is
     /// logged).
-    pub(crate) fn keep(&mut self, id: &str, blob: Bytes) {
-        let job = (id.to_owned(), blob);
-        let job = match &self.writer {
-            Some(writer) => match writer.send(job) {
-                Ok(()) => return,
-                Err(mpsc::SendError(job)) => job, // the writer is gone: start another
-            },
-            None => job,
+    pub(crate) fn keep(&self, id: &str, blob: Bytes) {
+        let Some(writer) = &self.writer else {
+            return;
         };
-        let (tx, rx) = mpsc::channel();
-        let (done_tx, done_rx) = oneshot::channel();
-        let dir = self.dir.clone();
-        let write = move || {
-            write_in_turn(&dir, &rx);
-            let _ = done_tx.send(());
-        };
-        match crate::background::spawn("model-cache", write) {
-            Ok(_) => {
-                if let Ok(mut done) = self.pending.0.lock() {
-                    *done = Some(done_rx);
-                }
-                if tx.send(job).is_ok() {
-                    self.writer = Some(tx);
-                }
-            }
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot start the cache writer: the model is not cached")
-            }
+        if writer.send((id.to_owned(), blob)).is_err() {
+            tracing::warn!("the cache writer has stopped: the model is not cached");
         }
     }
 }
@@ -142,7 +142,7 @@ mod tests {
     #[test]
     fn a_kept_blob_is_written_in_the_background() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut cache = ModelCache::new(dir.path().to_owned(), PendingWrites::default());
+        let cache = ModelCache::new(dir.path().to_owned());
         cache.keep("a", Bytes::from_static(b"blob a"));
         cache.keep("b", Bytes::from_static(b"blob b"));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -165,8 +165,8 @@ mod tests {
     #[tokio::test]
     async fn a_stopping_server_waits_for_the_write_under_way() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pending = PendingWrites::default();
-        let mut cache = ModelCache::new(dir.path().to_owned(), pending.clone());
+        let cache = ModelCache::new(dir.path().to_owned());
+        let pending = cache.pending_writes();
         // Large enough that writing it (and syncing it) takes a while.
         let blob = Bytes::from(vec![7u8; 64 << 20]);
         cache.keep("big", blob.clone());

@@ -27,7 +27,6 @@ pub struct Follower {
     location: ObjectLocation,
     state: AppState,
     cache: Option<ModelCache>,
-    pending: PendingWrites,
     /// The ETag of the last pointer dealt with (served, or rejected for good).
     e_tag: Option<String>,
     /// Since when the store has been unreachable.
@@ -39,12 +38,10 @@ impl Follower {
     /// A follower of `location`, installing into `state`, keeping the last good blob in
     /// `cache` if given.
     pub fn new(location: ObjectLocation, state: AppState, cache: Option<PathBuf>) -> Follower {
-        let pending = PendingWrites::default();
         Follower {
             location,
             state,
-            cache: cache.map(|dir| ModelCache::new(dir, pending.clone())),
-            pending,
+            cache: cache.map(ModelCache::new),
             e_tag: None,
             outage: None,
             missing_logged: false,
@@ -52,9 +49,9 @@ impl Follower {
     }
 
     /// What to wait for, once this follower is dropped, before the process exits: the cache
-    /// directory's write under way.
-    pub fn pending_writes(&self) -> PendingWrites {
-        self.pending.clone()
+    /// directory's write under way (none without a cache directory).
+    pub fn pending_writes(&self) -> Option<PendingWrites> {
+        self.cache.as_ref().map(ModelCache::pending_writes)
     }
 
     /// Serves the cached blob, if there is a good one and no model is served yet: what a
@@ -132,7 +129,7 @@ impl Follower {
         // Served first, cached after, in the background: writing a large blob to disk does not
         // delay the switch (a replica that stops in between restarts on the cache's previous
         // good model).
-        if let Some(cache) = &mut self.cache {
+        if let Some(cache) = &self.cache {
             cache.keep(&id, blob);
         }
         Outcome::Loaded { id }

@@ -52,10 +52,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         Store::Object(location) => {
             let follower = Follower::new(location, state.clone(), config.cache_dir.clone());
             let writes = follower.pending_writes();
-            (
-                tokio::spawn(follower.run(config.poll_interval)),
-                Some(writes),
-            )
+            (tokio::spawn(follower.run(config.poll_interval)), writes)
         }
     };
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
